@@ -1,0 +1,217 @@
+"""Training jobs that run in a worker thread, so the web page can rerun freely meanwhile.
+
+A `TrainingJob` trains one method, or several one after the other (the
+comparison), in a thread that never touches the UI. It publishes progress into
+its own lock-protected state; a page reads `snapshot()` as often as it likes.
+`JobSlots` caps how many jobs train at once across the whole server (each
+TensorFlow run already uses every core), so extra jobs wait visibly instead of
+slowing everyone down.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.data import PreparedData
+from core.records import EpochRow, RunRecord, save_record
+from core.settings import RunSettings
+
+JOB_SLOTS_ENV = "TRAINING_JOB_SLOTS"
+DEFAULT_JOB_SLOTS = 2  # two cores: two runs at once keep both busy without thrashing
+
+JOB_STATES = ("waiting", "running", "finished", "stopped", "failed")
+
+
+class JobSlots:
+    """A server-wide cap on jobs that train at the same time."""
+
+    def __init__(self, capacity: int):
+        self.capacity = max(1, int(capacity))
+        self._free = threading.Semaphore(self.capacity)
+        self._lock = threading.Lock()
+        self.in_use = 0
+
+    def acquire(self, stop: threading.Event) -> bool:
+        """Block until a slot is free (True) or `stop` is set (False)."""
+        while not stop.is_set():
+            if self._free.acquire(timeout=0.2):
+                with self._lock:
+                    self.in_use += 1
+                return True
+        return False
+
+    def release(self) -> None:
+        with self._lock:
+            self.in_use -= 1
+        self._free.release()
+
+
+def slots_from_environment() -> JobSlots:
+    try:
+        capacity = int(os.environ.get(JOB_SLOTS_ENV, DEFAULT_JOB_SLOTS))
+    except ValueError:
+        capacity = DEFAULT_JOB_SLOTS
+    return JobSlots(capacity)
+
+
+# One cap for the whole process: every session's jobs share it.
+SERVER_SLOTS = slots_from_environment()
+
+
+@dataclass
+class JobSnapshot:
+    """A consistent copy of a job's state, safe to read from any thread."""
+
+    state: str
+    methods: tuple[str, ...]
+    current_method: str | None
+    epoch: int  # the epoch in progress (1-based), 0 before the first
+    epochs: int
+    batches_done: int
+    batches_per_epoch: int
+    seconds_left_in_epoch: float | None
+    records: list[RunRecord]  # finished runs and the one in progress, in order
+    message: str
+    version: int  # grows with every epoch and state change: redraw charts when it moves
+    started_at: float
+    ended_at: float | None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ("waiting", "running")
+
+
+@dataclass
+class _Progress:
+    state: str = "waiting"
+    current_method: str | None = None
+    epoch: int = 0
+    batches_done: int = 0
+    batches_per_epoch: int = 0
+    epoch_started: float = field(default_factory=time.monotonic)
+    records: list[RunRecord] = field(default_factory=list)
+    message: str = ""
+    version: int = 0
+    ended_at: float | None = None
+
+
+class TrainingJob:
+    """Train `settings_list` one after the other in a worker thread."""
+
+    def __init__(
+        self,
+        settings_list: list[RunSettings],
+        data: PreparedData,
+        *,
+        slots: JobSlots | None = None,
+        runs_folder: Path | None = None,
+        save: bool = True,
+    ):
+        if not settings_list:
+            raise ValueError("a job needs at least one run")
+        self.settings_list = [s.validate() for s in settings_list]
+        self.data = data
+        self.slots = slots or SERVER_SLOTS
+        self.runs_folder = runs_folder
+        self.save = save
+        self.stop_event = threading.Event()
+        self.started_at = time.monotonic()
+        self._lock = threading.Lock()
+        self._progress = _Progress()
+        self._thread = threading.Thread(target=self._work, name="training-job", daemon=True)
+
+    # -- called from the page -------------------------------------------------
+
+    def start(self) -> TrainingJob:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            p = self._progress
+            left = None
+            if p.state == "running" and p.batches_done:
+                per_batch = (time.monotonic() - p.epoch_started) / p.batches_done
+                left = per_batch * (p.batches_per_epoch - p.batches_done)
+            return JobSnapshot(
+                state=p.state,
+                methods=tuple(s.method for s in self.settings_list),
+                current_method=p.current_method,
+                epoch=p.epoch,
+                epochs=self.settings_list[0].epochs,
+                batches_done=p.batches_done,
+                batches_per_epoch=p.batches_per_epoch,
+                seconds_left_in_epoch=left,
+                records=copy.deepcopy(p.records),
+                message=p.message,
+                version=p.version,
+                started_at=self.started_at,
+                ended_at=p.ended_at,
+            )
+
+    # -- the worker thread ----------------------------------------------------
+
+    def _update(self, **changes) -> None:
+        with self._lock:
+            for name, value in changes.items():
+                setattr(self._progress, name, value)
+            self._progress.version += 1
+
+    def _on_batch(self, epoch: int, done: int, total: int) -> None:
+        # Called every step: no version bump, the progress bar reads these directly.
+        with self._lock:
+            p = self._progress
+            if epoch != p.epoch:
+                p.epoch, p.epoch_started = epoch, time.monotonic()
+            p.batches_done, p.batches_per_epoch = done, total
+
+    def _on_epoch(self, row: EpochRow) -> None:
+        with self._lock:
+            self._progress.records[-1].epochs.append(row)
+            self._progress.version += 1
+
+    def _work(self) -> None:
+        from core.training import run_training  # TensorFlow loads in the worker, not the page
+
+        if not self.slots.acquire(self.stop_event):
+            self._update(state="stopped", message="Stopped before a training slot became free.", ended_at=time.monotonic())
+            return
+        try:
+            final_state, message = "finished", ""
+            for settings in self.settings_list:
+                if self.stop_event.is_set():
+                    break
+                # A provisional record shows epochs live; the trainer's own record replaces it.
+                live = RunRecord.start(settings.method, settings.to_dict())
+                with self._lock:
+                    self._progress.records.append(live)
+                self._update(state="running", current_method=settings.method, epoch=0, batches_done=0)
+                record = run_training(settings, self.data, self._on_batch, self._on_epoch, self.stop_event)
+                record.label = live.label
+                if self.save:
+                    try:
+                        save_record(record, self.runs_folder)
+                    except OSError as error:  # a full or read-only disk must not lose the run on screen
+                        record.message = (record.message + f" (not saved: {error})").strip()
+                with self._lock:
+                    self._progress.records[-1] = record
+                if record.status != "finished":
+                    final_state, message = record.status, record.message
+                    break
+            self._update(state=final_state, message=message, ended_at=time.monotonic())
+        except Exception as error:  # noqa: BLE001 - the page must learn of any failure
+            self._update(state="failed", message=f"{type(error).__name__}: {error}", ended_at=time.monotonic())
+        finally:
+            self.slots.release()

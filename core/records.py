@@ -1,0 +1,220 @@
+"""Run records: what a run was asked to do, what it measured each epoch, how it ended.
+
+A `RunRecord` holds the settings, one `EpochRow` per finished epoch, the status
+(running / finished / stopped / failed with a message), times and library
+versions. Records are saved as JSON in the runs folder ($TRAINING_RUNS_DIR, or
+`runs/` in the project) with an atomic write, so a crash leaves either the old
+or the new file, never half of one. `records_to_frame` turns records into the
+long-form table every chart reads.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tempfile
+import uuid
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+RUNS_DIR_ENV = "TRAINING_RUNS_DIR"
+DEFAULT_RUNS_DIR = Path(__file__).resolve().parent.parent / "runs"
+RECORD_FORMAT = 1
+
+STATUSES = ("running", "finished", "stopped", "failed")
+METRICS = ("loss", "accuracy", "top5_accuracy")
+FRAME_COLUMNS = ["run", "method", "epoch", "split", "metric", "value", "learning_rate", "seconds", "finished_at"]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class EpochRow:
+    """The figures of one finished epoch; every trainer reports exactly these."""
+
+    epoch: int  # 1-based
+    loss: float  # mean training loss over the epoch's batches, weighted by batch size
+    accuracy: float  # training accuracy over the whole epoch
+    top5_accuracy: float
+    val_loss: float  # over the whole test set, after the epoch's last update
+    val_accuracy: float
+    val_top5_accuracy: float
+    learning_rate: float  # the rate used during this epoch
+    seconds: float  # wall time of the epoch, validation included
+    finished_at: str  # local ISO time, like the chapter's printbar() timestamps
+
+    def is_finite(self) -> bool:
+        return all(math.isfinite(v) for v in (self.loss, self.val_loss, self.accuracy, self.val_accuracy))
+
+
+@dataclass
+class RunRecord:
+    """Everything about one run of one method."""
+
+    run_id: str  # unique, safe as a file name: made here, never from user text
+    method: str
+    settings: dict[str, Any]  # RunSettings.to_dict()
+    label: str = ""  # a human label for charts ("fit · 14:02:11"), free text, never a path
+    epochs: list[EpochRow] = field(default_factory=list)
+    status: str = "running"
+    message: str = ""  # why it stopped or failed
+    started_at: str = field(default_factory=now_iso)
+    ended_at: str | None = None
+    versions: dict[str, str] = field(default_factory=dict)
+    format: int = RECORD_FORMAT
+
+    @classmethod
+    def start(cls, method: str, settings: dict[str, Any], label: str = "") -> RunRecord:
+        started = datetime.now()
+        run_id = f"{started:%Y%m%d-%H%M%S}-{method}-{uuid.uuid4().hex[:6]}"
+        return cls(
+            run_id=run_id,
+            method=method,
+            settings=dict(settings),
+            label=label or f"{method} · {started:%H:%M:%S}",
+            versions=library_versions(),
+        )
+
+    def end(self, status: str, message: str = "") -> RunRecord:
+        self.status, self.message, self.ended_at = status, message, now_iso()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RunRecord:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in values.items() if k in known}
+        values["epochs"] = [EpochRow(**row) for row in values.get("epochs", [])]
+        record = cls(**values)
+        if record.status not in STATUSES or not SAFE_RUN_ID.fullmatch(record.run_id):
+            raise ValueError(f"not a run record (status {record.status!r}, id {record.run_id!r})")
+        return record
+
+    @property
+    def best_val_accuracy(self) -> float | None:
+        return max((row.val_accuracy for row in self.epochs), default=None)
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that change results, stored with every record."""
+    import platform
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for package in ("tensorflow", "tensorflow-cpu", "keras", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+# ---------------------------------------------------------------------------
+# Files
+
+SAFE_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}")
+
+
+def runs_dir() -> Path:
+    return Path(os.environ.get(RUNS_DIR_ENV) or DEFAULT_RUNS_DIR).expanduser()
+
+
+def record_path(record: RunRecord, folder: Path | None = None) -> Path:
+    if not SAFE_RUN_ID.fullmatch(record.run_id) or ".." in record.run_id:
+        raise ValueError(f"unsafe run id {record.run_id!r}")
+    return (folder or runs_dir()) / f"{record.run_id}.json"
+
+
+def save_record(record: RunRecord, folder: Path | None = None) -> Path:
+    """Write atomically: a temp file in the same folder, flushed, then renamed over the target."""
+    target = record_path(record, folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(record.to_dict(), indent=1, allow_nan=True)
+    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as temp:
+            temp.write(text)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.replace(temp_name, target)  # atomic on POSIX and Windows
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def load_record(path: Path) -> RunRecord:
+    with open(path, encoding="utf-8") as handle:
+        return RunRecord.from_dict(json.load(handle))
+
+
+def list_records(folder: Path | None = None) -> tuple[list[RunRecord], list[str]]:
+    """Every readable record in the folder, newest first, and a message per file skipped."""
+    folder = folder or runs_dir()
+    records, problems = [], []
+    if not folder.is_dir():
+        return records, problems
+    for path in sorted(folder.glob("*.json")):
+        if path.name.startswith(".tmp-"):
+            continue  # a write that a crash interrupted: the real file is intact
+        try:
+            records.append(load_record(path))
+        except Exception as error:  # corrupt JSON, wrong fields, unreadable: report and skip
+            problems.append(f"{path.name}: skipped, not a readable run record ({type(error).__name__}: {error})")
+    records.sort(key=lambda r: r.started_at, reverse=True)
+    return records, problems
+
+
+# ---------------------------------------------------------------------------
+# Tables
+
+
+def records_to_frame(records: Iterable[RunRecord]) -> pd.DataFrame:
+    """Long form: one row per (run, epoch, split, metric), the shape every chart reads."""
+    rows = []
+    for record in records:
+        for row in record.epochs:
+            for metric in METRICS:
+                for split, prefix in (("train", ""), ("validation", "val_")):
+                    rows.append(
+                        {
+                            "run": record.label or record.run_id,
+                            "method": record.method,
+                            "epoch": row.epoch,
+                            "split": split,
+                            "metric": metric,
+                            "value": getattr(row, prefix + metric),
+                            "learning_rate": row.learning_rate,
+                            "seconds": row.seconds,
+                            "finished_at": row.finished_at,
+                        }
+                    )
+    frame = pd.DataFrame(rows, columns=FRAME_COLUMNS)
+    return frame.astype({"epoch": "int64", "value": "float64", "learning_rate": "float64", "seconds": "float64"})
+
+
+def epochs_table(record: RunRecord) -> pd.DataFrame:
+    """One row per epoch, wide, like the chapter's printout (with its timestamps)."""
+    frame = pd.DataFrame([asdict(row) for row in record.epochs], columns=[f.name for f in fields(EpochRow)])
+    return frame
+
+
+def record_to_csv(record: RunRecord) -> str:
+    table = epochs_table(record)
+    table.insert(0, "method", record.method)
+    table.insert(0, "run_id", record.run_id)
+    return table.to_csv(index=False)
+
+
+def record_to_json(record: RunRecord) -> str:
+    return json.dumps(record.to_dict(), indent=1, allow_nan=True)

@@ -1,0 +1,99 @@
+"""One dataclass for a run's settings, and the one place they are validated.
+
+The sidebar builds a `RunSettings`, the trainers read it, the command line parses
+into it, and every run record stores it (`to_dict`). Validation lives in
+`validate()` so every entry point gives the same readable messages.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+# The three methods the app teaches, in the order of the reference chapter.
+METHODS: tuple[str, ...] = ("fit", "train_on_batch", "custom_loop")
+
+METHOD_TITLES: dict[str, str] = {
+    "fit": "model.fit",
+    "train_on_batch": "train_on_batch loop",
+    "custom_loop": "custom loop (GradientTape)",
+}
+
+# Bounds chosen so a run stays trainable on a 2-core shared server: beyond them
+# a run either cannot work (max_len below the conv stack's receptive field) or
+# would take hours / exhaust memory for no teaching value.
+MAX_EPOCHS = 200
+MAX_BATCH_SIZE = 8192
+MIN_MAX_LEN = 14  # Conv1D(5) -> pool(2) -> Conv1D(3) -> pool(2) needs >= 14 steps
+MAX_MAX_LEN = 2000
+MAX_LEARNING_RATE = 1.0
+MAX_STEPS_PER_EXECUTION = 256
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be trained; the message lists every problem found."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    method: str = "fit"  # which trainer runs: one of METHODS
+    epochs: int = 10  # passes over the 8,982 training newswires
+    batch_size: int = 32  # newswires per gradient step (the chapter's BATCH_SIZE)
+    max_len: int = 300  # tokens kept per newswire: pre-padded and pre-truncated
+    learning_rate: float = 0.001  # Nadam's initial learning rate (Keras default)
+    seed: int = 0  # initial weights and shuffle order are a function of this alone
+    shuffle_buffer: int = 1000  # tf.data shuffle buffer, as in the chapter
+    lr_halving_epoch: int | None = 5  # train_on_batch: halve the LR when this epoch starts; None = never
+    steps_per_execution: int = 1  # batches per compiled call: same math, fewer Python round trips
+    early_stopping_patience: int | None = None  # fit: stop after this many epochs without val_loss improving
+    reduce_lr_patience: int | None = None  # fit: halve the LR after this many epochs without val_loss improving
+
+    def validate(self) -> RunSettings:
+        """Return self when trainable, else raise SettingsError listing every problem."""
+        problems: list[str] = []
+
+        def whole(name: str, low: int, high: int, optional: bool = False) -> None:
+            value = getattr(self, name)
+            if value is None and optional:
+                return
+            if isinstance(value, bool) or not isinstance(value, int):
+                problems.append(f"{name} must be a whole number, got {value!r}")
+            elif not low <= value <= high:
+                problems.append(f"{name} must be between {low} and {high}, got {value}")
+
+        if self.method not in METHODS:
+            problems.append(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        whole("epochs", 1, MAX_EPOCHS)
+        whole("batch_size", 1, MAX_BATCH_SIZE)
+        whole("max_len", MIN_MAX_LEN, MAX_MAX_LEN)
+        whole("seed", 0, 2**31 - 1)
+        whole("shuffle_buffer", 1, 1_000_000)
+        whole("lr_halving_epoch", 1, MAX_EPOCHS, optional=True)
+        whole("steps_per_execution", 1, MAX_STEPS_PER_EXECUTION)
+        whole("early_stopping_patience", 1, MAX_EPOCHS, optional=True)
+        whole("reduce_lr_patience", 1, MAX_EPOCHS, optional=True)
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
+            problems.append(f"learning_rate must be a finite number, got {lr!r}")
+        elif not 0 < lr <= MAX_LEARNING_RATE:
+            problems.append(f"learning_rate must be above 0 and at most {MAX_LEARNING_RATE}, got {lr}")
+        if problems:
+            raise SettingsError(problems)
+        return self
+
+    def with_method(self, method: str) -> RunSettings:
+        return replace(self, method=method)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RunSettings:
+        """Build from a dict (a saved record, a URL), ignoring unknown keys."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})

@@ -1,0 +1,333 @@
+"""The three trainers, one contract: settings + data + callbacks + stop signal -> RunRecord.
+
+    train_with_fit          model.compile + model.fit, control through Keras callbacks
+    train_with_batches      a Python loop of train_on_batch / test_on_batch, LR halved at an epoch
+    train_with_custom_loop  tf.GradientTape in a tf.function, no compile at all
+
+Everything the three share and that is *not* the method being taught lives in
+`TrainingRun`: building the seeded model and the tf.data batches, timing,
+progress, the stop signal, turning an epoch's figures into an `EpochRow`, and
+ending the record as finished / stopped / failed. So reading a trainer's source
+(which the app shows) shows exactly its method and nothing else.
+
+Thread safety: several runs train at once in one web server. Nothing here
+touches process-wide state: no clear_session(), no global seeds (initial
+weights come from seeded initializers, the shuffle order from the dataset's
+own seed), and every model, optimizer, metric and tf.function belongs to one run.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from core.data import PreparedData, make_datasets
+from core.model import build_model
+from core.records import EpochRow, RunRecord, now_iso
+from core.settings import RunSettings
+
+# on_batch(epoch, batches_done, batches_per_epoch): called after every executed step.
+BatchCallback = Callable[[int, int, int], None]
+# on_epoch(row): called once per finished epoch, train and validation figures included.
+EpochCallback = Callable[[EpochRow], None]
+
+
+class StopRequested(Exception):
+    """Raised between two batches when the stop signal is set."""
+
+
+class NonFiniteLoss(Exception):
+    """The loss became NaN or infinite: the run cannot recover, so it ends."""
+
+
+def _ignore_batch(epoch: int, done: int, total: int) -> None:
+    pass
+
+
+def _ignore_epoch(row: EpochRow) -> None:
+    pass
+
+
+def new_accuracy_metrics() -> list[keras.metrics.Metric]:
+    """The two metrics every method reports, named the same everywhere."""
+    return [
+        keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+        keras.metrics.SparseTopKCategoricalAccuracy(k=5, name="top5_accuracy"),
+    ]
+
+
+class TrainingRun:
+    """What the three trainers share: model, batches, timing, progress, stop, the record."""
+
+    def __init__(
+        self,
+        settings: RunSettings,
+        data: PreparedData,
+        on_batch: BatchCallback | None,
+        on_epoch: EpochCallback | None,
+        stop: threading.Event | None,
+        method: str,
+    ):
+        self.settings = settings.validate()
+        self.on_batch = on_batch or _ignore_batch
+        self.on_epoch = on_epoch or _ignore_epoch
+        self.stop = stop or threading.Event()
+        self.record = RunRecord.start(method, settings.with_method(method).to_dict())
+        if data.max_len != settings.max_len:
+            raise ValueError(f"data is padded to {data.max_len} tokens but the settings ask for {settings.max_len}")
+        # Same seed -> same initial weights and same batch order, for every method.
+        self.model = build_model(settings, data.vocab_size, data.num_classes)
+        self.train_batches, self.valid_batches = make_datasets(
+            data, settings.batch_size, settings.shuffle_buffer, settings.seed
+        )
+        self.batches_per_epoch = math.ceil(len(data.y_train) / settings.batch_size)
+        self.epoch = 0
+        self.batches_done = 0
+        self.learning_rate = settings.learning_rate
+        self._epoch_started = time.perf_counter()
+
+    def begin_epoch(self, epoch: int, learning_rate: float) -> None:
+        self.check_stop()
+        self.epoch, self.batches_done = epoch, 0
+        # Optimizer variables are float32: round off the float64 noise (0.0010000000474974513).
+        self.learning_rate = float(f"{float(learning_rate):.7g}")
+        self._epoch_started = time.perf_counter()
+
+    def batches_finished(self, count: int = 1) -> None:
+        """After each training step (or group of steps): publish progress, honour Stop."""
+        self.batches_done = min(self.batches_done + count, self.batches_per_epoch)
+        self.on_batch(self.epoch, self.batches_done, self.batches_per_epoch)
+        self.check_stop()
+
+    def check_stop(self) -> None:
+        if self.stop.is_set():
+            raise StopRequested
+
+    def end_epoch(self, train: dict[str, float], valid: dict[str, float]) -> EpochRow:
+        row = EpochRow(
+            epoch=self.epoch,
+            loss=float(train["loss"]),
+            accuracy=float(train["accuracy"]),
+            top5_accuracy=float(train["top5_accuracy"]),
+            val_loss=float(valid["loss"]),
+            val_accuracy=float(valid["accuracy"]),
+            val_top5_accuracy=float(valid["top5_accuracy"]),
+            learning_rate=self.learning_rate,
+            seconds=time.perf_counter() - self._epoch_started,
+            finished_at=now_iso(),
+        )
+        if not row.is_finite():
+            raise NonFiniteLoss(
+                f"The loss became {row.loss} in epoch {row.epoch}, so the weights are no longer numbers "
+                "and training cannot go on. Try a smaller learning rate."
+            )
+        self.record.epochs.append(row)
+        self.on_epoch(row)
+        return row
+
+    @contextmanager
+    def ending_the_record(self) -> Iterator[None]:
+        """Turn how the loop ended into the record's status; completed epochs are always kept."""
+        try:
+            yield
+        except StopRequested:
+            self.record.end("stopped", f"Stopped by request during epoch {self.epoch}.")
+        except NonFiniteLoss as error:
+            self.record.end("failed", str(error))
+        except Exception as error:  # noqa: BLE001 - a run must end with a record, whatever broke
+            self.record.end("failed", f"{type(error).__name__}: {error}")
+        else:
+            done = len(self.record.epochs)
+            early = done < self.settings.epochs
+            self.record.end("finished", f"Early stopping ended the run after epoch {done}." if early else "")
+
+
+@dataclass
+class BatchAverages:
+    """Epoch figures from per-batch results, each batch weighted by its size (as fit weights them)."""
+
+    total_weight: float = 0.0
+    sums: dict[str, float] | None = None
+
+    def add(self, logs: dict[str, float], batch_size: int) -> None:
+        self.sums = self.sums or {}
+        for name, value in logs.items():
+            self.sums[name] = self.sums.get(name, 0.0) + float(value) * batch_size
+        self.total_weight += batch_size
+
+    def means(self) -> dict[str, float]:
+        return {name: total / self.total_weight for name, total in (self.sums or {}).items()}
+
+
+# ---------------------------------------------------------------------------
+# Method 1: model.fit, with control through callbacks
+
+
+class _ReportToRun(keras.callbacks.Callback):
+    """Forwards fit's progress and epoch logs to the run, and raises to stop mid-epoch."""
+
+    def __init__(self, run: TrainingRun):
+        super().__init__()
+        self.run = run
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.run.begin_epoch(epoch + 1, self.model.optimizer.learning_rate)
+
+    def on_train_batch_end(self, batch, logs=None):
+        # `batch` is the last step run; with steps_per_execution > 1 fit calls this once per group.
+        self.run.batches_finished(batch + 1 - self.run.batches_done)
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.run.check_stop()
+
+    def on_epoch_end(self, epoch, logs=None):
+        train = {name: logs[name] for name in ("loss", "accuracy", "top5_accuracy")}
+        valid = {name: logs["val_" + name] for name in ("loss", "accuracy", "top5_accuracy")}
+        self.run.end_epoch(train, valid)
+
+
+def fit_control_callbacks(settings: RunSettings) -> list[keras.callbacks.Callback]:
+    """The optional callbacks the fit page offers to show control through callbacks."""
+    callbacks: list[keras.callbacks.Callback] = []
+    if settings.early_stopping_patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=settings.early_stopping_patience))
+    if settings.reduce_lr_patience:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=settings.reduce_lr_patience)
+        )
+    return callbacks
+
+
+def train_with_fit(settings, data, on_batch=None, on_epoch=None, stop=None) -> RunRecord:
+    run = TrainingRun(settings, data, on_batch, on_epoch, stop, method="fit")
+    model = run.model
+    with run.ending_the_record():
+        model.compile(
+            optimizer=keras.optimizers.Nadam(settings.learning_rate),
+            loss=keras.losses.SparseCategoricalCrossentropy(),
+            metrics=new_accuracy_metrics(),
+            steps_per_execution=settings.steps_per_execution,
+        )
+        # fit owns the loop; we steer it only through callbacks.
+        model.fit(
+            run.train_batches,
+            validation_data=run.valid_batches,
+            epochs=settings.epochs,
+            # Without steps_per_epoch, Keras 3.15 opens a spare iterator at each epoch's end and
+            # so skips every other shuffle order; with it, fit sees the same batches as the loops.
+            steps_per_epoch=run.batches_per_epoch,
+            callbacks=[_ReportToRun(run), *fit_control_callbacks(settings)],
+            verbose=0,
+        )
+    return run.record
+
+
+# ---------------------------------------------------------------------------
+# Method 2: train_on_batch / test_on_batch, one batch at a time
+
+
+def train_with_batches(settings, data, on_batch=None, on_epoch=None, stop=None) -> RunRecord:
+    run = TrainingRun(settings, data, on_batch, on_epoch, stop, method="train_on_batch")
+    model = run.model
+    with run.ending_the_record():
+        model.compile(
+            optimizer=keras.optimizers.Nadam(settings.learning_rate),
+            loss=keras.losses.SparseCategoricalCrossentropy(),
+            metrics=new_accuracy_metrics(),
+        )
+        for epoch in range(1, settings.epochs + 1):
+            # Finer control than fit: lower the learning rate late in training, between any two batches.
+            if epoch == settings.lr_halving_epoch:
+                model.optimizer.learning_rate.assign(model.optimizer.learning_rate / 2.0)
+            run.begin_epoch(epoch, model.optimizer.learning_rate)
+
+            # Keras 3.15 resets the metrics at every call, so each result is one batch's:
+            # we average them ourselves to report the same epoch figures as fit.
+            train = BatchAverages()
+            for x, y in run.train_batches:
+                train.add(model.train_on_batch(x, y, return_dict=True), len(y))
+                run.batches_finished()
+
+            valid = BatchAverages()
+            for x, y in run.valid_batches:
+                valid.add(model.test_on_batch(x, y, return_dict=True), len(y))
+                run.check_stop()
+
+            run.end_epoch(train.means(), valid.means())
+    return run.record
+
+
+# ---------------------------------------------------------------------------
+# Method 3: a custom loop with tf.GradientTape, no compile
+
+
+def train_with_custom_loop(settings, data, on_batch=None, on_epoch=None, stop=None) -> RunRecord:
+    run = TrainingRun(settings, data, on_batch, on_epoch, stop, method="custom_loop")
+    model = run.model
+    optimizer = keras.optimizers.Nadam(settings.learning_rate)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    # Metrics are created once, updated every batch, read and reset every epoch.
+    train_loss, valid_loss = keras.metrics.Mean(name="loss"), keras.metrics.Mean(name="loss")
+    train_metrics, valid_metrics = [train_loss, *new_accuracy_metrics()], [valid_loss, *new_accuracy_metrics()]
+
+    @tf.function(reduce_retracing=True)
+    def train_step(features, labels):
+        with tf.GradientTape() as tape:
+            predictions = model(features, training=True)  # (batch, 46) topic probabilities
+            loss = loss_fn(labels, predictions)
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        # Weight the loss by batch size, as fit does, so the short last batch counts less.
+        train_loss.update_state(loss, sample_weight=tf.shape(labels)[0])
+        for metric in train_metrics[1:]:
+            metric.update_state(labels, predictions)
+
+    @tf.function(reduce_retracing=True)
+    def valid_step(features, labels):
+        predictions = model(features, training=False)
+        valid_loss.update_state(loss_fn(labels, predictions), sample_weight=tf.shape(labels)[0])
+        for metric in valid_metrics[1:]:
+            metric.update_state(labels, predictions)
+
+    with run.ending_the_record():
+        for epoch in range(1, settings.epochs + 1):
+            run.begin_epoch(epoch, optimizer.learning_rate)
+            for features, labels in run.train_batches:
+                train_step(features, labels)
+                run.batches_finished()
+            for features, labels in run.valid_batches:
+                valid_step(features, labels)
+                run.check_stop()
+
+            run.end_epoch(
+                {m.name: m.result() for m in train_metrics},
+                {m.name: m.result() for m in valid_metrics},
+            )
+            for metric in train_metrics + valid_metrics:
+                metric.reset_state()
+    return run.record
+
+
+TRAINERS: dict[str, Callable[..., RunRecord]] = {
+    "fit": train_with_fit,
+    "train_on_batch": train_with_batches,
+    "custom_loop": train_with_custom_loop,
+}
+
+
+def run_training(
+    settings: RunSettings,
+    data: PreparedData,
+    on_batch: BatchCallback | None = None,
+    on_epoch: EpochCallback | None = None,
+    stop: threading.Event | None = None,
+) -> RunRecord:
+    """Run the trainer that `settings.method` names."""
+    return TRAINERS[settings.validate().method](settings, data, on_batch, on_epoch, stop)
