@@ -296,12 +296,26 @@ def train_with_custom_loop(settings, data, on_batch=None, on_epoch=None, stop=No
         for metric in valid_metrics[1:]:
             metric.update_state(labels, predictions)
 
+    @tf.function
+    def train_steps(batches, steps):
+        # The speed option: several train steps per call, the same updates with fewer Python round trips.
+        for _ in tf.range(steps):
+            features, labels = next(batches)
+            train_step(features, labels)
+
     with run.ending_the_record():
         for epoch in range(1, settings.epochs + 1):
             run.begin_epoch(epoch, optimizer.learning_rate)
-            for features, labels in run.train_batches:
-                train_step(features, labels)
-                run.batches_finished()
+            if settings.steps_per_execution == 1:
+                for features, labels in run.train_batches:  # the chapter's loop: one step per batch
+                    train_step(features, labels)
+                    run.batches_finished()
+            else:
+                batches = iter(run.train_batches)
+                for first in range(0, run.batches_per_epoch, settings.steps_per_execution):
+                    steps = min(settings.steps_per_execution, run.batches_per_epoch - first)
+                    train_steps(batches, tf.constant(steps))
+                    run.batches_finished(steps)
             for features, labels in run.valid_batches:
                 valid_step(features, labels)
                 run.check_stop()

@@ -1,0 +1,192 @@
+"""Every page through Streamlit's AppTest, on tiny fixture data: renders, trains, stops, recovers.
+
+AppTest runs the real scripts in this process. Training happens in a worker
+thread, so a test reruns the script (as the page's one-second refresh would)
+until the job ends.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from fixture_data import write_fixture_npz
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/1_fit.py", "pages/2_train_on_batch.py", "pages/3_custom_loop.py", "pages/4_compare.py"]
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    """Fixture data via the project's variable, records in a temp folder, fresh caches."""
+    npz = write_fixture_npz(tmp_path / "reuters.npz")
+    monkeypatch.setenv("REUTERS_NPZ_PATH", str(npz))
+    monkeypatch.setenv("TRAINING_RUNS_DIR", str(tmp_path / "runs"))
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def new_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    return at
+
+
+def apply_tiny_settings(at: AppTest, epochs: int = 2) -> None:
+    at.number_input(key="set_epochs").set_value(epochs)
+    at.number_input(key="set_batch").set_value(16)
+    at.number_input(key="set_max_len").set_value(40)
+    at.button(key="apply_settings").click().run()
+    assert at.session_state["settings"].max_len == 40
+
+
+def wait_for_job(at: AppTest, until: str = "ended", timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        snap = at.session_state["job"].snapshot()
+        if (until == "ended" and not snap.active) or (until == "epoch" and any(r.epochs for r in snap.records)):
+            at.run()
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"job did not reach {until!r} in {timeout}s")
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "info", "success", "warning", "error", "caption") for e in at.get(kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("page", [None, *PAGES])
+def test_every_page_renders_without_exception(app_env, page):
+    at = new_app()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title, "each page has a title"
+
+
+def test_home_shows_dataset_and_model_summary(app_env):
+    at = new_app()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Topics"] == "46"
+    summary = at.dataframe[-1].value
+    assert list(summary["layer"]) == ["embedding", "conv1d", "max_pooling1d", "conv1d_1", "max_pooling1d_1", "flatten", "dense"]
+    assert len(at.get("vega_lite_chart")) >= 2
+
+
+def test_settings_persist_across_pages(app_env):
+    at = new_app()
+    apply_tiny_settings(at, epochs=3)
+    # AppTest.switch_page runs the page file itself, without app.py's router and sidebar,
+    # so what carries across is what the page reads: the settings in session state.
+    at.switch_page("pages/2_train_on_batch.py").run()
+    assert at.session_state["settings"].epochs == 3
+    assert "3 epochs · batch 16 · max_len 40" in texts(at)
+    at.switch_page("pages/4_compare.py").run()
+    assert at.session_state["settings"].max_len == 40
+
+
+def test_invalid_settings_are_refused_with_a_message(app_env):
+    at = new_app()
+    at.number_input(key="set_max_len").set_value(40)
+    at.number_input(key="set_batch").set_value(16)
+    at.button(key="apply_settings").click().run()
+    # Number inputs clamp to their bounds, so the only way past them is core's validation of the rest.
+    assert not at.exception
+    assert at.session_state["settings"].batch_size == 16
+
+
+@pytest.mark.parametrize("page,method", [("pages/1_fit.py", "fit"), ("pages/2_train_on_batch.py", "train_on_batch"), ("pages/3_custom_loop.py", "custom_loop")])
+def test_a_short_run_finishes_with_chart_and_table(app_env, page, method):
+    at = new_app()
+    apply_tiny_settings(at, epochs=2)
+    at.switch_page(page).run()
+    at.button(key=f"train_{method}").click().run()
+    wait_for_job(at)
+    assert not at.exception
+    snap = at.session_state["job"].snapshot()
+    assert snap.state == "finished" and len(snap.records[0].epochs) == 2
+    assert "Finished: 2 epochs" in texts(at)
+    table = at.dataframe[-1].value
+    assert list(table["epoch"]) == [1, 2]
+    assert at.get("vega_lite_chart"), "the metric charts are drawn"
+    assert list((app_env / "runs").glob(f"*-{method}-*.json")), "the record was saved"
+
+
+def test_stop_ends_the_run_and_keeps_finished_epochs(app_env):
+    at = new_app()
+    apply_tiny_settings(at, epochs=50)
+    at.switch_page("pages/3_custom_loop.py").run()
+    at.button(key="train_custom_loop").click().run()
+    wait_for_job(at, until="epoch")
+    at.button(key="stop_custom_loop").click().run()
+    job = at.session_state["job"]
+    assert job.join(timeout=10), "the worker thread ended soon after Stop"
+    at.run()
+    snap = job.snapshot()
+    assert snap.state == "stopped"
+    assert 1 <= len(snap.records[0].epochs) < 50
+    assert "Stopped" in texts(at)
+
+
+def test_run_survives_page_switches_and_second_train_is_explained(app_env):
+    at = new_app()
+    apply_tiny_settings(at, epochs=30)
+    at.switch_page("pages/1_fit.py").run()
+    at.button(key="train_fit").click().run()
+    job = at.session_state["job"]
+    at.switch_page("pages/4_compare.py").run()
+    assert "keeps training" in texts(at)
+    at.button(key="train_compare").click().run()
+    assert at.session_state["job"] is job, "a second Train does not replace the running job"
+    assert "One run at a time" in texts(at)
+    at.switch_page("pages/1_fit.py").run()
+    assert job.snapshot().active
+    job.stop()
+    job.join(timeout=10)
+    at.run()
+    assert not at.exception
+
+
+def test_compare_runs_three_methods(app_env):
+    at = new_app()
+    apply_tiny_settings(at, epochs=1)
+    at.switch_page("pages/4_compare.py").run()
+    at.button(key="train_compare").click().run()
+    wait_for_job(at, timeout=180)
+    snap = at.session_state["job"].snapshot()
+    assert [r.method for r in snap.records] == ["fit", "train_on_batch", "custom_loop"]
+    summary = at.table[0].value
+    assert list(summary["method"]) == ["fit", "train_on_batch", "custom_loop"]
+    assert {"best val accuracy", "epoch of best", "final val top-5", "total seconds"} <= set(summary.columns)
+    assert not at.exception
+
+
+def test_no_dataset_shows_the_panel_and_a_bad_upload_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv("REUTERS_NPZ_PATH", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setenv("TRAINING_RUNS_DIR", str(tmp_path / "runs"))
+    st.cache_resource.clear()
+    at = new_app()
+    assert not at.exception
+    assert "The Reuters dataset is not available" in texts(at)
+    assert "REUTERS_NPZ_PATH" in texts(at)
+    st.cache_resource.clear()
+
+
+def test_upload_check_accepts_a_reuters_archive_and_names_what_is_wrong(tmp_path):
+    from ui.data_source import check_upload
+
+    good = write_fixture_npz(tmp_path / "r.npz").read_bytes()
+    kept, problem = check_upload("r.npz", good)
+    assert kept is not None and kept[0] == "r.npz" and problem == ""
+    kept, problem = check_upload("notes.npz", b"this is not a zip file")
+    assert kept is None and problem.startswith("notes.npz:") and "not a .npz archive" in problem
+    kept, problem = check_upload("cut.npz", good[: len(good) // 2])
+    assert kept is None and "cut.npz" in problem

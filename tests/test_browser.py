@@ -1,0 +1,252 @@
+"""The app as people use it: a real Streamlit server, driven in headless Chromium by Playwright.
+
+Chromium is Debian's (`apt-get install chromium chromium-driver`); Playwright only
+drives it (a browser download fails on locked-down machines). Without Chromium
+these tests skip, unless REQUIRE_BROWSER=1 (set by CI), where they fail.
+Screenshots of every page go to the test's temp folder, and to docs/ when
+UPDATE_SCREENSHOTS=1 (that is how the README's pictures are made).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from fixture_data import write_fixture_npz, write_fixture_word_index
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+NEWSWIRES = 3000  # enough batches that an epoch takes about a second: progress is visible
+
+if CHROMIUM is None:
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail("REQUIRE_BROWSER=1 but no chromium executable was found", pytrace=False)
+    pytest.skip("no chromium executable (apt-get install chromium chromium-driver)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a free port with fixture data; stopped afterwards whatever happens."""
+    folder = tmp_path_factory.mktemp("server")
+    env = dict(os.environ)
+    env.update(
+        REUTERS_NPZ_PATH=str(write_fixture_npz(folder / "reuters.npz", newswires=NEWSWIRES)),
+        REUTERS_WORD_INDEX_PATH=str(write_fixture_word_index(folder / "reuters_word_index.json")),
+        TRAINING_RUNS_DIR=str(folder / "runs"),
+        KERAS_HOME=str(folder / "keras"),
+        TRAINING_JOB_SLOTS="2",
+    )
+    port = free_port()
+    log = open(folder / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start; log: {(folder / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def new_page(browser, server):
+    contexts = []
+
+    def make() -> Page:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(server)
+        wait_until_idle(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def wait_until_idle(page: Page) -> None:
+    """Streamlit shows a running indicator while the script runs; wait for the page to settle."""
+    page.wait_for_selector('[data-testid="stSidebar"]')
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+    page.wait_for_selector('h1')
+
+
+def go_to(page: Page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
+    wait_until_idle(page)
+
+
+def no_exception(page: Page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator('[data-testid="stException"]').first.inner_text()
+
+
+def apply_settings(page: Page, epochs: int, max_len: int = 40) -> None:
+    page.get_by_label("Epochs").fill(str(epochs))
+    page.get_by_label("Tokens per newswire (max_len)").fill(str(max_len))
+    page.get_by_role("button", name="Apply settings").click()
+    expect(page.get_by_text("Settings applied.")).to_be_visible()
+
+
+def epochs_done(page: Page) -> int:
+    """Read the live caption 'N of M epochs finished' (the chart and table are canvases)."""
+    text = page.get_by_test_id("stCaptionContainer").filter(has_text="epochs finished").first.inner_text()
+    return int(re.search(r"(\d+) of \d+ epochs finished", text).group(1))
+
+
+def screenshot(page: Page, name: str, tmp_path: Path) -> None:
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        (ROOT / "docs").mkdir(exist_ok=True)
+        page.screenshot(path=str(ROOT / "docs" / f"{name}.png"), full_page=False)
+
+
+PAGE_TITLES = ["1 · model.fit", "2 · train_on_batch", "3 · Custom loop", "4 · Compare"]
+
+
+def test_every_page_loads_without_exception(new_page, tmp_path):
+    page = new_page()
+    no_exception(page)
+    expect(page.get_by_role("heading", name="Three ways to train a Keras model")).to_be_visible()
+    screenshot(page, "home", tmp_path)
+    for title in PAGE_TITLES:
+        go_to(page, title)
+        no_exception(page)
+        screenshot(page, re.sub(r"\W+", "_", title.split("·")[1].strip()).strip("_").lower(), tmp_path)
+
+
+def test_sidebar_settings_carry_across_pages(new_page):
+    page = new_page()
+    apply_settings(page, epochs=3)
+    go_to(page, "2 · train_on_batch")
+    expect(page.get_by_label("Epochs")).to_have_value("3")
+    expect(page.get_by_text(re.compile(r"^3 epochs · batch 32 · max_len 40"))).to_be_visible()
+
+
+def test_training_draws_epoch_by_epoch_stops_and_survives_page_switches(new_page, tmp_path):
+    page = new_page()
+    apply_settings(page, epochs=40, max_len=300)
+    go_to(page, "1 · model.fit")
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_test_id("stProgress")).to_be_visible(timeout=60_000)
+    # Points arrive one epoch at a time while the run goes on.
+    expect(page.get_by_text(re.compile(r"[1-9]\d* of 40 epochs finished"))).to_be_visible(timeout=60_000)
+    first = epochs_done(page)
+    page.wait_for_timeout(3000)
+    second = epochs_done(page)
+    assert second > first, (first, second)
+    screenshot(page, "fit_training", tmp_path)
+    # Switch away and back: the run went on and the chart is current.
+    go_to(page, "4 · Compare")
+    expect(page.get_by_text("keeps training on the model.fit page")).to_be_visible()
+    page.wait_for_timeout(2000)
+    go_to(page, "1 · model.fit")
+    assert epochs_done(page) > second
+    # Stop: the page says so within a couple of seconds.
+    started = time.monotonic()
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text(re.compile(r"^Stopped\."))).to_be_visible(timeout=10_000)
+    assert time.monotonic() - started < 5
+    no_exception(page)
+
+
+def test_compare_runs_all_three(new_page, tmp_path):
+    page = new_page()
+    apply_settings(page, epochs=2)
+    go_to(page, "4 · Compare")
+    page.get_by_role("button", name="Train all three").click()
+    expect(page.get_by_text(re.compile(r"^Finished: 6 epochs"))).to_be_visible(timeout=120_000)
+    table = page.get_by_test_id("stTable")
+    for method in ("fit", "train_on_batch", "custom_loop"):
+        expect(table.first).to_contain_text(method)
+    screenshot(page, "compare_finished", tmp_path)
+    no_exception(page)
+
+
+def test_bad_upload_gets_a_message_and_the_app_keeps_working(new_page, tmp_path):
+    page = new_page()
+    bad = tmp_path / "reuters.npz"
+    bad.write_bytes(b"not a zip at all")
+    page.get_by_text("Use another reuters.npz").click()
+    page.locator('input[type="file"]').set_input_files(str(bad))
+    expect(page.get_by_text(re.compile("not a .npz archive"))).to_be_visible()
+    go_to(page, "3 · Custom loop")
+    no_exception(page)
+    expect(page.get_by_role("button", name="Train")).to_be_enabled()
+
+
+def test_two_users_train_at_once_and_each_sees_only_their_run(new_page):
+    alice, bob = new_page(), new_page()
+    apply_settings(alice, epochs=3)
+    apply_settings(bob, epochs=4)
+    go_to(alice, "1 · model.fit")
+    go_to(bob, "3 · Custom loop")
+    alice.get_by_role("button", name="Train").click()
+    bob.get_by_role("button", name="Train").click()
+    expect(alice.get_by_text(re.compile(r"^Finished: 3 epochs"))).to_be_visible(timeout=120_000)
+    expect(bob.get_by_text(re.compile(r"^Finished: 4 epochs"))).to_be_visible(timeout=120_000)
+    assert epochs_done(alice) == 3 and epochs_done(bob) == 4
+    # Each session's other pages know nothing of the other user's run.
+    go_to(alice, "3 · Custom loop")
+    expect(alice.get_by_text("Press Train")).to_be_visible()
+    no_exception(alice)
+    no_exception(bob)

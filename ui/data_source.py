@@ -1,0 +1,128 @@
+"""Where a session's dataset comes from: the shared cached copy, or this session's upload.
+
+The prepared dataset is built once per (max_len, source file) with
+`st.cache_resource` and shared read-only by every session. When no file is
+reachable, `dataset_or_panel` draws a panel that says how to supply one and
+offers an upload, validated by core's safe loader and kept for this session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import streamlit as st
+
+from core.data import (
+    DATA_PATH_ENV,
+    DataError,
+    DatasetUnavailableError,
+    PreparedData,
+    find_reuters_file,
+    keras_cache_dir,
+    prepare_data,
+    read_reuters_npz,
+)
+
+UPLOAD_KEY = "uploaded_reuters"  # session_state: (file name, sha256, bytes) of a validated upload
+
+
+@st.cache_resource(show_spinner=False, ttl=60)
+def _download_once() -> tuple[str | None, str]:
+    """The Keras download, or None and why. Cached for a minute so an offline server does not retry every rerun."""
+    try:
+        return str(find_reuters_file(download=True)), ""
+    except DataError as error:
+        return None, str(error)
+
+
+def _locate_file() -> tuple[str | None, str]:
+    """The given file or the Keras cache (cheap, checked every time), else one cached download attempt."""
+    try:
+        return str(find_reuters_file(download=False)), ""
+    except DatasetUnavailableError:
+        return _download_once()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _prepare_from_file(max_len: int, path: str, modified: float) -> PreparedData:
+    # `modified` is part of the key: a replaced file is prepared again.
+    return prepare_data(max_len, path, download=False)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _prepare_from_upload(max_len: int, digest: str, _payload: bytes) -> PreparedData:
+    # Keyed by the upload's hash (the underscore keeps the bytes out of the key).
+    return prepare_data(max_len, _payload, download=False)
+
+
+def current_dataset(max_len: int) -> PreparedData:
+    """The dataset this session trains on. Raises DataError with a readable message."""
+    upload = st.session_state.get(UPLOAD_KEY)
+    if upload:
+        _name, digest, payload = upload
+        return _prepare_from_upload(max_len, digest, payload)
+    path, why = _locate_file()
+    if path is None:
+        raise DatasetUnavailableError(why)
+    return _prepare_from_file(max_len, path, Path(path).stat().st_mtime)
+
+
+def check_upload(name: str, payload: bytes) -> tuple[tuple[str, str, bytes] | None, str]:
+    """(kept upload, "") when `payload` is a valid Reuters archive, else (None, the reason)."""
+    try:
+        read_reuters_npz(payload)
+    except DataError as error:
+        return None, f"{safe_name(name)}: {error}"
+    return (name, hashlib.sha256(payload).hexdigest(), payload), ""
+
+
+def _accept_upload() -> None:
+    """on_change of the uploader: validate before keeping anything."""
+    uploaded = st.session_state.get("reuters_upload")
+    st.session_state.pop("upload_error", None)
+    if uploaded is None:
+        return
+    kept, problem = check_upload(uploaded.name, uploaded.getvalue())
+    if kept is None:
+        st.session_state["upload_error"] = problem
+    else:
+        st.session_state[UPLOAD_KEY] = kept
+
+
+def dataset_or_panel(max_len: int) -> PreparedData | None:
+    """The dataset, or None after drawing the 'how to supply the data' panel."""
+    try:
+        with st.spinner("Preparing the Reuters newswires (once per server)…"):
+            return current_dataset(max_len)
+    except DataError as error:
+        problem = str(error)
+    st.error("**The Reuters dataset is not available.**", icon=":material/dataset:")
+    st.markdown(
+        f"{problem}\n\n"
+        f"- Set `{DATA_PATH_ENV}` to the path of a `reuters.npz` before starting the app, or\n"
+        f"- put `reuters.npz` in the Keras cache: `{keras_cache_dir()}`, or\n"
+        "- upload a `reuters.npz` below: it is checked without running anything inside it, "
+        "and used for your session only."
+    )
+    upload_panel()
+    return None
+
+
+def upload_panel() -> None:
+    st.file_uploader("Upload reuters.npz", type=["npz"], key="reuters_upload", on_change=_accept_upload)
+    if st.session_state.get("upload_error"):
+        st.error(st.session_state["upload_error"])
+    upload = st.session_state.get(UPLOAD_KEY)
+    if upload:
+        st.success(f"Using your upload `{safe_name(upload[0])}` for this session.")
+        st.button("Go back to the default data", key="forget_upload", on_click=forget_upload)
+
+
+def safe_name(name: str) -> str:
+    """A file name as plain text: no markdown, no HTML, bounded length."""
+    return "".join(ch for ch in name if ch.isalnum() or ch in "._- ")[:80] or "upload"
+
+
+def forget_upload() -> None:
+    st.session_state.pop(UPLOAD_KEY, None)
