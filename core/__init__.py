@@ -8,3 +8,5 @@ import os
 
 # TensorFlow's C++ start-up chatter (oneDNN, CPU features) is noise to a reader.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The trainers are TensorFlow code (tf.data, tf.GradientTape): Keras must use that backend.
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")

@@ -364,8 +364,11 @@ def prepare_data(
     word_index = load_word_index(find_word_index_file(word_index_path, download=download))
     return PreparedData(
         **arrays,
-        vocab_size=int(x_train.max()) + 1,  # the chapter's MAX_WORDS = x_train.max() + 1
-        num_classes=int(y_train.max()) + 1,  # the chapter's CAT_NUM = y_train.max() + 1
+        # The chapter's MAX_WORDS = x_train.max() + 1 and CAT_NUM = y_train.max() + 1 (the
+        # same on the real data), but over both splits: an id or topic seen only in the
+        # test split must still fit the Embedding and Dense layers, or validation fails.
+        vocab_size=max(int(x_train.max()), int(x_test.max())) + 1,
+        num_classes=max(int(y_train.max()), int(y_test.max())) + 1,
         max_len=max_len,
         source=source,
         word_index=word_index,

@@ -191,7 +191,8 @@ class TrainingJob:
         try:
             final_state, message = "finished", ""
             for settings in self.settings_list:
-                if self.stop_event.is_set():
+                if self.stop_event.is_set():  # Stop pressed between two runs of a comparison
+                    final_state, message = "stopped", "Stopped by request before the next method started."
                     break
                 # A provisional record shows epochs live; the trainer's own record replaces it.
                 live = RunRecord.start(settings.method, settings.to_dict())

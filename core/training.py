@@ -138,7 +138,8 @@ class TrainingRun:
         try:
             yield
         except StopRequested:
-            self.record.end("stopped", f"Stopped by request during epoch {self.epoch}.")
+            when = f"during epoch {self.epoch}" if self.epoch else "before the first epoch"
+            self.record.end("stopped", f"Stopped by request {when}.")
         except NonFiniteLoss as error:
             self.record.end("failed", str(error))
         except Exception as error:  # noqa: BLE001 - a run must end with a record, whatever broke

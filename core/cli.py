@@ -1,0 +1,210 @@
+"""The command line: train one method or all three on the Reuters data and print each epoch.
+
+    python -m core --method custom_loop --epochs 3
+    python -m core --data ~/reuters.npz --method all --no-save
+
+Settings come from flags into the one `RunSettings` (unset flags keep its
+defaults), data from the usual lookup (`--data`, $REUTERS_NPZ_PATH, the Keras
+cache, a download), and every run is saved as a record like the app's. Each
+epoch prints a line in the spirit of the chapter's `printbar()` output. Ctrl-C
+stops the run after the current batch and saves it as "stopped"; a second
+Ctrl-C quits at once.
+
+Exit codes: 0 every run finished, 1 a run failed, 2 bad settings or no usable
+data, 130 stopped with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import TextIO
+
+from core.settings import METHODS, RunSettings, SettingsError
+
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def _optional_int(text: str) -> int | None:
+    """An int, or `none` for "never"."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number or 'none', got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = RunSettings()
+    parser = argparse.ArgumentParser(
+        prog="python -m core",
+        description="Train the Reuters newswire classifier with model.fit, a train_on_batch loop "
+        "or a custom GradientTape loop, and print each epoch.",
+        epilog="Exit codes: 0 finished, 1 a run failed, 2 bad settings or no data, 130 stopped with Ctrl-C.",
+    )
+    parser.add_argument(
+        "--method", choices=[*METHODS, "all"], default="all", help="which trainer (default: all, one after the other)"
+    )
+    parser.add_argument("--epochs", type=int, help=f"passes over the training set (default {defaults.epochs})")
+    parser.add_argument("--batch-size", type=int, help=f"newswires per step (default {defaults.batch_size})")
+    parser.add_argument("--max-len", type=int, help=f"tokens kept per newswire (default {defaults.max_len})")
+    parser.add_argument("--learning-rate", type=float, help=f"Nadam's initial rate (default {defaults.learning_rate})")
+    parser.add_argument("--seed", type=int, help=f"initial weights and batch order (default {defaults.seed})")
+    parser.add_argument(
+        "--lr-halving-epoch",
+        type=_optional_int,
+        default=argparse.SUPPRESS,
+        help=f"train_on_batch: halve the rate when this epoch starts, or 'none' (default {defaults.lr_halving_epoch})",
+    )
+    parser.add_argument("--steps-per-execution", type=int, help="fit: batches per compiled call (default 1)")
+    parser.add_argument(
+        "--early-stopping-patience", type=int, help="fit: stop after this many epochs without a better val_loss"
+    )
+    parser.add_argument(
+        "--reduce-lr-patience", type=int, help="fit: halve the rate after this many epochs without a better val_loss"
+    )
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help="a reuters.npz (default: $REUTERS_NPZ_PATH, then the Keras cache, then a download)",
+    )
+    parser.add_argument(
+        "--runs-dir", metavar="PATH", help="where records are saved (default: $TRAINING_RUNS_DIR or runs/)"
+    )
+    parser.add_argument("--no-save", action="store_true", help="do not save run records")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> list[RunSettings]:
+    """One validated RunSettings per method to train; raises SettingsError."""
+    names = (
+        "epochs", "batch_size", "max_len", "learning_rate", "seed", "steps_per_execution",
+        "early_stopping_patience", "reduce_lr_patience",
+    )  # fmt: skip
+    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    if hasattr(args, "lr_halving_epoch"):  # None is a value here: "never"
+        given["lr_halving_epoch"] = args.lr_halving_epoch
+    methods = METHODS if args.method == "all" else (args.method,)
+    return [RunSettings(method=method, **given).validate() for method in methods]
+
+
+def epoch_line(method: str, width: int, row, epochs: int) -> str:
+    """One epoch, the way the chapter prints it: the figures, the rate, the time taken."""
+    return (
+        f"{method:<{width}}  epoch {row.epoch}/{epochs}  loss {row.loss:.4f}  accuracy {row.accuracy:.4f}  "
+        f"top5 {row.top5_accuracy:.4f}  val_loss {row.val_loss:.4f}  val_accuracy {row.val_accuracy:.4f}  "
+        f"val_top5 {row.val_top5_accuracy:.4f}  lr {row.learning_rate:g}  {row.seconds:.1f}s"
+    )
+
+
+def summary_line(record) -> str:
+    """How a run ended, with its best and final validation accuracy."""
+    summary = f"{record.method}: {record.status}"
+    if record.epochs:
+        best = max(record.epochs, key=lambda row: row.val_accuracy)
+        summary += (
+            f" after {len(record.epochs)} epoch(s), best val_accuracy {best.val_accuracy:.4f} (epoch {best.epoch}), "
+            f"final {record.epochs[-1].val_accuracy:.4f}"
+        )
+    if record.message:
+        summary += f". {record.message}"
+    return summary
+
+
+def printbar(time_of_day: str, out: TextIO) -> None:
+    """The chapter's printbar(): a rule and the time."""
+    print("=" * 80, time_of_day, file=out, flush=True)
+
+
+class _StopOnInterrupt:
+    """While active, the first Ctrl-C sets the stop Event; a second one interrupts for real."""
+
+    def __init__(self, stop: threading.Event, err: TextIO):
+        self.stop, self.err, self.previous = stop, err, None
+
+    def _handle(self, signum, frame) -> None:
+        self.stop.set()
+        print("\nStopping after the current batch (Ctrl-C again to quit at once)...", file=self.err, flush=True)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        settings_list = settings_from_args(args)
+    except SettingsError as error:
+        print("Invalid settings:", *(f"  - {problem}" for problem in error.problems), sep="\n", file=err)
+        return EXIT_USAGE
+
+    from core.data import DataError, find_reuters_file, prepare_data
+
+    # An explicit file needs nothing from the internet, not even the optional word index.
+    download = args.data is None
+    try:
+        # Found first, so a missing file is reported before TensorFlow spends seconds loading.
+        found = find_reuters_file(args.data, download=download)
+        data = prepare_data(settings_list[0].max_len, path=found, download=download)
+    except DataError as error:
+        print(f"No usable Reuters data: {error}", file=err)
+        return EXIT_USAGE
+    print(
+        f"Reuters data: {data.source}\n"
+        f"  {len(data.y_train):,} training and {len(data.y_test):,} test newswires, {data.vocab_size:,} word ids, "
+        f"{data.num_classes} topics, padded to {data.max_len} tokens",
+        file=out,
+        flush=True,
+    )
+
+    from core.records import save_record
+    from core.training import run_training
+
+    runs_folder = Path(args.runs_dir).expanduser() if args.runs_dir else None
+    width = max(len(s.method) for s in settings_list)
+    stop = threading.Event()
+    records = []
+    with _StopOnInterrupt(stop, err):
+        for settings in settings_list:
+            if stop.is_set():
+                break
+
+            def on_epoch(row, method=settings.method, epochs=settings.epochs) -> None:
+                printbar(row.finished_at[11:19], out)
+                print(epoch_line(method, width, row, epochs), file=out, flush=True)
+
+            shown = ", ".join(f"{name}={value}" for name, value in settings.to_dict().items() if name != "method")
+            print(f"\n{settings.method}: {shown}", file=out, flush=True)
+            record = run_training(settings, data, on_epoch=on_epoch, stop=stop)
+            records.append(record)
+            where = "not saved (--no-save)"
+            if not args.no_save:
+                try:
+                    where = f"saved to {save_record(record, runs_folder)}"
+                except OSError as error:
+                    where = f"NOT saved: {error}"
+            print(summary_line(record), f"  record {where}", sep="\n", file=out, flush=True)
+
+    if len(records) > 1:
+        print("\nmethod           status    epochs  best val_accuracy  final val_accuracy", file=out)
+        for record in records:
+            best = f"{record.best_val_accuracy:.4f}" if record.epochs else "-"
+            final = f"{record.epochs[-1].val_accuracy:.4f}" if record.epochs else "-"
+            print(f"{record.method:<16} {record.status:<9} {len(record.epochs):>6}  {best:>17}  {final:>18}", file=out)
+    if stop.is_set():
+        return EXIT_INTERRUPTED
+    if any(record.status == "failed" for record in records):
+        return EXIT_FAILED
+    return 0

@@ -1,0 +1,78 @@
+"""Shared fixtures: a tiny Reuters-format file, data prepared from it, and an isolated environment.
+
+Every test runs with its own empty Keras cache ($KERAS_HOME) and runs folder
+($TRAINING_RUNS_DIR), and without REUTERS_NPZ_PATH / REUTERS_WORD_INDEX_PATH, so
+the default run never reads ~/.keras, never downloads, and never depends on
+what the developer's shell exports. Real-data tests (marked `slow`) get the
+file through `real_data_path`, from the value REUTERS_NPZ_PATH had at start-up.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from fixture_data import write_fixture_npz
+
+from core.data import DATA_PATH_ENV, WORD_INDEX_PATH_ENV
+from core.records import RUNS_DIR_ENV
+
+# Saved before anything is unset, for the slow tests.
+REAL_NPZ_PATH = os.environ.get(DATA_PATH_ENV)
+REAL_WORD_INDEX_PATH = os.environ.get(WORD_INDEX_PATH_ENV)
+
+# Keras reads $KERAS_HOME (and keras.json in it) once, when it is first imported:
+# point it at an empty folder before that happens, so a developer's
+# ~/.keras/keras.json (another backend, float16) cannot change any result.
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="keras-home-")
+atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Session-scoped fixtures are built before the per-test fixture below runs.
+os.environ.pop(DATA_PATH_ENV, None)
+os.environ.pop(WORD_INDEX_PATH_ENV, None)
+
+TINY_MAX_LEN = 40
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path_factory, monkeypatch):
+    """An empty Keras cache and runs folder per test; no data paths from the shell."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.mktemp("keras_home")))
+    monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path_factory.mktemp("runs")))
+    monkeypatch.delenv(DATA_PATH_ENV, raising=False)
+    monkeypatch.delenv(WORD_INDEX_PATH_ENV, raising=False)
+
+
+@pytest.fixture(scope="session")
+def fixture_npz(tmp_path_factory) -> Path:
+    """A 240-newswire file in the real reuters.npz format."""
+    return write_fixture_npz(tmp_path_factory.mktemp("fixture") / "reuters.npz")
+
+
+@pytest.fixture(scope="session")
+def tiny_data(fixture_npz):
+    from core.data import prepare_data
+
+    return prepare_data(max_len=TINY_MAX_LEN, path=fixture_npz, download=False)
+
+
+@pytest.fixture
+def tiny_settings():
+    from core.settings import RunSettings
+
+    return RunSettings(epochs=2, batch_size=16, max_len=TINY_MAX_LEN, lr_halving_epoch=None)
+
+
+@pytest.fixture(scope="session")
+def real_data_path() -> Path:
+    """The real reuters.npz named by REUTERS_NPZ_PATH when the session started, or skip."""
+    if not REAL_NPZ_PATH:
+        pytest.skip(f"{DATA_PATH_ENV} is not set: real-data tests need the path of the real reuters.npz")
+    path = Path(REAL_NPZ_PATH).expanduser()
+    if not path.is_file():
+        pytest.skip(f"{DATA_PATH_ENV}={REAL_NPZ_PATH} is not a file")
+    return path
