@@ -10,8 +10,13 @@ import streamlit as st
 
 from core import charts
 from core.data import PreparedData, decode_newswire
+from ui.keras_guard import keep_keras_session
 from ui.data_source import dataset_or_panel, upload_panel
 from ui.settings_form import settings_sidebar
+from ui.views import chart_once_per_version
+
+# Before anything trains: Streamlit would otherwise reset Keras after every rerun (see ui/keras_guard.py).
+keep_keras_session()
 
 st.set_page_config(page_title="Three ways to train a Keras model", page_icon=":material/model_training:", layout="wide")
 
@@ -54,13 +59,13 @@ def dataset_at_a_glance(data: PreparedData) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Topics**: a few topics hold most newswires (`earn`, `acq`).")
-        st.altair_chart(charts.topic_distribution_chart(counts), width="stretch")
+        chart_once_per_version("home-topics", (data.source, data.max_len), lambda: charts.topic_distribution_chart(counts))
     with right:
         st.markdown(f"**Length** of each newswire in tokens, and the `max_len = {data.max_len}` cut.")
         lengths = pd.concat(
             [pd.DataFrame({"length": data.train_lengths, "split": "train"}), pd.DataFrame({"length": data.test_lengths, "split": "test"})]
         )
-        st.altair_chart(charts.sequence_length_chart(lengths, data.max_len), width="stretch")
+        chart_once_per_version("home-lengths", (data.source, data.max_len), lambda: charts.sequence_length_chart(lengths, data.max_len))
     text = decode_newswire(data.x_train[0], data.word_index)
     with st.expander(f"A sample newswire (topic: {names[int(data.y_train[0])]})"):
         if text is None:

@@ -14,6 +14,7 @@ import copy
 import os
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,6 +134,15 @@ class TrainingJob:
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    def stop_when_collected(self, owner: object) -> None:
+        """Stop this job once `owner` is garbage-collected.
+
+        The web page passes an object that only its session state holds: when
+        the server drops a closed browser session, the owner goes with it and
+        its job stops, freeing the slot and the memory for everyone else.
+        """
+        weakref.finalize(owner, self.stop_event.set)
 
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)

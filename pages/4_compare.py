@@ -11,7 +11,7 @@ from core.settings import METHODS
 from ui.data_source import dataset_or_panel
 from ui.live_run import live_view, training_controls
 from ui.settings_form import current_settings
-from ui.views import comparison_summary
+from ui.views import chart_once_per_version, comparison_summary
 
 st.title("4 · Compare the three methods")
 st.markdown(
@@ -34,7 +34,8 @@ if data is not None:
         records = [r for r in snap.records if r.epochs]
         if not records:
             st.caption("The first points appear when the first epoch ends.")
-        st.altair_chart(charts.comparison_chart(records_to_frame(snap.records)), width="stretch")
+        version = tuple((r.run_id, len(r.epochs), r.status) for r in snap.records)
+        chart_once_per_version("compare-live", version, lambda: charts.comparison_chart(records_to_frame(snap.records)))
         summary = comparison_summary(snap.records)
         if not summary.empty:
             st.table(summary.style.format(precision=4, subset=[c for c in summary.columns if "accuracy" in c]).format(precision=1, subset=["seconds per epoch", "total seconds"]).hide(axis="index"))
@@ -52,9 +53,9 @@ frames = [records_to_frame([labels[name] for name in chosen])]
 if with_book:
     frames.append(reference_frame())
 overlay = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(not f.empty for f in frames) else frames[0]
-st.altair_chart(charts.comparison_chart(overlay), width="stretch")
+chart_once_per_version("compare-overlay", (tuple(chosen), with_book), lambda: charts.comparison_chart(overlay))
 if with_book:
     st.caption(
-        "The book's train_on_batch train figures are its last batch only (22 newswires), and its custom loop "
-        "printed no top-5; those points are missing rather than invented."
+        "The book's train_on_batch train figures are plotted as printed: its last batch only (22 newswires), "
+        "not the epoch. Its custom loop printed no top-5, so those points are missing rather than invented."
     )

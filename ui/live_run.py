@@ -21,6 +21,7 @@ from core.settings import METHOD_TITLES, RunSettings
 
 JOB_KEY = "job"  # the session's TrainingJob (at most one)
 JOB_PAGE_KEY = "job_page"  # the page that started it
+JOB_OWNER_KEY = "job_owner"  # ties the job's life to the session's
 RESULTS_KEY = "results"  # page id -> last finished JobSnapshot, so results stay after a page switch
 REFRESH_SECONDS = 1.0
 
@@ -30,6 +31,10 @@ PAGE_TITLES = {
     "custom_loop": "Custom loop",
     "compare": "Compare",
 }
+
+
+class _SessionOwner:
+    """A token that only this session's state refers to; see TrainingJob.stop_when_collected."""
 
 
 def session_job() -> TrainingJob | None:
@@ -42,7 +47,11 @@ def _start(page_id: str, settings_list: list[RunSettings], data: PreparedData) -
     if job is not None and job.snapshot().active:
         st.session_state["train_refused"] = page_id
         return
-    st.session_state[JOB_KEY] = TrainingJob(settings_list, data).start()
+    job = TrainingJob(settings_list, data)
+    owner = _SessionOwner()
+    job.stop_when_collected(owner)
+    st.session_state[JOB_OWNER_KEY] = owner  # only the session holds it: a closed session stops its job
+    st.session_state[JOB_KEY] = job.start()
     st.session_state[JOB_PAGE_KEY] = page_id
     st.session_state.setdefault(RESULTS_KEY, {}).pop(page_id, None)
 

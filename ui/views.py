@@ -6,7 +6,9 @@ Each function draws from a `JobSnapshot` or from records; none trains.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+
+import altair as alt
 
 import pandas as pd
 import streamlit as st
@@ -35,11 +37,36 @@ def show_source(function: Callable, title: str, expanded: bool = False) -> None:
         st.code(inspect.getsource(function), language="python")
 
 
-def run_charts(records: list[RunRecord], rule_epoch: int | None = None, show_learning_rate: bool = False) -> None:
-    frame = records_to_frame(records)
-    st.altair_chart(charts.metric_chart(frame, rule_epoch=rule_epoch), width="stretch")
+def chart_once_per_version(name: str, version: Hashable, build: Callable[[], alt.TopLevelMixin]) -> None:
+    """Draw a chart, rebuilding its Vega-Lite spec only when `version` changes.
+
+    Building and validating an Altair spec costs ~0.1 s of CPU under the GIL;
+    the live view reruns every second in every watching session, so rebuilding
+    each time would steal that time from the training threads. Between epochs
+    nothing on the chart changes, so the spec is reused as it is.
+    """
+    specs = st.session_state.setdefault("chart_specs", {})
+    cached = specs.get(name)
+    if cached is None or cached[0] != version:
+        cached = (version, build().to_dict())
+        specs[name] = cached
+    st.vega_lite_chart(spec=cached[1], width="stretch")
+
+
+def run_charts(
+    name: str,
+    version: Hashable,
+    records: list[RunRecord],
+    rule_epoch: int | None = None,
+    show_learning_rate: bool = False,
+) -> None:
+    chart_once_per_version(
+        f"{name}-metrics", version, lambda: charts.metric_chart(records_to_frame(records), rule_epoch=rule_epoch)
+    )
     if show_learning_rate:
-        st.altair_chart(charts.learning_rate_chart(frame, rule_epoch), width="stretch")
+        chart_once_per_version(
+            f"{name}-lr", version, lambda: charts.learning_rate_chart(records_to_frame(records), rule_epoch)
+        )
 
 
 def epoch_table_and_downloads(record: RunRecord, finished: bool) -> None:
@@ -68,7 +95,8 @@ def draw_method_run(snap: JobSnapshot, show_learning_rate: bool = False) -> None
         f"{len(record.epochs)} of {planned} epochs finished"
         + ("; the first point appears when the first epoch ends." if not record.epochs else ".")
     )
-    run_charts([record], rule_epoch=halving, show_learning_rate=show_learning_rate)
+    version = (record.run_id, len(record.epochs), record.status)
+    run_charts(record.method, version, [record], rule_epoch=halving, show_learning_rate=show_learning_rate)
     epoch_table_and_downloads(record, finished=not snap.active)
 
 
