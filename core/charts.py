@@ -6,7 +6,8 @@ draw one panel per metric: `metric_chart` for one method's runs coloured by
 split, `comparison_chart` for several runs coloured by run, and
 `learning_rate_chart` for the schedule. The data charts (`topic_distribution_chart`,
 `sequence_length_chart`, `top_k_chart`) describe the Reuters newswires and one
-prediction. Every function returns a chart whose `to_dict()` works on an empty
+prediction; `confusion_chart` and `per_topic_accuracy_chart` show where a
+trained model goes wrong on the test set. Every function returns a chart whose `to_dict()` works on an empty
 frame, and nothing here imports Streamlit: pages pass the result to `st.altair_chart`.
 """
 
@@ -272,3 +273,88 @@ def top_k_chart(probabilities: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=alt.Step(24))
     )
+
+
+# ---------------------------------------------------------------------------
+# What a trained model learned (frames from core.predictions)
+
+# Axis and legend titles of the prediction charts; pages pass their own language's.
+PREDICTION_TITLES = {
+    "true_topic": "True topic",
+    "predicted_topic": "Predicted topic",
+    "newswires": "Newswires",
+    "share": "Share of the true topic",
+    "test_newswires": "Test newswires of the topic (log scale)",
+    "accuracy": "Accuracy on the topic",
+    "overall": "overall accuracy",
+    "topic": "Topic",
+    "train_newswires": "Training newswires",
+    "times_predicted": "Times predicted",
+}
+CONFUSION_CELL = 13  # pixels per topic: 46 topics make a ~600 px square
+
+
+def confusion_chart(cells: pd.DataFrame, order: list[str], titles: dict[str, str] | None = None) -> alt.Chart:
+    """A heatmap of (true, predicted) counts over every topic, in `order` on both axes.
+
+    `cells` is `core.predictions.confusion_frame` (non-zero cells only). The
+    colour is on a log scale: the diagonal holds hundreds of newswires for the
+    big topics, and a single misfiled newswire must still show.
+    """
+    names = {**PREDICTION_TITLES, **(titles or {})}
+    axis = alt.Axis(labelOverlap=False, labelFontSize=9)
+    return (
+        alt.Chart(cells)
+        .mark_rect()
+        .encode(
+            x=alt.X("predicted:N").title(names["predicted_topic"]).sort(order).scale(domain=order).axis(axis),
+            y=alt.Y("true:N").title(names["true_topic"]).sort(order).scale(domain=order).axis(axis),
+            color=alt.Color("count:Q").title(names["newswires"]).scale(type="log", scheme="blues"),
+            stroke=alt.condition(alt.datum.correct, alt.value("#f58518"), alt.value(None)),
+            tooltip=[
+                alt.Tooltip("true:N", title=names["true_topic"]),
+                alt.Tooltip("predicted:N", title=names["predicted_topic"]),
+                alt.Tooltip("count:Q", title=names["newswires"]),
+                alt.Tooltip("share:Q", title=names["share"], format=".1%"),
+            ],
+        )
+        .properties(width=alt.Step(CONFUSION_CELL), height=alt.Step(CONFUSION_CELL))
+    )
+
+
+def per_topic_accuracy_chart(
+    per_topic: pd.DataFrame, overall: float, titles: dict[str, str] | None = None, labelled: int = 8
+) -> alt.LayerChart:
+    """Accuracy per topic against how many test newswires it has (log x), overall accuracy as a rule.
+
+    `per_topic` is `core.predictions.per_topic_accuracy`; the `labelled` most
+    frequent topics carry their names.
+    """
+    names = {**PREDICTION_TITLES, **(titles or {})}
+    x = alt.X("test_newswires:Q").title(names["test_newswires"]).scale(type="log")
+    y = alt.Y("accuracy:Q").title(names["accuracy"]).scale(domain=[0, 1]).axis(format="%")
+    points = (
+        alt.Chart(per_topic)
+        .mark_circle(size=70, opacity=0.8)
+        .encode(
+            x=x,
+            y=y,
+            tooltip=[
+                alt.Tooltip("topic:N", title=names["topic"]),
+                alt.Tooltip("test_newswires:Q", title=names["newswires"]),
+                alt.Tooltip("train_newswires:Q", title=names["train_newswires"]),
+                alt.Tooltip("accuracy:Q", title=names["accuracy"], format=".1%"),
+                alt.Tooltip("times_predicted:Q", title=names["times_predicted"]),
+            ],
+        )
+    )
+    biggest = per_topic.nlargest(labelled, "test_newswires") if len(per_topic) else per_topic
+    labels = alt.Chart(biggest).mark_text(align="left", dx=6, dy=-6, fontSize=11).encode(x=x, y=y, text="topic:N")
+    rule_data = pd.DataFrame({"accuracy": [overall], "label": [f"{names['overall']} {overall:.1%}"]})
+    rule = alt.Chart(rule_data).mark_rule(color=RULE_COLOUR, strokeDash=[3, 3]).encode(y="accuracy:Q")
+    rule_text = (
+        alt.Chart(rule_data)
+        .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color=RULE_COLOUR)
+        .encode(x=alt.value(0), y="accuracy:Q", text="label:N")
+    )
+    return alt.layer(points, labels, rule, rule_text).properties(height=320)

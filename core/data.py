@@ -43,6 +43,12 @@ INDEX_FROM = 3
 # real file unpacks to about 4 MB, so 64 MB leaves room for bigger honest files.
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_NEWSWIRES = 200_000
+# A pickle can list the same newswire many times for a few bytes each, so the
+# size on disk does not bound the words: count them (the real file has 1.6 million).
+MAX_WORDS = 16_000_000
+# The Embedding gets a row per word id: an id of a billion would ask for 28 GB of
+# weights. The real file's largest id is 30,979.
+MAX_WORD_ID = 1_000_000
 
 # The Reuters topic names (keras.datasets.reuters.get_label_names()), kept here
 # so the names are available without importing TensorFlow; a test checks they
@@ -178,7 +184,7 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in self.ALLOWED:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"it asks to run {module}.{name}, which a data file never needs")
+        raise pickle.UnpicklingError(f"it asks to run {_quoted(module + '.' + name)}, which a data file never needs")
 
 
 def _read_npy(stream: IO[bytes]) -> np.ndarray:
@@ -202,6 +208,23 @@ def _read_npy(stream: IO[bytes]) -> np.ndarray:
     return array.reshape(shape, order="F" if fortran_order else "C")
 
 
+def _quoted(text: object, limit: int = 120) -> str:
+    """Text that comes from a file, safe in a message a page renders as Markdown.
+
+    One inline code span (no links, HTML or emphasis inside), without backticks or
+    line breaks that could end it, and bounded in length.
+    """
+    plain = "".join(ch if ch.isprintable() and ch != "`" else " " for ch in str(text)).strip()
+    return f"`{plain[:limit] + ('…' if len(plain) > limit else '') or ' '}`"
+
+
+def _quoted_names(names: list[str], limit: int = 10) -> str:
+    if not names:
+        return "nothing"
+    shown = ", ".join(_quoted(n, 60) for n in names[:limit])
+    return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
+
+
 def read_reuters_npz(source: str | os.PathLike[str] | bytes | IO[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """The raw `x` (ragged token lists) and `y` (topic ids) of a reuters.npz, validated.
 
@@ -223,7 +246,7 @@ def read_reuters_npz(source: str | os.PathLike[str] | bytes | IO[bytes]) -> tupl
         if missing:
             raise InvalidDatasetError(
                 f"{name} is not a Reuters archive: it has no {' or '.join(m[:-4] for m in missing)} array "
-                f"(found: {', '.join(sorted(members)) or 'nothing'})."
+                f"(found: {_quoted_names(sorted(members))})."
             )
         arrays: dict[str, np.ndarray] = {}
         for key in ("x", "y"):
@@ -246,7 +269,7 @@ def read_reuters_npz(source: str | os.PathLike[str] | bytes | IO[bytes]) -> tupl
                 raise InvalidDatasetError(f"{name}: the {key} array was refused: {error}.") from error
             except Exception as error:  # zlib, EOF, bad header, bad CRC: all mean a broken file
                 raise InvalidDatasetError(
-                    f"{name}: the {key} array cannot be read ({type(error).__name__}: {error}); "
+                    f"{name}: the {key} array cannot be read ({type(error).__name__}: {_quoted(error)}); "
                     "the file is damaged or truncated."
                 ) from error
     return _validated(arrays["x"], arrays["y"], name)
@@ -263,21 +286,41 @@ def _validated(xs: np.ndarray, labels: np.ndarray, name: str) -> tuple[np.ndarra
     if len(xs) != len(labels):
         raise InvalidDatasetError(f"{name}: x has {len(xs):,} newswires but y has {len(labels):,} labels.")
     if labels.dtype.kind not in "iu":
-        raise InvalidDatasetError(f"{name}: labels must be integers, got {labels.dtype}.")
+        raise InvalidDatasetError(f"{name}: labels must be integers, got {labels.dtype.name}.")
     low, high = int(labels.min()), int(labels.max())
     if low < 0 or high >= len(TOPIC_NAMES):
         raise InvalidDatasetError(
             f"{name}: labels must be topic ids from 0 to {len(TOPIC_NAMES) - 1}, found values from {low} to {high}."
         )
+    # Count first (len() costs nothing), so a few bytes that name one list many times convert nothing.
+    words = sum(s.size if isinstance(s, np.ndarray) else len(s) if isinstance(s, (list, tuple)) else 1 for s in xs)
+    if words > MAX_WORDS:
+        raise InvalidDatasetError(
+            f"{name}: the newswires hold {words:,} words in all, more than the {MAX_WORDS:,} this app accepts "
+            "(the real file has about 1.6 million)."
+        )
     sequences = []
     for position, sequence in enumerate(xs):
+        if isinstance(sequence, (list, tuple)):
+            # Before np.asarray: nested lists would be unfolded into an array as large as they
+            # claim (a 2 kB pickle can ask for gigabytes), or fail with a bare ValueError.
+            odd = [t for t in sequence if not isinstance(t, (int, np.integer))][:1]
+            if odd:
+                raise InvalidDatasetError(
+                    f"{name}: newswire {position} is not a list of integer word ids (it holds a {type(odd[0]).__name__})."
+                )
         tokens = np.asarray(sequence)
         if tokens.ndim != 1 or (tokens.size and tokens.dtype.kind not in "iu"):
             raise InvalidDatasetError(
-                f"{name}: newswire {position} is not a list of integer word ids (got {tokens.dtype}, shape {tokens.shape})."
+                f"{name}: newswire {position} is not a list of integer word ids (got {tokens.dtype.name}, shape {tokens.shape})."
             )
         if tokens.size and int(tokens.min()) < 0:
             raise InvalidDatasetError(f"{name}: newswire {position} has a negative word id.")
+        if tokens.size and int(tokens.max()) > MAX_WORD_ID:
+            raise InvalidDatasetError(
+                f"{name}: newswire {position} has the word id {int(tokens.max()):,}, over the {MAX_WORD_ID:,} this app "
+                "accepts (the real file's largest is 30,979)."
+            )
         sequences.append(tokens.astype(np.int64, copy=False))
     clean = np.empty(len(sequences), dtype=object)
     clean[:] = sequences

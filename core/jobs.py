@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.data import PreparedData
+from core.predictions import TrainedModel
 from core.records import EpochRow, RunRecord, save_record
 from core.settings import RunSettings
 
@@ -81,6 +82,9 @@ class JobSnapshot:
     version: int  # grows with every epoch and state change: redraw charts when it moves
     started_at: float
     ended_at: float | None
+    # run_id -> the trained weights of each run that ended with at least one epoch (not failed).
+    # Shared, not copied: TrainedModel and its arrays are read-only.
+    models: dict[str, TrainedModel] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -99,6 +103,7 @@ class _Progress:
     message: str = ""
     version: int = 0
     ended_at: float | None = None
+    models: dict[str, TrainedModel] = field(default_factory=dict)
 
 
 class TrainingJob:
@@ -169,6 +174,7 @@ class TrainingJob:
                 version=p.version,
                 started_at=self.started_at,
                 ended_at=p.ended_at,
+                models=dict(p.models),
             )
 
     # -- the worker thread ----------------------------------------------------
@@ -209,8 +215,13 @@ class TrainingJob:
                 with self._lock:
                     self._progress.records.append(live)
                 self._update(state="running", current_method=settings.method, epoch=0, batches_done=0)
-                record = run_training(settings, self.data, self._on_batch, self._on_epoch, self.stop_event)
+                trained = []  # the trainer hands its model over here when the run ends usefully
+                record = run_training(
+                    settings, self.data, self._on_batch, self._on_epoch, self.stop_event, keep_model=trained.append
+                )
                 record.label = live.label
+                kept = TrainedModel.capture(trained[0], record, self.data) if trained else None
+                del trained  # only the weights are kept, not the Keras model and its optimizer
                 if self.save:
                     try:
                         save_record(record, self.runs_folder)
@@ -218,6 +229,8 @@ class TrainingJob:
                         record.message = (record.message + f" (not saved: {error})").strip()
                 with self._lock:
                     self._progress.records[-1] = record
+                    if kept is not None:
+                        self._progress.models[record.run_id] = kept
                 if record.status != "finished":
                     final_state, message = record.status, record.message
                     break

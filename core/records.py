@@ -96,8 +96,19 @@ class RunRecord:
         values = {k: v for k, v in values.items() if k in known}
         values["epochs"] = [EpochRow(**row) for row in values.get("epochs", [])]
         record = cls(**values)
-        if record.status not in STATUSES or not SAFE_RUN_ID.fullmatch(record.run_id):
+        if record.status not in STATUSES or not isinstance(record.run_id, str) or not SAFE_RUN_ID.fullmatch(record.run_id):
             raise ValueError(f"not a run record (status {record.status!r}, id {record.run_id!r})")
+        # A hand-edited or damaged file can hold valid JSON of the wrong types: refuse it here,
+        # or sorting by start time and drawing the curves would fail for every record in the folder.
+        texts = (record.method, record.label, record.message, record.started_at)
+        if not all(isinstance(text, str) for text in texts) or not isinstance(record.settings, dict):
+            raise ValueError("not a run record (a text field holds something else)")
+        for position, row in enumerate(record.epochs, 1):
+            numbers = [getattr(row, f.name) for f in fields(EpochRow) if f.name != "finished_at"]
+            if isinstance(row.epoch, bool) or not isinstance(row.epoch, int) or not isinstance(row.finished_at, str) or not all(
+                isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers
+            ):
+                raise ValueError(f"not a run record (its epoch row {position} holds a figure that is not a number)")
         return record
 
     @property

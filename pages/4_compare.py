@@ -1,4 +1,4 @@
-"""Compare: the three methods with identical settings, saved runs, and the book's curves."""
+"""Compare: the three methods with identical settings, their models on one newswire, saved runs, the book's curves."""
 
 import pandas as pd
 import streamlit as st
@@ -9,53 +9,50 @@ from core.records import list_records, records_to_frame
 from core.reference import reference_frame
 from core.settings import METHODS
 from ui.data_source import dataset_or_panel
-from ui.live_run import live_view, training_controls
+from ui.i18n import tr
+from ui.learned import compare_learned_panel
+from ui.live_run import job_active_on, live_view, training_controls
 from ui.settings_form import current_settings
-from ui.views import chart_once_per_version, comparison_summary
+from ui.views import chart_once_per_version, comparison_summary, summary_table
 
-st.title("4 · Compare the three methods")
-st.markdown(
-    """
-One job trains `fit`, the `train_on_batch` loop and the custom loop one after the
-other, **with identical settings**: the same initial weights and the same batches in
-the same order. With the learning-rate halving off (*Method options* → 0), `fit` and
-the custom loop trace the same curve, because they do the same math; the batch loop
-differs only by its learning-rate schedule. Below, overlay runs saved earlier and the
-curves printed in the book the app is built from.
-"""
-)
+st.title(tr("compare.title"))
+st.markdown(tr("compare.intro"))
 
 settings = current_settings()
 data = dataset_or_panel(settings.max_len)
 if data is not None:
-    training_controls("compare", [settings.with_method(m) for m in METHODS], data, label="Train all three")
+    training_controls("compare", [settings.with_method(m) for m in METHODS], data, label=tr("run.train_all"))
 
     def draw(snap: JobSnapshot) -> None:
         records = [r for r in snap.records if r.epochs]
         if not records:
-            st.caption("The first points appear when the first epoch ends.")
+            st.caption(tr("compare.first_points"))
         version = tuple((r.run_id, len(r.epochs), r.status) for r in snap.records)
         chart_once_per_version("compare-live", version, lambda: charts.comparison_chart(records_to_frame(snap.records)))
         summary = comparison_summary(snap.records)
         if not summary.empty:
-            st.table(summary.style.format(precision=4, subset=[c for c in summary.columns if "accuracy" in c]).format(precision=1, subset=["seconds per epoch", "total seconds"]).hide(axis="index"))
+            summary_table(summary)
 
-    live_view("compare", draw, empty_hint="Press **Train all three** to run the methods one after the other.")
+    live_view("compare", draw, empty_hint=tr("compare.empty"))
+    # Outside the live fragment, and not while the comparison trains.
+    if not job_active_on("compare"):
+        compare_learned_panel()
 
-st.subheader("Overlay saved runs and the book")
+st.subheader(tr("compare.overlay_title"))
 saved, problems = list_records()
 for problem in problems:
     st.warning(problem)
-labels = {f"{r.label} · {r.status} · {len(r.epochs)} epochs · {r.run_id}": r for r in saved if r.epochs}
-chosen = st.multiselect("Saved runs (this session's and earlier ones)", list(labels), key="overlay_runs")
-with_book = st.toggle("The book's printed curves (TF 2.1)", value=True, key="overlay_book")
-frames = [records_to_frame([labels[name] for name in chosen])]
+by_id = {r.run_id: r for r in saved if r.epochs}  # options are run ids, so a choice survives a language switch
+chosen = st.multiselect(
+    tr("compare.saved_runs"), list(by_id), key="overlay_runs",
+    format_func=lambda run_id: f"{by_id[run_id].label} · {by_id[run_id].status} · "
+    f"{len(by_id[run_id].epochs)} {tr('compare.epochs_word')} · {run_id}",
+)
+with_book = st.toggle(tr("compare.book_toggle"), value=True, key="overlay_book")
+frames = [records_to_frame([by_id[run_id] for run_id in chosen])]
 if with_book:
     frames.append(reference_frame())
 overlay = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(not f.empty for f in frames) else frames[0]
 chart_once_per_version("compare-overlay", (tuple(chosen), with_book), lambda: charts.comparison_chart(overlay))
 if with_book:
-    st.caption(
-        "The book's train_on_batch train figures are plotted as printed: its last batch only (22 newswires), "
-        "not the epoch. Its custom loop printed no top-5, so those points are missing rather than invented."
-    )
+    st.caption(tr("compare.book_caption"))

@@ -113,7 +113,7 @@ def test_a_short_run_finishes_with_chart_and_table(app_env, page, method):
     snap = at.session_state["job"].snapshot()
     assert snap.state == "finished" and len(snap.records[0].epochs) == 2
     assert "Finished: 2 epochs" in texts(at)
-    table = at.dataframe[-1].value
+    table = next(d.value for d in at.dataframe if "epoch" in d.value.columns)  # the panel below has its own tables
     assert list(table["epoch"]) == [1, 2]
     assert at.get("vega_lite_chart"), "the metric charts are drawn"
     assert list((app_env / "runs").glob(f"*-{method}-*.json")), "the record was saved"
@@ -190,3 +190,64 @@ def test_upload_check_accepts_a_reuters_archive_and_names_what_is_wrong(tmp_path
     assert kept is None and problem.startswith("notes.npz:") and "not a .npz archive" in problem
     kept, problem = check_upload("cut.npz", good[: len(good) // 2])
     assert kept is None and "cut.npz" in problem
+
+
+def test_a_finished_run_shows_what_the_model_learned(app_env):
+    at = new_app()
+    apply_tiny_settings(at, epochs=1)
+    at.switch_page("pages/3_custom_loop.py").run()
+    assert "Train a run on this page" in texts(at), "before any run the panel says how to fill it"
+    at.button(key="train_custom_loop").click().run()
+    wait_for_job(at)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.subheader[-1].value == "What the model learned"
+    models = at.session_state["trained_models"]
+    assert list(models) == ["custom_loop"]
+    run_id = models["custom_loop"].run_id
+    predictions = at.session_state["test_predictions"][run_id]
+    assert predictions.probabilities.shape == (48, 46)  # the fixture's 240 newswires: 20% are the test set
+    assert "True topic:" in texts(at) and "test accuracy" in texts(at)
+    assert "Confusion over the 46 topics" in texts(at) and "Why accuracy levels off" in texts(at)
+    charts_before = len(at.get("vega_lite_chart"))
+    assert charts_before >= 4, "metrics, top-5, confusion, per-topic"
+    # Another newswire: the same cached predictions, a new top-5 chart.
+    at.number_input(key="newswire_custom_loop").set_value(7).run()
+    assert at.session_state["test_predictions"][run_id] is predictions, "predicted once per model, not per rerun"
+    at.button(key="random_newswire_custom_loop").click().run()
+    assert 0 <= at.session_state["newswire_custom_loop"] < 48
+    assert not at.exception
+    # The comparison page shows the same newswire through every kept model, and says which are missing.
+    at.switch_page("pages/4_compare.py").run()
+    assert not at.exception
+    assert "No trained model.fit model in this session yet." in texts(at)
+
+
+def test_settings_travel_in_the_link(app_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"epochs": "4", "batch_size": "16", "max_len": "40", "learning_rate": "0.002",
+                            "lr_halving_epoch": "0", "seed": "-1", "steps_per_execution": "lots"})
+    at.run()
+    assert not at.exception
+    settings = at.session_state["settings"]
+    assert (settings.epochs, settings.batch_size, settings.max_len, settings.learning_rate) == (4, 16, 40, 0.002)
+    assert settings.lr_halving_epoch is None and settings.seed == 0 and settings.steps_per_execution == 1
+    notice = " ".join(str(i.value) for i in at.sidebar.info)
+    assert "seed" in notice and "steps_per_execution" in notice and "epochs" not in notice
+    assert at.number_input(key="set_epochs").value == 4, "the form shows the linked settings"
+    assert at.query_params["seed"] == "0" and at.query_params["epochs"] == "4", "the link is corrected"
+    # Applying settings writes them into the link; Reset takes them out again.
+    at.number_input(key="set_epochs").set_value(6)
+    at.button(key="apply_settings").click().run()
+    assert "Settings applied." in texts(at)
+    assert at.query_params["epochs"] == "6" and at.query_params["max_len"] == "40"
+    at.run()
+    assert not at.sidebar.info, "the notice is shown once, on the first load"
+    at.button(key="reset_settings").click().run()
+    assert "epochs" not in at.query_params and at.session_state["settings"].epochs == 10
+
+
+def test_a_plain_address_stays_plain_until_settings_are_applied(app_env):
+    at = new_app()
+    assert not {"epochs", "max_len"} & set(at.query_params)
+    apply_tiny_settings(at, epochs=2)
+    assert at.query_params["epochs"] == "2" and at.query_params["batch_size"] == "16"

@@ -257,3 +257,40 @@ def test_two_users_train_at_once_and_each_sees_only_their_run(new_page):
     expect(alice.get_by_text("Press Train")).to_be_visible()
     no_exception(alice)
     no_exception(bob)
+
+
+def test_the_prediction_panel_after_a_short_run(new_page, tmp_path):
+    page = new_page()
+    apply_settings(page, epochs=12)  # a few seconds on the fixture, enough to learn its planted topic words
+    go_to(page, "3 · Custom loop")
+    page.get_by_role("button", name="Train").click()
+    expect(page.get_by_text(re.compile(r"^Finished: 12 epochs"))).to_be_visible(timeout=120_000)
+    heading = page.get_by_role("heading", name="What the model learned")
+    expect(heading).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"^True topic:"))).to_be_visible()
+    page.get_by_role("button", name="Random newswire").click()
+    wait_until_idle(page)
+    expect(page.get_by_text("The newswire as words")).to_be_visible()  # the server has a word index
+    page.wait_for_timeout(1500)  # let Vega draw the top-5 chart
+    heading.evaluate("element => element.scrollIntoView({block: 'start'})")
+    screenshot(page, "prediction_panel", tmp_path)
+    page.get_by_role("tab", name="Where it goes wrong").click()
+    expect(page.get_by_text(re.compile(r"^Why accuracy levels off"))).to_be_visible()
+    no_exception(page)
+
+
+def test_switching_to_chinese_and_a_shared_link(new_page, server):
+    page = new_page()
+    page.get_by_text("简体中文").click()
+    wait_until_idle(page)
+    expect(page.get_by_role("heading", name="训练 Keras 模型的三种方法")).to_be_visible()
+    go_to(page, "3 · 自定义循环")
+    expect(page.get_by_role("button", name="训练")).to_be_enabled()
+    no_exception(page)
+    # A teacher's link: settings and language arrive with it; a bad value is named, not fatal.
+    page.goto(f"{server}/?lang=zh&epochs=3&max_len=50&batch_size=zero")
+    wait_until_idle(page)
+    expect(page.get_by_role("spinbutton", name="训练轮数 (epochs)")).to_have_value("3")
+    expect(page.get_by_role("spinbutton", name="每条新闻的词元数 (max_len)")).to_have_value("50")
+    expect(page.get_by_text(re.compile("batch_size")).first).to_be_visible()
+    no_exception(page)

@@ -158,7 +158,7 @@ def test_not_a_zip(tmp_path):
 
 def test_zip_without_x(tmp_path):
     path = write_npz(tmp_path / "reuters.npz", {"y.npy": npy_bytes(np.array([1, 2])), "z.npy": b""})
-    with pytest.raises(InvalidDatasetError, match=r"it has no x array \(found: y.npy, z.npy\)"):
+    with pytest.raises(InvalidDatasetError, match=r"it has no x array \(found: `y.npy`, `z.npy`\)"):
         read_reuters_npz(path)
 
 

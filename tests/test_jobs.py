@@ -155,13 +155,13 @@ def test_stopping_a_waiting_job_trains_nothing(tiny_data, tiny_settings, tmp_pat
 def test_a_failing_run_fails_the_job(tiny_data, tiny_settings, tmp_path, monkeypatch):
     real = training.run_training
 
-    def failing_on_epoch(settings, data, on_batch, on_epoch, stop):
+    def failing_on_epoch(settings, data, on_batch, on_epoch, stop, **options):
         def on_batch_that_breaks(epoch, done, total):
             if epoch == 2:
                 raise RuntimeError("out of cheese")
             on_batch(epoch, done, total)
 
-        return real(settings, data, on_batch_that_breaks, on_epoch, stop)
+        return real(settings, data, on_batch_that_breaks, on_epoch, stop, **options)
 
     monkeypatch.setattr(training, "run_training", failing_on_epoch)
     job = TrainingJob(

@@ -23,6 +23,7 @@ from core.data import (
     prepare_data,
     read_reuters_npz,
 )
+from ui.i18n import tr
 
 UPLOAD_KEY = "uploaded_reuters"  # session_state: (file name, sha256, bytes) of a validated upload
 
@@ -93,30 +94,24 @@ def _accept_upload() -> None:
 def dataset_or_panel(max_len: int) -> PreparedData | None:
     """The dataset, or None after drawing the 'how to supply the data' panel."""
     try:
-        with st.spinner("Preparing the Reuters newswires (once per server)…"):
+        with st.spinner(tr("data.preparing")):
             return current_dataset(max_len)
     except DataError as error:
         problem = str(error)
-    st.error("**The Reuters dataset is not available.**", icon=":material/dataset:")
-    st.markdown(
-        f"{problem}\n\n"
-        f"- Set `{DATA_PATH_ENV}` to the path of a `reuters.npz` before starting the app, or\n"
-        f"- put `reuters.npz` in the Keras cache: `{keras_cache_dir()}`, or\n"
-        "- upload a `reuters.npz` below: it is checked without running anything inside it, "
-        "and used for your session only."
-    )
+    st.error(tr("data.unavailable"), icon=":material/dataset:")
+    st.markdown(tr("data.how_to", problem=problem, env=DATA_PATH_ENV, cache=keras_cache_dir()))
     upload_panel()
     return None
 
 
 def upload_panel() -> None:
-    st.file_uploader("Upload reuters.npz", type=["npz"], key="reuters_upload", on_change=_accept_upload)
+    st.file_uploader(tr("data.upload"), type=["npz"], key="reuters_upload", on_change=_accept_upload)
     if st.session_state.get("upload_error"):
         st.error(st.session_state["upload_error"])
     upload = st.session_state.get(UPLOAD_KEY)
     if upload:
-        st.success(f"Using your upload `{safe_name(upload[0])}` for this session.")
-        st.button("Go back to the default data", key="forget_upload", on_click=forget_upload)
+        st.success(tr("data.using_upload", name=safe_name(upload[0])))
+        st.button(tr("data.forget_upload"), key="forget_upload", on_click=forget_upload)
 
 
 def safe_name(name: str) -> str:

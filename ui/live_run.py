@@ -12,25 +12,29 @@ changes and page switches.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import streamlit as st
 
 from core.data import PreparedData
 from core.jobs import SERVER_SLOTS, JobSnapshot, TrainingJob
-from core.settings import METHOD_TITLES, RunSettings
+from core.settings import RunSettings
+from ui.i18n import tr
 
 JOB_KEY = "job"  # the session's TrainingJob (at most one)
 JOB_PAGE_KEY = "job_page"  # the page that started it
 JOB_OWNER_KEY = "job_owner"  # ties the job's life to the session's
-RESULTS_KEY = "results"  # page id -> last finished JobSnapshot, so results stay after a page switch
+RESULTS_KEY = "results"  # page id -> last finished JobSnapshot (records only), so results stay after a page switch
 REFRESH_SECONDS = 1.0
+PAGE_IDS = ("fit", "train_on_batch", "custom_loop", "compare")
 
-PAGE_TITLES = {
-    "fit": "model.fit",
-    "train_on_batch": "train_on_batch",
-    "custom_loop": "Custom loop",
-    "compare": "Compare",
-}
+
+def page_title(page_id: str | None) -> str:
+    return tr(f"page.{page_id}") if page_id in PAGE_IDS else tr("page.another")
+
+
+def method_names(methods: tuple[str, ...]) -> str:
+    return ", ".join(tr(f"method.{m}") for m in methods)
 
 
 class _SessionOwner:
@@ -62,18 +66,23 @@ def _stop() -> None:
         job.stop()
 
 
-def training_controls(page_id: str, settings_list: list[RunSettings], data: PreparedData, label: str = "Train") -> None:
+def training_controls(page_id: str, settings_list: list[RunSettings], data: PreparedData, label: str | None = None) -> None:
     job = session_job()
     running_here = job is not None and job.snapshot().active and st.session_state.get(JOB_PAGE_KEY) == page_id
     left, right, _ = st.columns([1, 1, 4])
-    left.button(label, type="primary", key=f"train_{page_id}", on_click=_start, args=(page_id, settings_list, data))
-    right.button("Stop", key=f"stop_{page_id}", on_click=_stop, disabled=not running_here)
+    left.button(
+        label or tr("run.train"), type="primary", key=f"train_{page_id}", on_click=_start, args=(page_id, settings_list, data)
+    )
+    right.button(tr("run.stop"), key=f"stop_{page_id}", on_click=_stop, disabled=not running_here)
     if st.session_state.pop("train_refused", None) == page_id and job is not None:
         snap = job.snapshot()
-        where = PAGE_TITLES.get(st.session_state.get(JOB_PAGE_KEY, ""), "another")
         st.warning(
-            f"One run at a time per session: {', '.join(METHOD_TITLES[m] for m in snap.methods)} "
-            f"is still {snap.state} (started on the {where} page). Stop it there, or wait for it to end."
+            tr(
+                "run.refused",
+                methods=method_names(snap.methods),
+                state=tr(f"state.{snap.state}") if snap.active else snap.state,
+                where=page_title(st.session_state.get(JOB_PAGE_KEY)),
+            )
         )
 
 
@@ -82,29 +91,32 @@ def status_line(snap: JobSnapshot) -> None:
     done = sum(len(r.epochs) for r in snap.records)
     if snap.state == "waiting":
         st.info(
-            f"Waiting for a free training slot: {SERVER_SLOTS.in_use} of {SERVER_SLOTS.capacity} are busy on "
-            "this server. Your run starts by itself as soon as one frees up.",
-            icon=":material/hourglass_top:",
+            tr("run.waiting", in_use=SERVER_SLOTS.in_use, capacity=SERVER_SLOTS.capacity), icon=":material/hourglass_top:"
         )
     elif snap.state == "running":
-        method = METHOD_TITLES.get(snap.current_method or "", snap.current_method)
-        position = f" ({snap.methods.index(snap.current_method) + 1} of {len(snap.methods)})" if len(snap.methods) > 1 else ""
+        method = tr(f"method.{snap.current_method}") if snap.current_method else ""
+        position = (
+            tr("run.position", number=snap.methods.index(snap.current_method) + 1, count=len(snap.methods))
+            if len(snap.methods) > 1 and snap.current_method in snap.methods
+            else ""
+        )
         fraction = snap.batches_done / snap.batches_per_epoch if snap.batches_per_epoch else 0.0
-        left = f" · about {snap.seconds_left_in_epoch:.0f} s left in this epoch" if snap.seconds_left_in_epoch is not None else ""
-        text = (
-            f"{method}{position} · epoch {max(snap.epoch, 1)}/{snap.epochs} · "
-            f"batch {snap.batches_done}/{snap.batches_per_epoch or '…'}{left}"
+        left = tr("run.left", seconds=f"{snap.seconds_left_in_epoch:.0f}") if snap.seconds_left_in_epoch is not None else ""
+        text = tr(
+            "run.progress", method=method, position=position, epoch=max(snap.epoch, 1), epochs=snap.epochs,
+            batch=snap.batches_done, batches=snap.batches_per_epoch or "…", left=left,
         )
         st.progress(min(fraction, 1.0), text=text)
     elif snap.state == "finished":
         seconds = (snap.ended_at or snap.started_at) - snap.started_at
-        st.success(f"Finished: {done} epochs in {seconds:.0f} s. {snap.message}".strip(), icon=":material/check_circle:")
-    elif snap.state == "stopped":
-        st.warning(f"Stopped. {snap.message} The {done} finished epochs are kept below.", icon=":material/stop_circle:")
-    else:
-        st.error(
-            f"The run failed: {snap.message}\n\nThe {done} epochs it finished are kept below.", icon=":material/error:"
+        st.success(
+            tr("run.finished", done=done, seconds=f"{seconds:.0f}", message=snap.message).strip(),
+            icon=":material/check_circle:",
         )
+    elif snap.state == "stopped":
+        st.warning(tr("run.stopped", message=snap.message, done=done), icon=":material/stop_circle:")
+    else:
+        st.error(tr("run.failed", message=snap.message, done=done), icon=":material/error:")
 
 
 def live_view(page_id: str, draw: Callable[[JobSnapshot], None], empty_hint: str) -> None:
@@ -130,7 +142,8 @@ def live_view(page_id: str, draw: Callable[[JobSnapshot], None], empty_hint: str
         status_line(snap)
         draw(snap)
         if not snap.active:
-            st.session_state.setdefault(RESULTS_KEY, {})[page_id] = snap
+            # The trained models live in the session's model store (ui/learned.py), not in kept results.
+            st.session_state.setdefault(RESULTS_KEY, {})[page_id] = replace(snap, models={})
             if was_active:
                 st.rerun()  # once: stop refreshing and re-enable the buttons
 
@@ -143,11 +156,18 @@ def _elsewhere_notice(job: TrainingJob, job_page: str | None) -> None:
         snap = job.snapshot()
         if not snap.active:
             st.rerun()
-        where = PAGE_TITLES.get(job_page or "", "another")
         st.info(
-            f"Your {', '.join(METHOD_TITLES[m] for m in snap.methods)} run keeps training on the {where} page "
-            f"(epoch {max(snap.epoch, 1)}/{snap.epochs}). Its charts are there; it goes on while you look around.",
+            tr(
+                "run.elsewhere", methods=method_names(snap.methods), where=page_title(job_page),
+                epoch=max(snap.epoch, 1), epochs=snap.epochs,
+            ),
             icon=":material/sync:",
         )
 
     _notice()
+
+
+def job_active_on(page_id: str) -> bool:
+    """True while this session's job, started on `page_id`, waits or trains."""
+    job = session_job()
+    return job is not None and st.session_state.get(JOB_PAGE_KEY) == page_id and job.snapshot().active

@@ -1,4 +1,4 @@
-"""The body every method page shares: intro, the real source, Train/Stop, the live run."""
+"""The body every method page shares: intro, the real source, Train/Stop, the live run, what the model learned."""
 
 from __future__ import annotations
 
@@ -8,33 +8,41 @@ from functools import partial
 import streamlit as st
 
 from ui.data_source import dataset_or_panel
-from ui.live_run import live_view, training_controls
+from ui.i18n import tr
+from ui.learned import learned_panel
+from ui.live_run import job_active_on, live_view, training_controls
 from ui.settings_form import current_settings
 from ui.views import draw_method_run, show_source
 
 
 def method_page(
     method: str,
-    title: str,
-    intro: str,
+    title_key: str,
+    intro_key: str,
     sources: list[tuple[Callable, str]],
     show_learning_rate: bool = False,
 ) -> None:
+    """`title_key`, `intro_key` and each source's caption are keys of the string catalogue (core/i18n.py)."""
     settings = current_settings().with_method(method)
-    st.title(title)
-    st.markdown(intro)
-    for position, (function, caption) in enumerate(sources):
-        show_source(function, caption, expanded=position == 0)
+    st.title(tr(title_key))
+    st.markdown(tr(intro_key))
+    for position, (function, caption_key) in enumerate(sources):
+        show_source(function, tr(caption_key), expanded=position == 0)
     data = dataset_or_panel(settings.max_len)
     if data is None:
         return
     st.caption(
-        f"{settings.epochs} epochs · batch {settings.batch_size} · max_len {settings.max_len} · "
-        f"learning rate {settings.learning_rate:g} · seed {settings.seed} — change them in the sidebar."
+        tr(
+            "method_page.settings_line", epochs=settings.epochs, batch=settings.batch_size, max_len=settings.max_len,
+            lr=f"{settings.learning_rate:g}", seed=settings.seed,
+        )
     )
     training_controls(method, [settings], data)
     live_view(
         method,
         partial(draw_method_run, show_learning_rate=show_learning_rate),
-        empty_hint="Press **Train**: a point appears on the charts at the end of every epoch.",
+        empty_hint=tr("method_page.empty"),
     )
+    # Outside the live fragment, and not while this page's run trains: predictions are never redone per refresh.
+    if not job_active_on(method):
+        learned_panel(method)

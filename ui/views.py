@@ -16,19 +16,44 @@ import streamlit as st
 from core import charts
 from core.jobs import JobSnapshot
 from core.records import RunRecord, epochs_table, record_to_csv, record_to_json, records_to_frame
+from ui.i18n import tr
 
+# Column of the per-epoch table -> (catalogue key of its heading, number format or None for text).
 TABLE_COLUMNS = {
-    "epoch": st.column_config.NumberColumn("Epoch"),
-    "loss": st.column_config.NumberColumn("Loss", format="%.4f"),
-    "accuracy": st.column_config.NumberColumn("Accuracy", format="%.4f"),
-    "top5_accuracy": st.column_config.NumberColumn("Top-5", format="%.4f"),
-    "val_loss": st.column_config.NumberColumn("Val loss", format="%.4f"),
-    "val_accuracy": st.column_config.NumberColumn("Val accuracy", format="%.4f"),
-    "val_top5_accuracy": st.column_config.NumberColumn("Val top-5", format="%.4f"),
-    "learning_rate": st.column_config.NumberColumn("Learning rate", format="%.6f"),
-    "seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
-    "finished_at": st.column_config.TextColumn("Finished at"),
+    "epoch": ("col.epoch", None),
+    "loss": ("col.loss", "%.4f"),
+    "accuracy": ("col.accuracy", "%.4f"),
+    "top5_accuracy": ("col.top5", "%.4f"),
+    "val_loss": ("col.val_loss", "%.4f"),
+    "val_accuracy": ("col.val_accuracy", "%.4f"),
+    "val_top5_accuracy": ("col.val_top5", "%.4f"),
+    "learning_rate": ("col.lr", "%.6f"),
+    "seconds": ("col.seconds", "%.1f"),
+    "finished_at": ("col.finished_at", "text"),
 }
+# comparison_summary's columns -> catalogue keys of their headings.
+SUMMARY_COLUMNS = {
+    "run": "summary.run",
+    "method": "summary.method",
+    "status": "summary.status",
+    "best val accuracy": "summary.best",
+    "epoch of best": "summary.best_epoch",
+    "final val accuracy": "summary.final",
+    "final val top-5": "summary.final_top5",
+    "seconds per epoch": "summary.per_epoch",
+    "total seconds": "summary.total",
+}
+
+
+def table_columns() -> dict[str, st.column_config.Column]:
+    """The per-epoch table's column headings in the session's language."""
+    config = {}
+    for name, (key, number_format) in TABLE_COLUMNS.items():
+        if number_format == "text":
+            config[name] = st.column_config.TextColumn(tr(key))
+        else:
+            config[name] = st.column_config.NumberColumn(tr(key), format=number_format)
+    return config
 
 
 def show_source(function: Callable, title: str, expanded: bool = False) -> None:
@@ -71,15 +96,15 @@ def run_charts(
 
 def epoch_table_and_downloads(record: RunRecord, finished: bool) -> None:
     table = epochs_table(record)
-    st.dataframe(table, hide_index=True, column_config=TABLE_COLUMNS, width="stretch")
+    st.dataframe(table, hide_index=True, column_config=table_columns(), width="stretch")
     if finished and record.epochs:
         left, right, _ = st.columns([1, 1, 3])
         left.download_button(
-            "Download CSV", record_to_csv(record), f"{record.run_id}.csv", "text/csv",
+            tr("download.csv"), record_to_csv(record), f"{record.run_id}.csv", "text/csv",
             key=f"csv_{record.run_id}", on_click="ignore",
         )
         right.download_button(
-            "Download JSON", record_to_json(record), f"{record.run_id}.json", "application/json",
+            tr("download.json"), record_to_json(record), f"{record.run_id}.json", "application/json",
             key=f"json_{record.run_id}", on_click="ignore",
         )
 
@@ -91,10 +116,7 @@ def draw_method_run(snap: JobSnapshot, show_learning_rate: bool = False) -> None
     record = snap.records[-1]
     halving = record.settings.get("lr_halving_epoch") if record.method == "train_on_batch" else None
     planned = record.settings.get("epochs", len(record.epochs))
-    st.caption(
-        f"{len(record.epochs)} of {planned} epochs finished"
-        + ("; the first point appears when the first epoch ends." if not record.epochs else ".")
-    )
+    st.caption(tr("epochs_finished" if record.epochs else "epochs_finished_first", done=len(record.epochs), planned=planned))
     version = (record.run_id, len(record.epochs), record.status)
     run_charts(record.method, version, [record], rule_epoch=halving, show_learning_rate=show_learning_rate)
     epoch_table_and_downloads(record, finished=not snap.active)
@@ -121,3 +143,11 @@ def comparison_summary(records: list[RunRecord]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def summary_table(summary: pd.DataFrame) -> None:
+    """comparison_summary as a static table, headings in the session's language."""
+    shown = summary.rename(columns={name: tr(key) for name, key in SUMMARY_COLUMNS.items()})
+    accuracy = [tr(SUMMARY_COLUMNS[c]) for c in summary.columns if "accuracy" in c or "top-5" in c]
+    seconds = [tr(SUMMARY_COLUMNS[c]) for c in ("seconds per epoch", "total seconds")]
+    st.table(shown.style.format(precision=4, subset=accuracy).format(precision=1, subset=seconds).hide(axis="index"))

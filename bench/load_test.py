@@ -1,0 +1,170 @@
+"""A longer load test of one server process: many visitors train at once, then many leave mid-run.
+
+    python bench/load_test.py                      # 8 visitors, 2 epochs each, 2 slots
+    python bench/load_test.py --sessions 12 --epochs 3 --newswires 3000
+
+Visitors are Streamlit AppTest sessions in this process (each its own
+session_state), sharing the server-wide job cap exactly as browser sessions
+share it. Phase 1 is tests/test_reliability.py's many-sessions scenario at a
+larger size: every run waits for a slot, trains, and must end with the figures
+it gets alone. Phase 2 opens as many sessions with long runs and drops them
+(what the server does with closed tabs, plus the garbage collection that
+releases them): every job must stop, give its slot back and end its thread.
+Phase 3 kills a process that rewrites records in a loop (SIGKILL, at random
+moments) and checks every record on disk is whole and none lost.
+Prints a markdown table; exits 1 if a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine_line, markdown_table  # noqa: E402  (puts the project and tests/ on sys.path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--slots", type=int, default=2)
+    parser.add_argument("--newswires", type=int, default=600, help="size of the fixture file the default data uses")
+    parser.add_argument("--kills", type=int, default=20, help="times the record writer is killed mid-write")
+    args = parser.parse_args()
+    if args.sessions <= args.slots:
+        parser.error("--sessions must exceed --slots, or nobody ever waits")
+
+    folder = Path(tempfile.mkdtemp(prefix="load-test-"))
+    (folder / "data").mkdir()
+    os.environ["KERAS_HOME"] = str(folder / "keras")
+    os.environ.pop("REUTERS_WORD_INDEX_PATH", None)
+    from fixture_data import write_fixture_npz
+
+    npz = write_fixture_npz(folder / "data" / "reuters.npz", newswires=args.newswires)
+    os.environ["REUTERS_NPZ_PATH"] = str(npz)
+    os.environ["TRAINING_RUNS_DIR"] = str(folder / "runs")
+
+    import streamlit as st
+
+    import core.jobs
+    import ui.live_run
+    from core import training
+    from core.jobs import JobSlots
+    from test_reliability import collect_until, figures, full_error_details, live_job_threads, open_session, press_train, run_sessions, wait_for
+
+    slots = JobSlots(args.slots)
+    core.jobs.SERVER_SLOTS = slots
+    ui.live_run.SERVER_SLOTS = slots
+    real_training = training.run_training
+    gate = threading.Event()
+
+    def gated(*a, **k):
+        gate.wait(600)
+        return real_training(*a, **k)
+
+    training.run_training = gated
+    st.cache_resource.clear()
+    full_error_details().__enter__()  # a failure here should say what broke
+    env = SimpleNamespace(root=folder, npz=npz, runs=folder / "runs")
+    rows, failures = [], []
+
+    # Phase 1: everyone trains at once.
+    sessions: list = []
+    seen = run_sessions(sessions, env, slots, gate, count=args.sessions, epochs=args.epochs)
+    training.run_training = real_training
+    identical = all(
+        figures(v.job.snapshot().records[0]) == figures(real_training(v.job.settings_list[0], v.job.data))
+        for v in seen["visitors"]
+    )
+    finished = sum(v.job.snapshot().state == "finished" for v in seen["visitors"])
+    saved = len(list(env.runs.glob("*.json")))
+    renders = sorted(seen["renders"])
+    rows.append([
+        "train at once", args.sessions + 1, args.sessions, seen["max_waiting"], seen["max_in_use"],
+        f"{seen['wall']:.1f}", f"{renders[len(renders) // 2]:.2f} / {renders[-1]:.2f}",
+        "yes" if identical else "NO", f"{finished}/{args.sessions}", saved,
+        f"{seen['threads_before']} → {seen['threads_after']}",
+    ])
+    if not identical:
+        failures.append("a run's figures differ from the same run alone")
+    if finished != args.sessions or saved != args.sessions:
+        failures.append("a run did not finish or was not saved")
+    if seen["threads_after"] != seen["threads_before"] or slots.in_use:
+        failures.append("threads or slots left behind after phase 1")
+    sessions.clear()
+    del seen
+    gc.collect()
+
+    # Phase 2: as many visitors start long runs, then all close their tabs.
+    threads_before = len(live_job_threads())
+    started = time.monotonic()
+    leaving = [open_session(sessions, seed=500 + i, epochs=200) for i in range(args.sessions)]
+    jobs = [press_train(at, ["fit", "train_on_batch", "custom_loop"][i % 3]) for i, at in enumerate(leaving)]
+    wait_for(lambda: slots.in_use == slots.capacity, "the slots to fill")
+    max_waiting = sum(job.snapshot().state == "waiting" for job in jobs)
+    peak_threads = len(live_job_threads())
+    closed = time.monotonic()
+    sessions.clear()
+    del leaving
+    try:  # the server's collector, run for it: see collect_until
+        collect_until(lambda: all(job.join(0.1) for job in jobs), "the closed sessions' jobs to end")
+        ended = True
+    except AssertionError:
+        ended = False
+    stop_seconds = time.monotonic() - closed
+    states = [job.snapshot().state for job in jobs]
+    never_trained = sum(1 for job in jobs if not job.snapshot().records)
+    stopped_records = sum(
+        1 for job in jobs for r in job.snapshot().records if r.status == "stopped" and (env.runs / f"{r.run_id}.json").exists()
+    )
+    threads_after = len(live_job_threads())
+    rows.append([
+        "close mid-run", args.sessions, args.sessions, max_waiting, args.slots,
+        f"{time.monotonic() - started:.1f} (stop {stop_seconds:.1f})", "–", "–",
+        f"{states.count('stopped')}/{args.sessions} stopped ({never_trained} while waiting)", stopped_records,
+        f"{threads_before} → {peak_threads} → {threads_after}",
+    ])
+    if not ended or states.count("stopped") != args.sessions or threads_after != threads_before or slots.in_use:
+        failures.append("a closed session's job did not stop, or left its thread or slot")
+
+    # Phase 3: a writer killed (SIGKILL) at random moments while it rewrites records.
+    from test_reliability import kill_while_writing
+
+    crash_folder = folder / "crash-runs"
+    ids = [f"20260101-000000-fit-kill{i}" for i in range(args.sessions)]
+    try:
+        reported = kill_while_writing(crash_folder, ids, rounds=args.kills, seed=3)
+        lost = len(set(ids) - set(reported))
+    except AssertionError as error:
+        failures.append(f"records after a kill: {error}")
+        reported, lost = {}, "?"
+    leftovers = len(list(crash_folder.glob(".tmp-*")))
+
+    print(f"Load test · {machine_line()}")
+    print(f"{args.sessions} visitors (+1 watching), {args.epochs} epochs each, {args.slots} slots, "
+          f"fixture data of {args.newswires:,} newswires\n")
+    print(markdown_table(
+        ["phase", "sessions", "jobs", "max waiting", "max training", "wall s", "page render s (median / max)",
+         "records identical alone", "ended", "records saved", "training threads"],
+        rows,
+    ))
+    print(
+        f"\nKilled a record writer {args.kills} times (SIGKILL, random moments): {len(ids)} records rewritten "
+        f"up to version {max(reported.values(), default=0)}, {leftovers} kills landed mid-write (temp files left, ignored), "
+        f"records lost or torn: {lost}."
+    )
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Two languages: the catalogue is complete in both, and every page renders in each.
+
+The catalogue check compares keys and `{placeholders}` of English and Chinese;
+the page checks run the real app through AppTest in each language, chosen
+three ways: the sidebar switch, a `?lang=zh` link, and the browser's locale.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core.i18n import EN, LANGUAGES, STRINGS, ZH, language_from_locale, t
+from fixture_data import write_fixture_npz
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["pages/1_fit.py", "pages/2_train_on_batch.py", "pages/3_custom_loop.py", "pages/4_compare.py"]
+CHINESE_TITLES = {
+    None: "训练 Keras 模型的三种方法",
+    "pages/1_fit.py": "1 · model.fit",
+    "pages/2_train_on_batch.py": "2 · train_on_batch 循环",
+    "pages/3_custom_loop.py": "3 · 自定义训练循环",
+    "pages/4_compare.py": "4 · 比较三种方法",
+}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_every_key_exists_in_both_languages_with_the_same_placeholders():
+    assert set(STRINGS) == set(LANGUAGES)
+    assert set(EN) == set(ZH), f"only English: {set(EN) - set(ZH)}; only Chinese: {set(ZH) - set(EN)}"
+    for key in EN:
+        assert placeholders(EN[key]) == placeholders(ZH[key]), key
+        assert ZH[key].strip(), key
+
+
+def test_chinese_texts_are_chinese_and_lookups_fill_values():
+    translated = [k for k in EN if EN[k] != ZH[k]]
+    assert len(translated) > 0.8 * len(EN), "most texts differ between the languages"
+    assert t("run.finished", "en", done=2, seconds="3", message="") == "Finished: 2 epochs in 3 s. "
+    assert t("run.finished", "zh", done=2, seconds="3", message="").startswith("已完成")
+    assert t("run.stop", "fr") == "Stop", "an unknown language falls back to English"
+
+
+@pytest.mark.parametrize("locale,expected", [("zh-CN", "zh"), ("zh_TW", "zh"), ("ZH", "zh"), ("en-GB", "en"), ("fr", "en"), (None, "en"), ("", "en")])
+def test_the_browser_locale_picks_the_default_language(locale, expected):
+    assert language_from_locale(locale) == expected
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("REUTERS_NPZ_PATH", str(write_fixture_npz(tmp_path / "reuters.npz")))
+    monkeypatch.setenv("TRAINING_RUNS_DIR", str(tmp_path / "runs"))
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("page", [None, *PAGES])
+def test_every_page_renders_in_chinese_from_the_sidebar_switch(app_env, page):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert at.title[0].value == "Three ways to train a Keras model"
+    at.radio(key="language_choice").set_value("zh").run()
+    assert at.session_state["language"] == "zh"
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == CHINESE_TITLES[page]
+    assert at.query_params.get("lang") == "zh", "the choice is in the link"
+    if page and page != "pages/4_compare.py":
+        assert at.button(key="stop_" + page.split("_", 1)[1][:-3]).label == "停止"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_in_english_by_default(app_env, page):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception
+    assert at.session_state["language"] == "en"
+    assert at.button(key=f"train_{page.split('_', 1)[1][:-3]}").label.startswith("Train")
+
+
+def test_a_link_and_the_browser_locale_choose_the_language(app_env):
+    linked = AppTest.from_file(APP, default_timeout=60)
+    linked.query_params["lang"] = "zh"
+    linked.run()
+    assert linked.title[0].value == CHINESE_TITLES[None]
+    assert linked.button(key="apply_settings").label == "应用设置"
+    browser = AppTest.from_file(APP, default_timeout=60)
+    browser.context = {"locale": "zh-CN"}
+    browser.run()
+    assert browser.session_state["language"] == "zh"
+    assert "lang" not in browser.query_params, "a default from the browser does not write itself into the link"
+    bad = AppTest.from_file(APP, default_timeout=60)
+    bad.query_params["lang"] = "fr"
+    bad.run()
+    assert not bad.exception and bad.session_state["language"] == "en"
+    assert any("lang" in str(n.value) for n in bad.sidebar.info)
