@@ -28,7 +28,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine_line, markdown_table  # noqa: E402  (puts the project and tests/ on sys.path)
+from common import (  # also puts the project and tests/ on sys.path
+    machine_line,
+    markdown_table,
+)
 
 
 def main() -> int:
@@ -53,12 +56,21 @@ def main() -> int:
     os.environ["TRAINING_RUNS_DIR"] = str(folder / "runs")
 
     import streamlit as st
+    from test_reliability import (
+        collect_until,
+        figures,
+        full_error_details,
+        live_job_threads,
+        open_session,
+        press_train,
+        run_sessions,
+        wait_for,
+    )
 
     import core.jobs
     import ui.live_run
     from core import training
     from core.jobs import JobSlots
-    from test_reliability import collect_until, figures, full_error_details, live_job_threads, open_session, press_train, run_sessions, wait_for
 
     slots = JobSlots(args.slots)
     core.jobs.SERVER_SLOTS = slots

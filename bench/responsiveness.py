@@ -26,6 +26,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import tempfile
 import threading
@@ -65,7 +66,15 @@ def new_session(app: str):
 
 
 def go(at, page: str | None):
-    at.switch_page(page or "Home")  # the home page is a function page, registered by its title
+    if page is None:
+        # The home page is a function, not a file, so switch_page() cannot name it: pick the hash
+        # AppTest registered for it (no script path), or for app.py itself, which opens on it.
+        at._page_hash = next(
+            h for h, info in at._registered_pages.items()
+            if not info.get("script_path") or str(info["script_path"]).endswith("app.py")
+        )
+    else:
+        at.switch_page(page)
     return at.run()
 
 
@@ -129,7 +138,8 @@ def rerun_times(trainer, idle, reruns: int) -> list[list]:
     go(trainer, METHOD_PAGES["fit"])
     press(trainer, "train_fit")
     job = trainer.session_state["job"]
-    wait(lambda: job.snapshot().batches_done >= 1)
+    # Time the pages once the run has chart points to draw, as a visitor would see them.
+    wait(lambda: sum(len(r.epochs) for r in job.snapshot().records) >= 1, every=0.05)
     try:
         for name, page in PAGES.items():
             for who, at in (("training session", trainer), ("idle session", idle)):
@@ -165,24 +175,34 @@ def main(argv: list[str] | None = None) -> str:
     app = str(ROOT / "app.py")
 
     at = new_session(app)  # the home page: prepares the dataset, loads TensorFlow
-    start_rows = []
+    starts = []
     for method in METHOD_PAGES:
         for kind in ("cold", "warm"):
             running, counted = first_progress(at, method)
-            visible = -(-counted // TICK) * TICK  # the first fragment tick at or after it
-            start_rows.append([method, kind, running, counted, f"~{visible:.0f} + one fragment rerun", yes_no(counted < TARGET_SECONDS)])
+            starts.append((method, kind, running, counted))
             progress(f"responsiveness first progress {method} {kind}: running {running:.3f}s, first batch {counted:.3f}s")
 
     latencies = epoch_latencies(data, args.epochs)
     idle = new_session(app)
     rerun_rows = rerun_times(at, idle, args.reruns)
     fragment_ms = max(row[3] for row in rerun_rows if row[0] != "home")
+    start_rows = []
+    for method, kind, running, counted in starts:
+        # The Train click's rerun draws the live fragment (at about one page rerun); its ticks
+        # follow every second. The count shows at the first tick after it, drawn by one fragment rerun.
+        click_rerun = next(row[2] for row in rerun_rows if row[0] == method and row[1] == "training session") / 1000
+        ticks = max(1, math.ceil((counted - click_rerun) / TICK))
+        shown = click_rerun + ticks * TICK + fragment_ms / 1000
+        start_rows.append([method, kind, running, counted, yes_no(counted < TARGET_SECONDS), shown, yes_no(shown < TARGET_SECONDS)])
     job_side_ms = max(latencies) * 1000
     typical = median(latencies) + TICK / 2 + median(row[2] for row in rerun_rows) / 1000
     worst = max(latencies) + TICK + fragment_ms / 1000
 
     table1 = markdown_table(
-        ["method", "run", "Train → 'running' (s)", "Train → first batch counted (s)", "shown at the page's tick (s)", f"first batch < {TARGET_SECONDS} s"],
+        [
+            "method", "run", "Train → job 'running' (s)", "Train → first batch counted (s)", f"< {TARGET_SECONDS} s",
+            "→ shown on the page (s, modelled)", f"< {TARGET_SECONDS} s",
+        ],
         start_rows,
     )
     table2 = markdown_table(

@@ -15,6 +15,7 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +140,24 @@ class TrainingJob:
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    def stop_when(self, owner_gone: Callable[[], bool], check_every: float = 1.0) -> None:
+        """Watch `owner_gone()` from a small thread while the job lives; stop the job once it says True.
+
+        The web page passes a check that its browser session has been closed for
+        longer than the server keeps closed sessions: the run then stops and frees
+        its slot instead of training for nobody.
+        """
+
+        def watch() -> None:
+            while self._thread.is_alive() or not self._thread.ident:
+                if self.stop_event.wait(check_every):
+                    return
+                if owner_gone():
+                    self.stop_event.set()
+                    return
+
+        threading.Thread(target=watch, name="training-job-watch", daemon=True).start()
 
     def stop_when_collected(self, owner: object) -> None:
         """Stop this job once `owner` is garbage-collected.

@@ -187,7 +187,7 @@ def test_upload_check_accepts_a_reuters_archive_and_names_what_is_wrong(tmp_path
     kept, problem = check_upload("r.npz", good)
     assert kept is not None and kept[0] == "r.npz" and problem == ""
     kept, problem = check_upload("notes.npz", b"this is not a zip file")
-    assert kept is None and problem.startswith("notes.npz:") and "not a .npz archive" in problem
+    assert kept is None and problem.startswith("`notes.npz`:") and "not a .npz archive" in problem
     kept, problem = check_upload("cut.npz", good[: len(good) // 2])
     assert kept is None and "cut.npz" in problem
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import io
 import math
-import pickle
 import re
-import sys
 import time
 import tomllib
 import tracemalloc
@@ -23,14 +21,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
-
 from fixture_data import write_fixture_npz
+from streamlit.testing.v1 import AppTest
 from test_data import _SystemCommand, _TouchMarker, npy_bytes, ragged, write_pickle_bomb
-from test_reliability import APP, recording_writes, outside, state, texts
+from test_reliability import APP, outside, recording_writes, state, texts
 
 from core import data as core_data
-from core.data import MAX_UNPACKED_BYTES, InvalidDatasetError, prepare_data, read_reuters_npz
+from core.data import (
+    MAX_UNPACKED_BYTES,
+    prepare_data,
+)
 from core.records import RunRecord, record_path, save_record
 from core.settings import MAX_BATCH_SIZE, METHODS, RunSettings, SettingsError
 from ui.data_source import check_upload, safe_name
@@ -80,7 +80,7 @@ def refused(name: str, payload: bytes, *, peak_bytes: int | None = None) -> str:
     finally:
         tracemalloc.stop()
     assert kept is None, f"{name} was accepted"
-    assert problem.startswith(f"{safe_name(name)}: "), problem
+    assert problem.startswith(f"`{safe_name(name)}`: "), problem
     assert markup_outside_code(problem) == [], problem
     if peak_bytes is not None:
         assert peak < peak_bytes, f"refusing {name} took {peak:,} bytes"
@@ -335,14 +335,6 @@ def test_upload_names_are_shown_as_plain_bounded_text(name, good_upload):
     assert markup_outside_code(refused(name, b"not a zip")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "ui/data_source.py check_upload puts safe_name(name) at the start of the message outside a code span; "
-        "safe_name keeps dots, so a name like www.evil.com.npz becomes a clickable link in st.error "
-        "(Streamlit's Markdown autolinks www. and http(s):// text)"
-    ),
-)
 def test_an_upload_name_that_looks_like_a_web_address_is_not_a_link():
     kept, problem = check_upload("www.evil.com.npz", b"not a zip")
     assert kept is None

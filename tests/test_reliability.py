@@ -33,13 +33,11 @@ from types import SimpleNamespace
 
 import pytest
 import streamlit as st
+from fixture_data import write_fixture_npz
 from streamlit.testing.v1 import AppTest
 
-from fixture_data import write_fixture_npz
-
 from core.jobs import JobSlots, TrainingJob
-from core.records import RunRecord, list_records, load_record, save_record
-from core.settings import RunSettings
+from core.records import RunRecord, list_records, load_record
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -251,10 +249,8 @@ def press_train(at: AppTest, method: str) -> TrainingJob:
 
 def run_sessions(sessions: list, app_env, slots: JobSlots, gate: threading.Event, count: int, epochs: int) -> dict:
     """`count` visitors train at once under the cap; returns what was observed. Used by bench/load_test.py too."""
-    from fixture_data import write_fixture_npz as write
-
     methods = ["fit", "train_on_batch", "custom_loop"]
-    alt = write(app_env.root / "data" / "alt.npz", seed=7).read_bytes()  # visitor 0 trains on an upload of their own
+    alt = write_fixture_npz(app_env.root / "data" / "alt.npz", seed=7).read_bytes()  # visitor 0 trains on an upload of their own
     threads_before = len(live_job_threads())
     started = time.monotonic()
     visitors = []
@@ -273,7 +269,10 @@ def run_sessions(sessions: list, app_env, slots: JobSlots, gate: threading.Event
         if v.job.snapshot().state == "waiting":
             assert "Waiting for a free training slot" in texts(v.at), texts(v.at)
             assert f"{slots.capacity} of {slots.capacity} are busy" in texts(v.at)
+            assert not v.at.get("progress")
             waiting_pages += 1
+        else:
+            assert v.at.get("progress"), "a training run shows its progress bar"
     assert waiting_pages == count - slots.capacity
 
     # Open the gate: runs train; every page keeps rendering while they do.
@@ -717,15 +716,6 @@ STOP_AFTER_CLOSE = 30  # seconds: TTL 2 s, then a poll of a second or two and th
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a closed tab's job trains on and keeps its slot: TrainingJob.stop_when_collected waits for the session "
-        "to be garbage-collected, but Streamlit 1.67 reaps an expired session only when another one disconnects, "
-        "Runtime._loop_coroutine's loop variable keeps the last session alive while no other is active, and with "
-        "runner.postScriptGC = false nothing runs the full collection the session's reference cycles need"
-    ),
-)
 def test_closing_the_browser_stops_the_job_after_the_disconnected_session_ttl(tmp_path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:

@@ -74,7 +74,7 @@ def check_upload(name: str, payload: bytes) -> tuple[tuple[str, str, bytes] | No
     try:
         read_reuters_npz(payload)
     except DataError as error:
-        return None, f"{safe_name(name)}: {error}"
+        return None, f"`{safe_name(name)}`: {error}"  # a code span: a name like www.x.com is no link
     return (name, hashlib.sha256(payload).hexdigest(), payload), ""
 
 

@@ -11,6 +11,7 @@ changes and page switches.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -37,6 +38,34 @@ def method_names(methods: tuple[str, ...]) -> str:
     return ", ".join(tr(f"method.{m}") for m in methods)
 
 
+def _session_closed_check() -> Callable[[], bool]:
+    """True once this browser session has been gone longer than Streamlit keeps closed sessions.
+
+    Garbage collection of a closed session is not prompt enough on its own
+    (Streamlit reaps expired sessions lazily), so the job also asks the runtime.
+    Outside a running server (AppTest, scripts) the session counts as alive.
+    """
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    session_id = context.session_id if context else None
+    grace = float(st.get_option("server.disconnectedSessionTTL") or 0) + 1.0
+    gone_since: list[float] = []
+
+    def closed() -> bool:
+        if session_id is None or not runtime.exists():
+            return False
+        if runtime.get_instance().is_active_session(session_id):
+            gone_since.clear()
+            return False
+        if not gone_since:
+            gone_since.append(time.monotonic())
+        return time.monotonic() - gone_since[0] > grace
+
+    return closed
+
+
 class _SessionOwner:
     """A token that only this session's state refers to; see TrainingJob.stop_when_collected."""
 
@@ -54,6 +83,7 @@ def _start(page_id: str, settings_list: list[RunSettings], data: PreparedData) -
     job = TrainingJob(settings_list, data)
     owner = _SessionOwner()
     job.stop_when_collected(owner)
+    job.stop_when(_session_closed_check())
     st.session_state[JOB_OWNER_KEY] = owner  # only the session holds it: a closed session stops its job
     st.session_state[JOB_KEY] = job.start()
     st.session_state[JOB_PAGE_KEY] = page_id

@@ -1,0 +1,263 @@
+"""Memory: resident memory of a real `streamlit run app.py` server, driven by headless Chromium.
+
+The server runs on a free local port with the real data (REUTERS_NPZ_PATH),
+runs saved to a temporary folder and TRAINING_JOB_SLOTS=3, so three visitors
+really train at once (the default cap of 2 would make the third wait). The
+bench reads the server's VmRSS from /proc/PID/status every 0.2 s and its
+VmHWM (the kernel's peak) at each checkpoint:
+
+    after start            the server answers /_stcore/health, no visitor yet
+    after the data         a browser opened the home page: dataset prepared, TensorFlow loaded
+    one run                one visitor trains fit (peak while it trains, settings from the link ?epochs=N)
+    three runs at once     three visitors (three browser contexts) train fit, train_on_batch, custom_loop
+    after they finish      the three runs ended, the sessions still open
+    runs in a row          one visitor trains R runs one after the other (cycling the methods): growth per run
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright, with the flags
+tests/test_browser.py uses. Target: three concurrent runs under 1.5 GB.
+
+    python bench/memory.py [--epochs 2] [--runs 10] [--row-epochs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from common import ROOT, load_average, machine_line, markdown_table, progress
+
+TARGET_MB = 1536
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def status_mb(pid: int, field: str) -> float:
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024  # kB -> MB
+    raise KeyError(field)
+
+
+class Sampler:
+    """Peak VmRSS of a process between start() and stop(), sampled every 0.2 s."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._done = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._done.is_set():
+            self.peak = max(self.peak, status_mb(self.pid, "VmRSS"))
+            self._done.wait(0.2)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        self._thread.join()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
+    env = dict(os.environ, TRAINING_RUNS_DIR=str(folder / "runs"), TRAINING_JOB_SLOTS="3")
+    words = Path(os.environ.get("REUTERS_NPZ_PATH", "")).with_name("reuters_word_index.json")
+    if "REUTERS_WORD_INDEX_PATH" not in env and words.is_file():
+        env["REUTERS_WORD_INDEX_PATH"] = str(words)
+    port = free_port()
+    log = open(folder / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return process, url
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start: {(folder / 'server.log').read_text()[-2000:]}")
+        time.sleep(0.3)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def settle(page) -> None:
+    """Wait for the script run to end (Streamlit's running indicator goes away)."""
+    page.wait_for_selector('[data-testid="stSidebar"]', timeout=120_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
+
+
+def open_page(browser, url: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    settle(page)
+    return context, page
+
+
+def press_train(page) -> float:
+    """Click Train; return when, once the page shows Stop enabled (the run is this page's and active)."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Train", exact=True).click()
+    pressed = time.perf_counter()
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_enabled(timeout=120_000)
+    return pressed
+
+
+def wait_until_trained(page, timeout_s: float) -> None:
+    """Stop is enabled while this page's run trains; the page disables it once the run ended."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("button", name="Stop", exact=True)).to_be_disabled(timeout=timeout_s * 1000)
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=2, help="epochs of the single and the three concurrent runs (default 2)")
+    parser.add_argument("--runs", type=int, default=10, help="runs in a row for the growth check (default 10)")
+    parser.add_argument("--row-epochs", type=int, default=1, help="epochs of each run in a row (default 1)")
+    args = parser.parse_args(argv)
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise SystemExit("memory.py needs Debian's chromium (apt-get install chromium)")
+    if not os.environ.get("REUTERS_NPZ_PATH"):
+        progress("memory: REUTERS_NPZ_PATH is not set: the server looks in the Keras cache or downloads")
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-memory-"))
+    rows: list[list] = []
+    process, url = start_server(folder)
+    pid = process.pid
+    browser_first_progress = None
+    row_rss: list[float] = []
+
+    def checkpoint(name: str, peak: float | None = None, note: str = "") -> None:
+        now = status_mb(pid, "VmRSS")
+        rows.append([name, now, max(now, peak or 0.0), note])
+        progress(f"memory {name}: now {now:.0f} MB, peak {rows[-1][2]:.0f} MB {note}")
+
+    try:
+        time.sleep(2)
+        checkpoint("after start", note="no visitor yet")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+            home_context, home = open_page(browser, url)
+            time.sleep(2)
+            checkpoint("after the data", note="home page shown: dataset prepared, TensorFlow loaded")
+
+            # One visitor, one run.
+            context, page = open_page(browser, f"{url}/fit?epochs={args.epochs}")
+            with Sampler(pid) as sampler:
+                pressed = press_train(page)
+                try:  # the status line reads "... · batch 12/281 ..." once a batch is counted
+                    page.get_by_test_id("stProgress").filter(has_text=re.compile(r"batch [1-9]\d*/")).wait_for(timeout=60_000)
+                    browser_first_progress = time.perf_counter() - pressed
+                except Exception as error:  # noqa: BLE001 - a changed label must not sink the memory figures
+                    progress(f"memory: first progress not read from the page ({type(error).__name__})")
+                wait_until_trained(page, 600)
+            checkpoint("one run (peak while training)", sampler.peak, f"fit, {args.epochs} epochs")
+            context.close()
+
+            # Three visitors at once.
+            visitors = [open_page(browser, f"{url}/{name}?epochs={args.epochs}") for name in ("fit", "train_on_batch", "custom_loop")]
+            with Sampler(pid) as sampler:
+                for _, page in visitors:
+                    press_train(page)
+                for _, page in visitors:
+                    wait_until_trained(page, 900)
+            checkpoint("three runs at once (peak)", sampler.peak, f"fit + train_on_batch + custom_loop, {args.epochs} epochs each, 3 slots")
+            time.sleep(3)
+            checkpoint("after they finish", note="3 s later, the three sessions still open")
+            for context, _ in visitors:
+                context.close()
+
+            # Runs in a row, one visitor, cycling through the method pages.
+            context, page = open_page(browser, f"{url}/fit?epochs={args.row_epochs}")
+            for number in range(args.runs):
+                name = ("fit", "train_on_batch", "custom_loop")[number % 3]
+                if number:
+                    page.goto(f"{url}/{name}")
+                    settle(page)
+                press_train(page)
+                wait_until_trained(page, 600)
+                time.sleep(1)
+                row_rss.append(status_mb(pid, "VmRSS"))
+                progress(f"memory run {number + 1}/{args.runs} ({name}): {row_rss[-1]:.0f} MB")
+            context.close()
+            home_context.close()
+            browser.close()
+        time.sleep(3)
+        checkpoint("all sessions closed", note="3 s after the browser left")
+        hwm = status_mb(pid, "VmHWM")
+    finally:
+        stop_server(process)
+
+    growth = (row_rss[-1] - row_rss[0]) / (len(row_rss) - 1) if len(row_rss) > 1 else float("nan")
+    three = next(row[2] for row in rows if row[0].startswith("three"))
+    table = markdown_table(
+        ["checkpoint", "RSS now (MB)", "peak (MB)", "what"],
+        [[name, f"{now:.0f}", f"{peak:.0f}", note] for name, now, peak, note in rows],
+    )
+    in_a_row = markdown_table(
+        ["runs in a row", "RSS after run 1 (MB)", f"after run {len(row_rss)} (MB)", "growth per run after the first (MB)"],
+        [[f"{len(row_rss)} × {args.row_epochs} epoch(s), one session", f"{row_rss[0]:.0f}", f"{row_rss[-1]:.0f}", f"{growth:+.1f}"]],
+    )
+    notes = [
+        f"Three runs at once peaked at {three:.0f} MB: target < {TARGET_MB} MB {'met' if three < TARGET_MB else '**missed**'}. "
+        f"Kernel peak (VmHWM) over the whole session: {hwm:.0f} MB.",
+    ]
+    if browser_first_progress is not None:
+        notes.append(
+            f"Real browser: Train click → progress bar showing a counted batch: {browser_first_progress:.2f} s (fit, first run of the server)."
+        )
+    text = (
+        f"### Memory of a `streamlit run app.py` server\n\n{machine_line()} · {load_average()} at the end · "
+        f"data: {os.environ.get('REUTERS_NPZ_PATH', 'Keras cache')} · headless Chromium via Playwright · TRAINING_JOB_SLOTS=3\n\n"
+        f"{table}\n\n{in_a_row}\n\n" + "\n".join(notes) + "\n"
+    )
+    print(text, flush=True)
+    return text
+
+
+if __name__ == "__main__":
+    main()
