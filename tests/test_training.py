@@ -18,29 +18,10 @@ import pytest
 from core import training
 from core.records import EpochRow
 from core.settings import METHODS, RunSettings, SettingsError
+from recording import BATCHES_PER_EPOCH, Recorder, figures
+
 from core.training import fit_control_callbacks, run_training
 
-FIGURES = ("loss", "accuracy", "top5_accuracy", "val_loss", "val_accuracy", "val_top5_accuracy", "learning_rate")
-BATCHES_PER_EPOCH = 12  # 192 training newswires / 16
-
-
-def figures(record, decimals: int = 4) -> list[tuple[float, ...]]:
-    """Every epoch's figures, rounded: what must agree between methods."""
-    return [tuple(round(getattr(row, name), decimals) for name in FIGURES) for row in record.epochs]
-
-
-class Recorder:
-    """Callbacks that remember every call."""
-
-    def __init__(self):
-        self.batches: list[tuple[int, int, int]] = []
-        self.rows: list[EpochRow] = []
-
-    def on_batch(self, epoch: int, done: int, total: int) -> None:
-        self.batches.append((epoch, done, total))
-
-    def on_epoch(self, row: EpochRow) -> None:
-        self.rows.append(row)
 
 
 @pytest.fixture(scope="module")
