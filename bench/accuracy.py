@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from common import load_data, markdown_table, progress, section, yes_no
+from common import load_data, markdown_table, progress, section, write_summary, yes_no
 
 FIGURES = ("loss", "accuracy", "top5_accuracy", "val_loss", "val_accuracy", "val_top5_accuracy", "learning_rate")
 
@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--epochs", type=int, default=10, help="epochs per run (default 10, the book's)")
     parser.add_argument("--steps", type=int, default=32, help="steps_per_execution of the speed-option runs (default 32)")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed-option runs")
+    parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     from core.reference import reference_summary
@@ -44,13 +45,19 @@ def main(argv: list[str] | None = None) -> str:
 
     data, source = load_data()
     book = reference_summary().set_index("method")
-    rows = []
+    rows, summary = [], []
     for method in METHODS:
         settings = RunSettings(method=method, epochs=args.epochs)
         plain = run_training(settings, data)
         assert plain.status == "finished", plain.message
         best, best_epoch, final = best_and_final(plain)
         progress(f"accuracy {method}: best {best:.4f} (epoch {best_epoch}), final {final:.4f}")
+        summary.append({
+            "what": f"accuracy, {method}: best / final validation accuracy",
+            "value": f"{best:.4f} (epoch {best_epoch}) / {final:.4f}",
+            "target": f"book: {book.loc[method, 'best_val_accuracy']:.4f} (epoch {book.loc[method, 'best_epoch']}) / {book.loc[method, 'final_val_accuracy']:.4f}",
+            "met": None,
+        })
         row = [
             method,
             f"{book.loc[method, 'best_val_accuracy']:.4f} (epoch {book.loc[method, 'best_epoch']})",
@@ -68,6 +75,7 @@ def main(argv: list[str] | None = None) -> str:
                 (abs(a - b) for x, y in zip(figures(fast, 7), figures(plain, 7)) for a, b in zip(x, y)), default=float("nan")
             )
             row.append(f"{yes_no(same)} (largest difference {difference:.1e})")
+            summary.append({"what": f"speed option, {method}: every epoch figure equal to the plain run's (real data, {args.epochs} epochs)", "value": f"largest difference {difference:.1e}", "target": "equal to 4 decimals", "met": same})
             progress(f"accuracy {method} speed option: same figures to 4 decimals: {same}, largest difference {difference:.1e}")
         rows.append(row)
     headers = ["method", "book best val acc", "book final", "app best val acc", "app final", "Δ best", "Δ final", "app final top-5"]
@@ -83,6 +91,7 @@ def main(argv: list[str] | None = None) -> str:
         "figures can agree in level and shape, not digit for digit.",
     )
     print(text, flush=True)
+    write_summary(args.summary_json, summary)
     return text
 
 

@@ -209,3 +209,39 @@ class Comparison:
             wall_high=high,
             cpu_ratio=cpu,
         )
+
+
+class WithoutAutotune:
+    """Inside `with`, the trainers build their datasets with tf.data autotuning off (the proposed fix).
+
+    The pipeline stays cache -> shuffle -> batch -> prefetch(AUTOTUNE); only the
+    autotuner's model thread is off (prefetch keeps its own buffer sizing), which
+    removes the end-of-epoch stall bench/pipeline.py shows. Used to measure what
+    setting `options.autotune.enabled = False` in core.data.make_datasets would give.
+    """
+
+    def __enter__(self):
+        import tensorflow as tf
+
+        import core.training
+
+        self._module, self._original = core.training, core.training.make_datasets
+        options = tf.data.Options()
+        options.autotune.enabled = False
+
+        def make_datasets(*args, **kwargs):
+            return tuple(dataset.with_options(options) for dataset in self._original(*args, **kwargs))
+
+        core.training.make_datasets = make_datasets
+        return self
+
+    def __exit__(self, *exc):
+        self._module.make_datasets = self._original
+
+
+def write_summary(path: str | None, items: list[dict]) -> None:
+    """For run_all: the headline figures of a benchmark, as JSON (what, value, target, met)."""
+    if path:
+        import json
+
+        Path(path).write_text(json.dumps(items, indent=1), encoding="utf-8")

@@ -35,7 +35,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from common import ROOT, load_average, machine_line, markdown_table, progress
+from common import ROOT, load_average, machine_line, markdown_table, progress, write_summary
 
 TARGET_MB = 1536
 CHROMIUM_FLAGS = [
@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--epochs", type=int, default=2, help="epochs of the single and the three concurrent runs (default 2)")
     parser.add_argument("--runs", type=int, default=10, help="runs in a row for the growth check (default 10)")
     parser.add_argument("--row-epochs", type=int, default=1, help="epochs of each run in a row (default 1)")
+    parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -256,6 +257,13 @@ def main(argv: list[str] | None = None) -> str:
         f"{table}\n\n{in_a_row}\n\n" + "\n".join(notes) + "\n"
     )
     print(text, flush=True)
+    summary = [
+        {"what": "server RSS, three runs at once (peak)", "value": f"{three:.0f} MB", "target": f"< {TARGET_MB} MB", "met": three < TARGET_MB},
+        {"what": f"server RSS growth per run, {len(row_rss)} runs in a row", "value": f"{growth:+.1f} MB", "target": "no steady growth", "met": None},
+    ]
+    if browser_first_progress is not None:
+        summary.append({"what": "real browser: Train click → counted batch on the page (fit)", "value": f"{browser_first_progress:.2f} s", "target": "< 1.5 s", "met": browser_first_progress < 1.5})
+    write_summary(args.summary_json, summary)
     return text
 
 

@@ -4,18 +4,22 @@ For each method, A = the reference port (bench/reference_port.py, the chapter's
 code in Keras 3 with no UI) and B = a core.jobs.TrainingJob (worker thread,
 progress and epoch callbacks, the stop signal checked every batch) with a
 reader calling `snapshot()` once a second like the page's live fragment.
-A and B alternate (A B, B A, ...) so a drifting machine load cancels out; the
+The variants alternate (A B C, C B A, ...) so a drifting machine load cancels out; the
 first epoch of every run (tracing) is left out. The ratio is the median over
 rounds of B's median epoch / A's. Target: <= 1.05 per method.
 
-    python bench/overhead.py [--epochs 4] [--rounds 2] [--methods fit,custom_loop]
+C (unless --no-fix) = B with tf.data autotuning off in the trainers' datasets
+(common.WithoutAutotune): the one-line change to core.data.make_datasets that
+bench/pipeline.py argues for, measured in the same interleaved rounds.
+
+    python bench/overhead.py [--epochs 4] [--rounds 2] [--methods fit,custom_loop] [--no-fix]
 """
 
 from __future__ import annotations
 
 import argparse
 
-from common import Comparison, interleave, load_data, markdown_table, run_like_the_app, section, yes_no
+from common import Comparison, WithoutAutotune, interleave, load_data, markdown_table, run_like_the_app, section, write_summary, yes_no
 
 TARGET = 1.05
 
@@ -23,44 +27,54 @@ TARGET = 1.05
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=4, help="epochs per run; the first is left out (default 4)")
-    parser.add_argument("--rounds", type=int, default=2, help="A/B rounds per method (default 2)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per method (default 2)")
     parser.add_argument("--methods", default="fit,train_on_batch,custom_loop", help="comma-separated methods")
+    parser.add_argument("--no-fix", action="store_true", help="skip the runs with tf.data autotuning off (C)")
+    parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     from reference_port import run_reference
 
     from core.settings import RunSettings
 
+    def app_without_autotune(settings, data):
+        with WithoutAutotune():
+            return run_like_the_app(settings, data)[1]
+
     data, source = load_data()
-    rows = []
+    rows, summary = [], []
     for method in args.methods.split(","):
         settings = RunSettings(method=method, epochs=args.epochs)
-        timed = interleave(
-            args.rounds,
-            {
-                "reference": lambda: run_reference(method, data, args.epochs),
-                "app": lambda: run_like_the_app(settings, data)[1],
-            },
-            label=method,
-        )
+        variants = {
+            "reference": lambda: run_reference(method, data, args.epochs),
+            "app": lambda: run_like_the_app(settings, data)[1],
+        }
+        if not args.no_fix:
+            variants["app, autotune off"] = lambda: app_without_autotune(settings, data)
+        timed = interleave(args.rounds, variants, label=method)
         c = Comparison.of(timed["reference"], timed["app"])
-        rows.append(
-            [method, c.a_wall, c.b_wall, c.wall_ratio, f"{c.wall_low:.2f}–{c.wall_high:.2f}", c.cpu_ratio, yes_no(c.wall_ratio <= TARGET)]
-        )
-    table = markdown_table(
-        ["method", "reference s/epoch", "app s/epoch", "app / reference", "per-round range", "CPU app / reference", f"≤ {TARGET}"],
-        rows,
-    )
+        row = [method, c.a_wall, c.b_wall, c.wall_ratio, f"{c.wall_low:.2f}–{c.wall_high:.2f}", c.cpu_ratio, yes_no(c.wall_ratio <= TARGET)]
+        summary.append({"what": f"overhead, {method}: app / reference epoch time", "value": round(c.wall_ratio, 3), "target": f"<= {TARGET}", "met": c.wall_ratio <= TARGET})
+        if not args.no_fix:
+            f = Comparison.of(timed["reference"], timed["app, autotune off"])
+            row += [f.b_wall, f.wall_ratio, f.cpu_ratio]
+            summary.append({"what": f"overhead, {method}, autotune off (proposed)", "value": round(f.wall_ratio, 3), "target": f"<= {TARGET}", "met": f.wall_ratio <= TARGET})
+        rows.append(row)
+    headers = ["method", "reference s/epoch", "app s/epoch", "app / reference", "per-round range", "CPU app / reference", f"≤ {TARGET}"]
+    if not args.no_fix:
+        headers += ["app, autotune off: s/epoch", "… / reference", "… CPU / reference"]
     text = section(
         "Overhead: the app's trainer vs the chapter's bare code",
         source,
-        f"{args.rounds} interleaved A/B rounds × {args.epochs - 1} timed epochs (first epoch left out)",
-        table,
+        f"{args.rounds} interleaved rounds × {args.epochs - 1} timed epochs (first epoch left out)",
+        markdown_table(headers, rows),
         "Wall seconds are medians of all timed epochs; the ratios are medians of per-round ratios "
         "(CPU: process CPU seconds, all threads). The app side is a `TrainingJob` with its callbacks, "
-        "stop signal and a reader polling `snapshot()` once a second.",
+        "stop signal and a reader polling `snapshot()` once a second. 'autotune off' is the same app "
+        "run with `options.autotune.enabled = False` on its two datasets (the proposed fix).",
     )
     print(text, flush=True)
+    write_summary(args.summary_json, summary)
     return text
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import Clock, load_data, markdown_table, median, progress, section
+from common import Clock, load_data, markdown_table, median, progress, section, write_summary
 
 BOUNDARIES = [10 * (2**n - 1) / 1000 for n in range(3, 12)]  # seconds: 0.07 ... 20.47
 
@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=6, help="epochs iterated per pipeline in part 1 (default 6)")
     parser.add_argument("--repeats", type=int, default=2, help="loops per length and setting in part 2 (default 2)")
+    parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     import tensorflow as tf
@@ -141,6 +142,10 @@ def main(argv: list[str] | None = None) -> str:
         notes,
     )
     print(text, flush=True)
+    write_summary(args.summary_json, [
+        {"what": "end-of-epoch stalls, autotune on (default)", "value": f"{sum(r[4] > 0.05 for r in auto_rows)} of {len(auto_rows)} loops, longest {max((r[4] for r in auto_rows), default=0):.2f} s", "target": "none", "met": not any(r[4] > 0.05 for r in auto_rows)},
+        {"what": "end-of-epoch stalls, autotune off", "value": f"{sum(r[4] > 0.05 for r in off_rows)} of {len(off_rows)} loops", "target": "none", "met": not any(r[4] > 0.05 for r in off_rows)},
+    ])
     return text
 
 

@@ -28,15 +28,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import markdown_table, progress, section
+from common import markdown_table, progress, section, write_summary
 
 LOOP_FRAMES = {"app": "train_with_batches", "reference": "reference_train_on_batch"}
 CATEGORIES = [
     ("tracing", ("trace_function", "func_graph_from_py_func")),
     ("compiled step", ("Context.call_function", "quick_execute")),
-    ("app per batch", ("BatchAverages.add", "batches_finished", "check_stop", "_on_batch", "__len__")),
+    ("app per batch", ("BatchAverages.add", "TrainingRun.batches_finished", "TrainingRun.check_stop", "TrainingJob._on_batch", "__len__")),
     ("next batch", ("OwnedIterator.__next__", "OwnedIterator._next_internal")),
-    ("Keras per call", ("train_on_batch", "test_on_batch", "reset_metrics", "pythonify_logs")),
+    ("Keras per call", ("TensorFlowTrainer.train_on_batch", "TensorFlowTrainer.test_on_batch")),
 ]
 
 
@@ -80,9 +80,10 @@ def categorize(path: Path, loop_frame: str) -> tuple[collections.Counter, int]:
 
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per side (default 3)")
+    parser.add_argument("--epochs", type=int, default=4, help="epochs per side (default 4)")
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second (default 100)")
     parser.add_argument("--child", choices=["app", "reference"], help=argparse.SUPPRESS)
+    parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.child, args.epochs)
@@ -118,6 +119,12 @@ def main(argv: list[str] | None = None) -> str:
         "compare shares, not seconds with the other tables.",
     )
     print(text, flush=True)
+    share = {side: {name: 100 * results[side][0][name] / max(1, results[side][1]) for name in names} for side in results}
+    write_summary(args.summary_json, [
+        {"what": f"batch loop profile: share in the compiled step (chapter / app)", "value": f"{share['reference']['compiled step']:.0f} % / {share['app']['compiled step']:.0f} %", "target": "", "met": None},
+        {"what": f"batch loop profile: share freeing iterators at the end of loops (chapter / app)", "value": f"{share['reference']['iterator freed / at the for line']:.0f} % / {share['app']['iterator freed / at the for line']:.0f} %", "target": "", "met": None},
+        {"what": f"batch loop profile: share in the app's own per-batch work", "value": f"{share['app']['app per batch']:.1f} %", "target": "", "met": None},
+    ])
     return text
 
 
