@@ -19,13 +19,11 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
 import threading
 import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -33,6 +31,7 @@ from types import SimpleNamespace
 
 import pytest
 import streamlit as st
+from streamlit_server import running_app
 from fixture_data import write_fixture_npz
 from streamlit.testing.v1 import AppTest
 
@@ -706,12 +705,6 @@ def test_a_broken_dataset_gets_a_message_and_every_page_still_serves(tmp_path, m
 # A real server and browser: closing the tab ends the job
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 STOP_AFTER_CLOSE = 30  # seconds: TTL 2 s, then a poll of a second or two and the current batch
 
 
@@ -732,26 +725,7 @@ def test_closing_the_browser_stops_the_job_after_the_disconnected_session_ttl(tm
         KERAS_HOME=str(tmp_path / "keras"),
         TRAINING_JOB_SLOTS="1",
     )
-    port = _free_port()
-    log = open(tmp_path / "server.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.disconnectedSessionTTL", "2"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-2000:]
-            time.sleep(0.3)
+    with running_app(tmp_path, env, ("--server.disconnectedSessionTTL", "2")) as url:
 
         def saved(status: str) -> list[RunRecord]:
             return [r for r in list_records(runs)[0] if r.status == status]
@@ -790,10 +764,3 @@ def test_closing_the_browser_stops_the_job_after_the_disconnected_session_ttl(tm
             context.close()
             browser.close()
         print(f"closed session's job stopped {stopped_after:.1f} s after the tab closed (TTL 2 s)")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
