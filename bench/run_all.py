@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="rebuild the document from --keep without measuring")
     args = parser.parse_args()
 
-    from analysis import ANALYSIS, readme_section
+    from analysis import analysis, readme_section
 
     keep = Path(args.keep)
     keep.mkdir(parents=True, exist_ok=True)
@@ -121,7 +121,7 @@ def main() -> None:
             glance(summaries),
             "## Results",
             *outputs.values(),
-            ANALYSIS.strip(),
+            analysis(summaries).strip(),
             "## README section",
             readme_section(summaries).strip(),
         ]

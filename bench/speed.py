@@ -8,14 +8,13 @@ call for validation, the custom loop through its `train_steps` tf.function.
 
 A = the reference port (bench/reference_port.py), B = the app's trainer with
 the speed option, driven as the app drives it (core.jobs.TrainingJob, progress
-and epoch callbacks, a reader polling once a second). C (unless --no-fix) = B
-with tf.data autotuning off in the trainers' datasets (the fix proposed in
-bench/pipeline.py). D (with --ceiling) = the same train steps with no progress,
-no stop and no Python between batches: the whole epoch, train and validation,
-in one tf.function call. Runs alternate (A B C, C B A, ...); the first epoch of
-each run is left out. Target: >= 1.5x.
+and epoch callbacks, a reader polling once a second). C (unless --no-ceiling)
+= the same train and test steps with no progress, no stop and no Python between
+batches: the whole epoch, train and validation, in one tf.function call: the
+most any same-math option can give. Runs alternate (A B C, C B A, ...); the
+first epoch of each run is left out. Target: >= 1.5x.
 
-    python bench/speed.py [--steps 32] [--epochs 4] [--rounds 2] [--no-fix] [--ceiling]
+    python bench/speed.py [--steps 32] [--epochs 4] [--rounds 2] [--no-ceiling]
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from common import Clock, Comparison, WithoutAutotune, interleave, load_data, markdown_table, run_like_the_app, section, write_summary, yes_no
+from common import Clock, Comparison, interleave, load_data, markdown_table, run_like_the_app, section, write_summary, yes_no
 
 TARGET = 1.5
 
@@ -69,18 +68,13 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--epochs", type=int, default=4, help="epochs per run; the first is left out (default 4)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per method (default 2)")
     parser.add_argument("--methods", default="fit,train_on_batch,custom_loop", help="comma-separated methods")
-    parser.add_argument("--no-fix", action="store_true", help="skip the runs with tf.data autotuning off (C)")
-    parser.add_argument("--ceiling", action="store_true", help="add the one-call-per-epoch runs (D)")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the one-call-per-epoch runs (C)")
     parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     from reference_port import run_reference
 
     from core.settings import RunSettings
-
-    def fast_without_autotune(settings, data):
-        with WithoutAutotune():
-            return run_like_the_app(settings, data)[1]
 
     data, source = load_data()
     rows, summary = [], []
@@ -90,34 +84,29 @@ def main(argv: list[str] | None = None) -> str:
             "reference": lambda: run_reference(method, data, args.epochs),
             "speed option": lambda: run_like_the_app(settings, data)[1],
         }
-        if not args.no_fix:
-            variants["speed option, autotune off"] = lambda: fast_without_autotune(settings, data)
-        if args.ceiling:
+        if not args.no_ceiling:
             variants["one call per epoch"] = lambda: ceiling_epochs(data, args.epochs)
         timed = interleave(args.rounds, variants, label=method)
         fast = Comparison.of(timed["speed option"], timed["reference"])  # reference / speed option = the gain
         row = [method, fast.b_wall, fast.a_wall, fast.wall_ratio, f"{fast.wall_low:.2f}–{fast.wall_high:.2f}", fast.cpu_ratio, yes_no(fast.wall_ratio >= TARGET)]
         summary.append({"what": f"speed option, {method}: reference / speed-option epoch time", "value": round(fast.wall_ratio, 3), "target": f">= {TARGET}", "met": fast.wall_ratio >= TARGET})
-        for name in ("speed option, autotune off", "one call per epoch"):
+        for name in ("one call per epoch",):
             if name in timed:
                 other = Comparison.of(timed[name], timed["reference"])
                 row += [other.a_wall, other.wall_ratio, other.cpu_ratio]
                 summary.append({"what": f"speed option, {method}: {name}", "value": round(other.wall_ratio, 3), "target": f">= {TARGET}", "met": other.wall_ratio >= TARGET})
         rows.append(row)
     headers = ["method", "reference s/epoch", f"speed option (k={args.steps}) s/epoch", "gain", "per-round range", "CPU gain", f"gain ≥ {TARGET}"]
-    if not args.no_fix:
-        headers += ["with autotune off: s/epoch", "gain", "CPU gain"]
-    if args.ceiling:
+    if not args.no_ceiling:
         headers += ["one call per epoch: s/epoch", "gain", "CPU gain"]
     text = section(
         "Speed option: same numbers, fewer Python round trips",
         source,
         f"steps_per_execution={args.steps} · {args.rounds} interleaved rounds × {args.epochs - 1} timed epochs (first left out)",
         markdown_table(headers, rows),
-        "gain = reference s/epoch ÷ speed-option s/epoch (median of per-round ratios; CPU: process CPU seconds). "
-        "'autotune off' is the speed option with `options.autotune.enabled = False` on the app's datasets (the proposed fix)."
+        "gain = reference s/epoch ÷ speed-option s/epoch (median of per-round ratios; CPU: process CPU seconds)."
         + (" 'One call per epoch' runs the same train and test steps with the whole epoch in one `tf.function` call: "
-           "no progress, no stop, no Python between batches." if args.ceiling else ""),
+           "no progress, no stop, no Python between batches." if not args.no_ceiling else ""),
     )
     print(text, flush=True)
     write_summary(args.summary_json, summary)
