@@ -33,15 +33,22 @@ warnings.filterwarnings("ignore", message=".*`shuffle=True` was passed.*")
 
 def load_data(max_len: int = 300):
     """The real data through REUTERS_NPZ_PATH (or the Keras cache); fixture data when neither exists."""
-    from core.data import DataError, prepare_data
+    import hashlib
+
+    from core.data import KERAS_SHA256, DataError, find_reuters_file, prepare_data
 
     try:
-        return prepare_data(max_len, download=False), "Reuters (real)"
+        path = find_reuters_file(download=False)
+        data = prepare_data(max_len, path, download=False)
     except DataError:
         from fixture_data import write_fixture_npz
 
         path = write_fixture_npz(Path(tempfile.mkdtemp()) / "reuters.npz", newswires=3000)
         return prepare_data(max_len, path, download=False), "fixture (3,000 synthetic newswires: set REUTERS_NPZ_PATH for real figures)"
+    # Only the file Keras downloads is called real: a table must not pass off other data as Reuters.
+    if hashlib.sha256(path.read_bytes()).hexdigest() == KERAS_SHA256:
+        return data, "Reuters (real)"
+    return data, f"{path.name}, not the Keras Reuters file (its sha256 differs): these are not the real figures"
 
 
 def median(values) -> float:

@@ -16,7 +16,7 @@ VmHWM (the kernel's peak) at each checkpoint:
 Chromium is Debian's (/usr/bin/chromium), driven by Playwright, with the flags
 tests/test_browser.py uses. Target: three concurrent runs under 1.5 GB.
 
-    python bench/memory.py [--epochs 2] [--runs 10] [--row-epochs 1]
+    python bench/memory.py [--epochs 2] [--runs 20] [--row-epochs 1]
 """
 
 from __future__ import annotations
@@ -150,11 +150,50 @@ def wait_until_trained(page, timeout_s: float) -> None:
     expect(page.get_by_role("button", name="Stop", exact=True)).to_be_disabled(timeout=timeout_s * 1000)
 
 
+def slope(values: list[float]) -> float:
+    """Least-squares slope of values against their index (nan for fewer than two)."""
+    n = len(values)
+    if n < 2:
+        return float("nan")
+    mean_x, mean_y = (n - 1) / 2, sum(values) / n
+    return sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values)) / sum((x - mean_x) ** 2 for x in range(n))
+
+
+def core_runs_in_a_row(runs: int) -> list[float]:
+    """RSS of this process after each of `runs` one-epoch runs plus a prediction pass, no server.
+
+    What the app does per run, minus Streamlit: train (the three methods in
+    turn), keep the weights, rebuild the model and predict the test set, as the
+    "What the model learned" panel does. Small fixture data, so it takes seconds.
+    """
+    import gc
+
+    from fixture_data import write_fixture_npz
+
+    from core.data import prepare_data
+    from core.predictions import TrainedModel, predict_test_set
+    from core.settings import RunSettings
+    from core.training import run_training
+
+    data = prepare_data(300, write_fixture_npz(Path(tempfile.mkdtemp()) / "reuters.npz", newswires=1000), download=False)
+    values = []
+    for number in range(runs):
+        trained = []
+        settings = RunSettings(method=("fit", "train_on_batch", "custom_loop")[number % 3], epochs=1)
+        record = run_training(settings, data, keep_model=trained.append)
+        predict_test_set(TrainedModel.capture(trained.pop(), record, data), data)
+        gc.collect()
+        values.append(status_mb(os.getpid(), "VmRSS"))
+        progress(f"memory core run {number + 1}/{runs}: {values[-1]:.0f} MB")
+    return values
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=2, help="epochs of the single and the three concurrent runs (default 2)")
-    parser.add_argument("--runs", type=int, default=10, help="runs in a row for the growth check (default 10)")
+    parser.add_argument("--runs", type=int, default=20, help="runs in a row for the growth check (default 20)")
     parser.add_argument("--row-epochs", type=int, default=1, help="epochs of each run in a row (default 1)")
+    parser.add_argument("--core-runs", type=int, default=30, help="runs in a row in this process, no server, fixture data (default 30; 0 skips)")
     parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -233,16 +272,31 @@ def main(argv: list[str] | None = None) -> str:
     finally:
         stop_server(process)
 
+    core_rss = core_runs_in_a_row(args.core_runs) if args.core_runs else []
     growth = (row_rss[-1] - row_rss[0]) / (len(row_rss) - 1) if len(row_rss) > 1 else float("nan")
+    # Single readings bounce by tens of MB (allocator arenas of the worker threads), so the trend
+    # that matters, "does it level off?", is the least-squares slope over the second half.
+    late = row_rss[len(row_rss) // 2:]
+    late_slope = slope(late)
     three = next(row[2] for row in rows if row[0].startswith("three"))
     table = markdown_table(
         ["checkpoint", "RSS now (MB)", "peak (MB)", "what"],
         [[name, f"{now:.0f}", f"{peak:.0f}", note] for name, now, peak, note in rows],
     )
     in_a_row = markdown_table(
-        ["runs in a row", "RSS after run 1 (MB)", f"after run {len(row_rss)} (MB)", "growth per run after the first (MB)"],
-        [[f"{len(row_rss)} × {args.row_epochs} epoch(s), one session", f"{row_rss[0]:.0f}", f"{row_rss[-1]:.0f}", f"{growth:+.1f}"]],
+        ["runs in a row", "RSS after run 1 (MB)", f"after run {len(row_rss)} (MB)", "growth per run, first to last (MB)",
+         f"slope over runs {len(row_rss) - len(late) + 1}–{len(row_rss)} (MB per run)", "RSS after each run (MB)"],
+        [[f"{len(row_rss)} × {args.row_epochs} epoch(s), one session", f"{row_rss[0]:.0f}", f"{row_rss[-1]:.0f}", f"{growth:+.1f}",
+          f"{late_slope:+.1f}", " ".join(f"{v:.0f}" for v in row_rss)]],
     )
+    if core_rss:
+        core_late = core_rss[len(core_rss) // 2:]
+        in_a_row += "\n\n" + markdown_table(
+            ["runs in a row, no server (in the bench's process)", "RSS after run 1 (MB)", f"after run {len(core_rss)} (MB)",
+             "growth per run, first to last (MB)", f"slope over runs {len(core_rss) - len(core_late) + 1}–{len(core_rss)} (MB per run)"],
+            [[f"{len(core_rss)} × 1 epoch + a prediction pass, fixture data (1,000 newswires)", f"{core_rss[0]:.0f}", f"{core_rss[-1]:.0f}",
+              f"{(core_rss[-1] - core_rss[0]) / max(1, len(core_rss) - 1):+.1f}", f"{slope(core_late):+.2f}"]],
+        )
     notes = [
         f"Three runs at once peaked at {three:.0f} MB: target < {TARGET_MB} MB {'met' if three < TARGET_MB else '**missed**'}. "
         f"Kernel peak (VmHWM) over the whole session: {hwm:.0f} MB.",
@@ -262,7 +316,8 @@ def main(argv: list[str] | None = None) -> str:
         {"what": "server RSS after the data is prepared", "value": f"{by_name['after the data'][1]:.0f} MB", "target": "", "met": None},
         {"what": "server RSS, one run (peak)", "value": f"{by_name['one run (peak while training)'][2]:.0f} MB", "target": "", "met": None},
         {"what": "server RSS, three runs at once (peak)", "value": f"{three:.0f} MB", "target": f"< {TARGET_MB} MB", "met": three < TARGET_MB},
-        {"what": f"server RSS growth per run, {len(row_rss)} runs in a row", "value": f"{growth:+.1f} MB", "target": "no steady growth", "met": None},
+        *([{"what": f"process RSS growth per run without the server, {len(core_rss)} runs in a row (slope over the second half)", "value": f"{slope(core_rss[len(core_rss) // 2:]):+.2f} MB", "target": "no steady growth", "met": None}] if core_rss else []),
+        {"what": f"server RSS growth per run, {len(row_rss)} runs in a row (first to last; slope over the second half)", "value": f"{growth:+.1f} MB; {late_slope:+.1f} MB", "target": "no steady growth", "met": None},
     ]
     if browser_first_progress is not None:
         summary.append({"what": "real browser: Train click → counted batch on the page (fit)", "value": f"{browser_first_progress:.2f} s", "target": "< 1.5 s", "met": browser_first_progress < 1.5})

@@ -36,7 +36,8 @@ from common import load_data, markdown_table, median, progress, section, write_s
 
 TARGET_SECONDS = 1.5
 RERUN_TARGET_MS = 200
-TICK = 1.0  # ui.live_run.REFRESH_SECONDS
+from ui.live_run import FIRST_BATCH_FAST_FOR_SECONDS, FIRST_BATCH_REFRESH_SECONDS
+from ui.live_run import REFRESH_SECONDS as TICK
 METHOD_PAGES = {"fit": "pages/1_fit.py", "train_on_batch": "pages/2_train_on_batch.py", "custom_loop": "pages/3_custom_loop.py"}
 PAGES = {"home": None, **METHOD_PAGES, "compare": "pages/4_compare.py"}
 
@@ -226,11 +227,14 @@ def main(argv: list[str] | None = None) -> str:
     fragment_ms = max(row[3] for row in rerun_rows if row[0] != "home")
     start_rows = []
     for method, kind, running, counted in starts:
-        # The Train click's rerun draws the live fragment (at about one page rerun); its ticks
-        # follow every second. The count shows at the first tick after it, drawn by one fragment rerun.
+        # The Train click's rerun draws the live fragment (at about one page rerun); until the first
+        # batch is counted its ticks come every FIRST_BATCH_REFRESH_SECONDS (for at most
+        # FIRST_BATCH_FAST_FOR_SECONDS), then every TICK. The count shows at the first tick after
+        # it, drawn by one fragment rerun (about one page rerun).
         click_rerun = next(row[2] for row in rerun_rows if row[0] == method and row[1] == "training session") / 1000
-        ticks = max(1, math.ceil((counted - click_rerun) / TICK))
-        shown = click_rerun + ticks * TICK + click_rerun  # the fragment rerun at that tick: about one page rerun
+        tick = FIRST_BATCH_REFRESH_SECONDS if counted < FIRST_BATCH_FAST_FOR_SECONDS else TICK
+        ticks = max(1, math.ceil((counted - click_rerun) / tick))
+        shown = click_rerun + ticks * tick + click_rerun
         start_rows.append([method, kind, running, counted, yes_no(counted < TARGET_SECONDS), shown, yes_no(shown < TARGET_SECONDS)])
     job_side_ms = max(latencies) * 1000
     typical = median(latencies) + TICK / 2 + median(row[2] for row in rerun_rows) / 1000

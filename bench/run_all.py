@@ -8,7 +8,9 @@ Each script runs in a fresh Python process (no state carried between them),
 prints its markdown on stdout (copied into the document unchanged) and its
 progress on stderr (shown as it goes). The printed outputs are also kept in
 --keep (default /tmp/bench-last) so `--reuse` can rebuild the document without
-measuring again. Everything written to the document is printed too.
+measuring again. Everything written to the document is printed too. A full
+run (no --quick, no --only) also rewrites the README's benchmarks section,
+between its two markers, with the same figures.
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="the document to write")
     parser.add_argument("--keep", default="/tmp/bench-last", help="folder for the printed outputs (default /tmp/bench-last)")
     parser.add_argument("--reuse", action="store_true", help="rebuild the document from --keep without measuring")
+    parser.add_argument("--readme", default=str(ROOT / "README.md"), help="the README whose benchmarks section a full run rewrites")
+    parser.add_argument("--no-readme", action="store_true", help="leave the README alone")
     args = parser.parse_args()
 
     from analysis import analysis, readme_section
@@ -122,14 +126,30 @@ def main() -> None:
             "## Results",
             *outputs.values(),
             analysis(summaries).strip(),
-            "## README section",
-            readme_section(summaries).strip(),
         ]
     ) + "\n"
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(document, encoding="utf-8")
     print(document)
     print(f"wrote {args.output}", file=sys.stderr)
+    # Only a full run speaks for the README: a quick or partial one would put its rougher figures there.
+    if not (args.quick or args.only or args.no_readme):
+        section_text = readme_section(summaries).strip()
+        print(section_text)
+        replace_readme_section(Path(args.readme), section_text)
+        print(f"updated the benchmarks section of {args.readme}", file=sys.stderr)
+
+
+README_START, README_END = "<!-- benchmarks: written by bench/run_all.py -->", "<!-- benchmarks: end -->"
+
+
+def replace_readme_section(readme: Path, text: str) -> None:
+    """Put `text` between the README's two markers, so its figures are the ones this run printed."""
+    content = readme.read_text(encoding="utf-8")
+    start, end = content.find(README_START), content.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{readme} has no '{README_START}' ... '{README_END}' markers")
+    readme.write_text(content[: start + len(README_START)] + "\n" + text + "\n" + content[end:], encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -251,3 +251,28 @@ def test_a_plain_address_stays_plain_until_settings_are_applied(app_env):
     assert not {"epochs", "max_len"} & set(at.query_params)
     apply_tiny_settings(at, epochs=2)
     assert at.query_params["epochs"] == "2" and at.query_params["batch_size"] == "16"
+
+
+def test_the_live_view_refreshes_faster_only_until_the_first_batch():
+    """Tracing takes about a second: a quicker tick shows the first count sooner, then back to 1 s."""
+    from core.jobs import JobSnapshot
+    from ui.live_run import FIRST_BATCH_FAST_FOR_SECONDS, awaiting_first_batch
+
+    started = 1000.0
+
+    def snapshot(state="running", batches=0, epochs=()):
+        record = type("Record", (), {"epochs": list(epochs)})()
+        return JobSnapshot(
+            state=state, methods=("fit",), current_method="fit", epoch=1, epochs=3, batches_done=batches,
+            batches_per_epoch=10, seconds_left_in_epoch=None, records=[record], message="", version=1,
+            started_at=started, ended_at=None,
+        )
+
+    soon = started + 0.5
+    assert awaiting_first_batch(snapshot(), now=soon)
+    assert awaiting_first_batch(snapshot(state="waiting"), now=soon)
+    assert not awaiting_first_batch(snapshot(batches=1), now=soon)
+    assert not awaiting_first_batch(snapshot(epochs=[object()]), now=soon)  # a later method of a comparison
+    assert not awaiting_first_batch(snapshot(state="finished"), now=soon)
+    # A job left waiting for a slot goes back to the normal refresh.
+    assert not awaiting_first_batch(snapshot(state="waiting"), now=started + FIRST_BATCH_FAST_FOR_SECONDS + 0.1)
