@@ -143,6 +143,20 @@ def press_train(page) -> float:
     return pressed
 
 
+def first_progress(page, pressed: float) -> tuple[float | None, float | None]:
+    """Seconds from the Train click to the progress bar on the page, and to a counted batch on it."""
+    bar = counted = None
+    try:
+        page.get_by_test_id("stProgress").first.wait_for(timeout=60_000)
+        bar = time.perf_counter() - pressed
+        # The status line reads "... · batch 12/281 ..." once a batch is counted.
+        page.get_by_test_id("stProgress").filter(has_text=re.compile(r"batch [1-9]\d*/")).wait_for(timeout=60_000)
+        counted = time.perf_counter() - pressed
+    except Exception as error:  # noqa: BLE001 - a changed label must not sink the memory figures
+        progress(f"memory: first progress not read from the page ({type(error).__name__})")
+    return bar, counted
+
+
 def wait_until_trained(page, timeout_s: float) -> None:
     """Stop is enabled while this page's run trains; the page disables it once the run ended."""
     from playwright.sync_api import expect
@@ -208,7 +222,8 @@ def main(argv: list[str] | None = None) -> str:
     rows: list[list] = []
     process, url = start_server(folder)
     pid = process.pid
-    browser_first_progress = None
+    browser_first_progress = cold_bar = None
+    warm_starts: list[tuple[float, float]] = []  # (progress bar shown, counted batch shown) of the runs in a row
     row_rss: list[float] = []
 
     def checkpoint(name: str, peak: float | None = None, note: str = "") -> None:
@@ -228,12 +243,7 @@ def main(argv: list[str] | None = None) -> str:
             # One visitor, one run.
             context, page = open_page(browser, f"{url}/fit?epochs={args.epochs}")
             with Sampler(pid) as sampler:
-                pressed = press_train(page)
-                try:  # the status line reads "... · batch 12/281 ..." once a batch is counted
-                    page.get_by_test_id("stProgress").filter(has_text=re.compile(r"batch [1-9]\d*/")).wait_for(timeout=60_000)
-                    browser_first_progress = time.perf_counter() - pressed
-                except Exception as error:  # noqa: BLE001 - a changed label must not sink the memory figures
-                    progress(f"memory: first progress not read from the page ({type(error).__name__})")
+                cold_bar, browser_first_progress = first_progress(page, press_train(page))
                 wait_until_trained(page, 600)
             checkpoint("one run (peak while training)", sampler.peak, f"fit, {args.epochs} epochs")
             context.close()
@@ -258,7 +268,9 @@ def main(argv: list[str] | None = None) -> str:
                 if number:  # the sidebar link: same session, same settings (a new address would start a new session)
                     page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]').click()
                     settle(page)
-                press_train(page)
+                bar, counted = first_progress(page, press_train(page))
+                if bar is not None and counted is not None:
+                    warm_starts.append((bar, counted))
                 wait_until_trained(page, 600)
                 time.sleep(1)
                 row_rss.append(status_mb(pid, "VmRSS"))
@@ -303,7 +315,16 @@ def main(argv: list[str] | None = None) -> str:
     ]
     if browser_first_progress is not None:
         notes.append(
-            f"Real browser: Train click → progress bar showing a counted batch: {browser_first_progress:.2f} s (fit, first run of the server)."
+            f"Real browser, Train click → progress bar on the page: {cold_bar:.2f} s; → the bar showing a counted batch: "
+            f"{browser_first_progress:.2f} s (fit, first run of the server)."
+        )
+    if warm_starts:
+        bars, counts = sorted(b for b, _ in warm_starts), sorted(c for _, c in warm_starts)
+        notes.append(
+            f"Runs in a row ({len(warm_starts)}, the three methods in turn), Train click → progress bar: median "
+            f"{bars[len(bars) // 2]:.2f} s (slowest {bars[-1]:.2f} s); → a counted batch shown: median "
+            f"{counts[len(counts) // 2]:.2f} s (fastest {counts[0]:.2f} s, slowest {counts[-1]:.2f} s). Before the first "
+            "batch the bar says the step is being traced."
         )
     text = (
         f"### Memory of a `streamlit run app.py` server\n\n{machine_line()} · {load_average()} at the end · "
@@ -320,7 +341,12 @@ def main(argv: list[str] | None = None) -> str:
         {"what": f"server RSS growth per run, {len(row_rss)} runs in a row (first to last; slope over the second half)", "value": f"{growth:+.1f} MB; {late_slope:+.1f} MB", "target": "no steady growth", "met": None},
     ]
     if browser_first_progress is not None:
-        summary.append({"what": "real browser: Train click → counted batch on the page (fit)", "value": f"{browser_first_progress:.2f} s", "target": "< 1.5 s", "met": browser_first_progress < 1.5})
+        summary.append({"what": "real browser: Train click → progress bar on the page (fit, first run of the server)", "value": f"{cold_bar:.2f} s", "target": "< 1.5 s", "met": cold_bar < 1.5})
+        summary.append({"what": "real browser: Train click → counted batch on the page (fit, first run of the server)", "value": f"{browser_first_progress:.2f} s", "target": "< 1.5 s", "met": browser_first_progress < 1.5})
+    if warm_starts:
+        counts = sorted(c for _, c in warm_starts)
+        median_count = counts[len(counts) // 2]
+        summary.append({"what": f"real browser: Train click → counted batch on the page, median of {len(counts)} runs in a row", "value": f"{median_count:.2f} s", "target": "< 1.5 s", "met": median_count < 1.5})
     write_summary(args.summary_json, summary)
     return text
 

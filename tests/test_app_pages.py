@@ -276,3 +276,29 @@ def test_the_live_view_refreshes_faster_only_until_the_first_batch():
     assert not awaiting_first_batch(snapshot(state="finished"), now=soon)
     # A job left waiting for a slot goes back to the normal refresh.
     assert not awaiting_first_batch(snapshot(state="waiting"), now=started + FIRST_BATCH_FAST_FOR_SECONDS + 0.1)
+
+
+def test_status_line_says_the_step_is_being_traced_before_the_first_batch():
+    def page(batches: int, finished_epochs: int) -> None:
+        from core.jobs import JobSnapshot
+        from core.records import RunRecord
+        from ui.live_run import status_line
+
+        record = RunRecord.start("fit", {})
+        record.epochs = [object()] * finished_epochs
+        status_line(
+            JobSnapshot(
+                state="running", methods=("fit",), current_method="fit", epoch=max(1, finished_epochs + 1), epochs=3,
+                batches_done=batches, batches_per_epoch=10, seconds_left_in_epoch=4.0 if batches else None,
+                records=[record], message="", version=1, started_at=0.0, ended_at=None,
+            )
+        )
+
+    def progress_text(batches: int, finished_epochs: int) -> str:
+        at = AppTest.from_function(page, kwargs={"batches": batches, "finished_epochs": finished_epochs}).run()
+        assert not at.exception
+        return at.get("progress")[0].proto.text
+
+    assert "tracing the training step" in progress_text(0, 0)
+    assert "tracing" not in progress_text(3, 0) and "about 4 s left" in progress_text(3, 0)
+    assert "tracing" not in progress_text(0, 1)  # a later epoch starts without tracing again

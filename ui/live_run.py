@@ -136,7 +136,12 @@ def status_line(snap: JobSnapshot) -> None:
             else ""
         )
         fraction = snap.batches_done / snap.batches_per_epoch if snap.batches_per_epoch else 0.0
-        left = tr("run.left", seconds=f"{snap.seconds_left_in_epoch:.0f}") if snap.seconds_left_in_epoch is not None else ""
+        if snap.batches_done == 0 and not any(record.epochs for record in snap.records if record.method == snap.current_method):
+            left = tr("run.tracing")  # the first batch waits for tf.function's trace: say so, it is part of the lesson
+        elif snap.seconds_left_in_epoch is not None:
+            left = tr("run.left", seconds=f"{snap.seconds_left_in_epoch:.0f}")
+        else:
+            left = ""
         text = tr(
             "run.progress", method=method, position=position, epoch=max(snap.epoch, 1), epochs=snap.epochs,
             batch=snap.batches_done, batches=snap.batches_per_epoch or "…", left=left,
