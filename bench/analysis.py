@@ -167,7 +167,7 @@ def analysis(summaries: dict, misses: list | None = None) -> str:
   after the sessions close stays near the peak.
 * **Runs in a row.** In the server, from one session, growth per run (first to last; slope over the
   second half): {memory['growth']}. Single readings bounce by tens of MB (the worker threads'
-  allocator arenas), so twenty runs do not settle whether the server's memory levels off; the
+  allocator arenas), so a short series does not settle whether the server's memory levels off; the
   app's own objects do: in one process without the server, {memory['core']} per run over the
   second half of 30 runs with a prediction pass each (memory table), and the session keeps at most
   three trained models whatever it runs (`keep_latest`, tested).

@@ -16,7 +16,7 @@ VmHWM (the kernel's peak) at each checkpoint:
 Chromium is Debian's (/usr/bin/chromium), driven by Playwright, with the flags
 tests/test_browser.py uses. Target: three concurrent runs under 1.5 GB.
 
-    python bench/memory.py [--epochs 2] [--runs 20] [--row-epochs 1]
+    python bench/memory.py [--epochs 2] [--runs 60] [--row-epochs 1]
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def core_runs_in_a_row(runs: int) -> list[float]:
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=2, help="epochs of the single and the three concurrent runs (default 2)")
-    parser.add_argument("--runs", type=int, default=20, help="runs in a row for the growth check (default 20)")
+    parser.add_argument("--runs", type=int, default=60, help="runs in a row for the growth check (default 60: single readings bounce by tens of MB)")
     parser.add_argument("--row-epochs", type=int, default=1, help="epochs of each run in a row (default 1)")
     parser.add_argument("--core-runs", type=int, default=30, help="runs in a row in this process, no server, fixture data (default 30; 0 skips)")
     parser.add_argument("--summary-json", help=argparse.SUPPRESS)

@@ -234,3 +234,26 @@ def test_no_job_threads_outlive_their_jobs(tiny_data, tiny_settings, tmp_path):
         finish(job)
     assert {job.snapshot().state for job in jobs} <= {"finished", "stopped"}
     assert live_job_threads() == []
+
+
+def test_a_job_hands_free_memory_back_when_it_ends(tiny_data, tiny_settings, tmp_path, monkeypatch):
+    """Each run is a new thread whose freed heap glibc would otherwise keep: trimmed once per job, failed ones too."""
+    import sys
+
+    import core.jobs
+
+    calls = []
+    monkeypatch.setattr(core.jobs, "release_free_memory", lambda: calls.append(threading.current_thread().name))
+    TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1), save=False).start().join()
+    assert calls == ["training-job"]
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(training, "run_training", fails)
+    failed = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1), save=False).start()
+    failed.join()
+    assert failed.snapshot().state == "failed" and len(calls) == 2
+    monkeypatch.undo()
+    if sys.platform.startswith("linux"):
+        assert core.jobs.release_free_memory() is True  # glibc here: the trim really ran
