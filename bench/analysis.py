@@ -166,11 +166,14 @@ def analysis(summaries: dict, misses: list | None = None) -> str:
   (TensorFlow's and glibc's allocators reuse it rather than return it to the system), so the figure
   after the sessions close stays near the peak.
 * **Runs in a row.** In the server, from one session, growth per run (first to last; slope over the
-  second half): {memory['growth']}. Single readings bounce by tens of MB (the worker threads'
-  allocator arenas), so a short series does not settle whether the server's memory levels off; the
-  app's own objects do: in one process without the server, {memory['core']} per run over the
-  second half of 30 runs with a prediction pass each (memory table), and the session keeps at most
-  three trained models whatever it runs (`keep_latest`, tested).
+  second half): {memory['growth']}. Each job now ends with a garbage collection and glibc's
+  `malloc_trim` (`core.jobs.release_free_memory`): before that, every run's new worker thread left
+  freed memory in its own allocator arena and the readings bounced by tens of MB while creeping up
+  (60 runs: 886 → 1052 MB, +1.8 MB per run over the second half). What is left is about the same in
+  a process without the server ({memory['core']} per run over the second half of 30 runs with a
+  prediction pass each): the app's own objects stay constant (one job and at most three trained
+  models per session, tested), so the residue is below the app, in TensorFlow's per-model state;
+  not found yet. At that rate a thousand runs would add about half a gigabyte before a restart.
 
 ### 5. Accuracy
 
@@ -184,7 +187,7 @@ def analysis(summaries: dict, misses: list | None = None) -> str:
 """
 
 
-def readme_section(summaries: dict, misses: list | None = None) -> str:
+def readme_section(summaries: dict, misses: list | None = None, minutes: float | None = None) -> str:
     s = summaries
     get = _getter(s, misses)
     methods = ("fit", "train_on_batch", "custom_loop")
@@ -192,7 +195,7 @@ def readme_section(summaries: dict, misses: list | None = None) -> str:
     ceilings = ", ".join(f"{get('speed', f'speed option, {m}: one call per epoch')}×" for m in methods)
     overhead = ", ".join(f"{m} {get('overhead', f'overhead, {m}: app')}" for m in methods)
     return f"""
-`python bench/run_all.py` (about 25 minutes on two cores; `--quick` for a few) measures what the app
+`python bench/run_all.py` ({f"{minutes:.0f} minutes on two cores last time" if minutes else "about half an hour on two cores"}; `--quick` for a few) measures what the app
 costs and gives against the chapter's own code ported to Keras 3 (`bench/reference_port.py`) and
 writes [docs/benchmarks.md](docs/benchmarks.md) and the figures below. Set `REUTERS_NPZ_PATH` to a
 copy of `reuters.npz` for real figures (fixture data otherwise). Each script in `bench/` also runs

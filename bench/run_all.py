@@ -1,6 +1,6 @@
 """Run every benchmark, one process each, and write docs/benchmarks.md from exactly what they printed.
 
-    REUTERS_NPZ_PATH=/path/to/reuters.npz python bench/run_all.py            # about 20 minutes on 2 cores
+    REUTERS_NPZ_PATH=/path/to/reuters.npz python bench/run_all.py            # about 35 minutes on 2 cores
     REUTERS_NPZ_PATH=/path/to/reuters.npz python bench/run_all.py --quick    # fewer epochs and rounds
     python bench/run_all.py --only overhead,speed --output /tmp/bench.md
 
@@ -134,7 +134,7 @@ def main() -> None:
     print(f"wrote {args.output}", file=sys.stderr)
     # Only a full run speaks for the README: a quick or partial one would put its rougher figures there.
     if not (args.quick or args.only or args.no_readme):
-        section_text = readme_section(summaries).strip()
+        section_text = readme_section(summaries, minutes=total / 60).strip()
         print(section_text)
         replace_readme_section(Path(args.readme), section_text)
         print(f"updated the benchmarks section of {args.readme}", file=sys.stderr)
