@@ -121,7 +121,8 @@ def main() -> None:
     document = "\n\n".join(
         [
             INTRO.strip(),
-            f"_Last run: `python bench/run_all.py{' --quick' if args.quick else ''}` took {total / 60:.1f} minutes ({timing})._",
+            f"_Minutes each script took in the measurement shown (its section's first line has the date): {timing}; "
+            f"{total / 60:.1f} in all{' (--quick)' if args.quick else ''}._",
             glance(summaries),
             "## Results",
             *outputs.values(),
