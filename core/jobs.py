@@ -11,6 +11,7 @@ slowing everyone down.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import threading
 import time
@@ -34,20 +35,28 @@ def release_free_memory() -> bool:
     not per page rerun: the collection holds the GIL for a fraction of a second.
     Returns False where there is no glibc (macOS, Windows, musl): nothing to do.
     """
-    import ctypes
-    import ctypes.util
     import gc
 
     gc.collect()
-    name = ctypes.util.find_library("c")
-    try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
-    except (OSError, AttributeError):
-        trim = None
+    trim = _malloc_trim()
     if trim is None:
         return False
     trim(0)
     return True
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's malloc_trim, looked up once in the running process's own symbols; None elsewhere.
+
+    `ctypes.util.find_library` would start a subprocess (ldconfig) on every lookup.
+    """
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
 
 
 JOB_SLOTS_ENV = "TRAINING_JOB_SLOTS"
