@@ -25,6 +25,12 @@ from core.predictions import TrainedModel
 from core.records import EpochRow, RunRecord, save_record
 from core.settings import RunSettings
 
+JOB_SLOTS_ENV = "TRAINING_JOB_SLOTS"
+DEFAULT_JOB_SLOTS = 2  # two cores: two runs at once keep both busy without thrashing
+
+JOB_STATES = ("waiting", "running", "finished", "stopped", "failed")
+
+
 def release_free_memory() -> bool:
     """Collect the finished run's Keras objects and hand glibc's free heap pages back to the system.
 
@@ -57,12 +63,6 @@ def _malloc_trim():
         return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError, TypeError):
         return None
-
-
-JOB_SLOTS_ENV = "TRAINING_JOB_SLOTS"
-DEFAULT_JOB_SLOTS = 2  # two cores: two runs at once keep both busy without thrashing
-
-JOB_STATES = ("waiting", "running", "finished", "stopped", "failed")
 
 
 class JobSlots:
