@@ -1,0 +1,267 @@
+"""English: every text the app shows. Keys match `zh.py` one for one (tests/test_i18n.py checks)."""
+
+EN: dict[str, str] = {
+    # -- the app and its navigation
+    "app.title": "Three ways to train a Keras model",
+    "nav.home": "Home",
+    "nav.fit": "1 · model.fit",
+    "nav.train_on_batch": "2 · train_on_batch",
+    "nav.custom_loop": "3 · Custom loop",
+    "nav.compare": "4 · Compare",
+    "language.label": "Language / 语言",
+    # method names in sentences (the code names stay)
+    "method.fit": "model.fit",
+    "method.train_on_batch": "train_on_batch loop",
+    "method.custom_loop": "custom loop (GradientTape)",
+    "page.fit": "model.fit",
+    "page.train_on_batch": "train_on_batch",
+    "page.custom_loop": "Custom loop",
+    "page.compare": "Compare",
+    "page.another": "another",
+    # -- home
+    "home.intro": """
+The same network, trained on the same Reuters newswires, three ways, as in the
+chapter *训练模型的3种方法* (TensorFlow 2.1), ported to TensorFlow 2.21 / Keras 3:
+
+1. **`model.fit`**: Keras runs the loop; you steer it through callbacks.
+2. **A `train_on_batch` loop**: you run the loop and can act between any two batches
+   (here the learning rate halves at epoch 5).
+3. **A custom loop**: `tf.GradientTape` inside a `tf.function`, no `compile` at all.
+
+Each page shows the exact code that runs, trains live in your browser, and keeps
+going while you click around. Settings in the sidebar apply to every page.
+""",
+    "table.method": "Method",
+    "table.control": "Control",
+    "table.flexibility": "Flexibility",
+    "table.lines": "Lines of code",
+    "table.when": "When to use",
+    "table.fit.name": "model.fit",
+    "table.fit.control": "Through callbacks",
+    "table.fit.flexibility": "Lowest: Keras runs the loop",
+    "table.fit.when": "Standard training; most projects",
+    "table.batch.name": "train_on_batch loop",
+    "table.batch.control": "Per batch, in your loop",
+    "table.batch.flexibility": "Medium: change anything between batches",
+    "table.batch.when": "Schedules and logic that callbacks make awkward",
+    "table.custom.name": "Custom loop (GradientTape)",
+    "table.custom.control": "Every line of the step",
+    "table.custom.flexibility": "Highest: no compile, your own step",
+    "table.custom.when": "New losses, several models, research",
+    "home.link.fit": "model.fit",
+    "home.link.train_on_batch": "train_on_batch loop",
+    "home.link.custom_loop": "Custom loop",
+    "home.link.compare": "Compare all three",
+    "home.upload_expander": "Use another reuters.npz (for your session only)",
+    "home.data_title": "The data: Reuters newswires",
+    "home.metric.train": "Training newswires",
+    "home.metric.test": "Test newswires",
+    "home.metric.vocab": "Vocabulary (largest id + 1)",
+    "home.metric.topics": "Topics",
+    "home.topics_note": "**Topics**: a few topics hold most newswires (`earn`, `acq`).",
+    "home.length_note": "**Length** of each newswire in tokens, and the `max_len = {max_len}` cut.",
+    "home.sample": "A sample newswire (topic: {topic})",
+    "home.no_word_index": "The word index is not available, so here are the token ids (set REUTERS_WORD_INDEX_PATH to see words).",
+    "home.model_title": "The model",
+    "home.loading_tf": "Loading TensorFlow…",
+    "home.model_caption": "Total parameters: {total}. Nadam, sparse categorical cross-entropy, accuracy and top-5 accuracy.",
+    # -- the data panel
+    "data.preparing": "Preparing the Reuters newswires (once per server)…",
+    "data.unavailable": "**The Reuters dataset is not available.**",
+    "data.how_to": (
+        "{problem}\n\n"
+        "- Set `{env}` to the path of a `reuters.npz` before starting the app, or\n"
+        "- put `reuters.npz` in the Keras cache: `{cache}`, or\n"
+        "- upload a `reuters.npz` below: it is checked without running anything inside it, "
+        "and used for your session only."
+    ),
+    "data.upload": "Upload reuters.npz",
+    "data.using_upload": "Using your upload `{name}` for this session.",
+    "data.forget_upload": "Go back to the default data",
+    # -- settings
+    "settings.heading": "**Training settings** (all pages)",
+    "settings.epochs": "Epochs",
+    "settings.batch": "Batch size",
+    "settings.max_len": "Tokens per newswire (max_len)",
+    "settings.max_len_help": "Newswires are pre-padded with zeros or cut to this many tokens.",
+    "settings.lr": "Learning rate (Nadam)",
+    "settings.seed": "Seed",
+    "settings.seed_help": "Initial weights and batch order depend on the seed alone: same seed, same run.",
+    "settings.options": "Method options",
+    "settings.halving": "train_on_batch: halve the learning rate at epoch (0 = never)",
+    "settings.early": "fit: EarlyStopping patience (0 = off)",
+    "settings.early_help": "Stop when val_loss has not improved for this many epochs.",
+    "settings.plateau": "fit: ReduceLROnPlateau patience (0 = off)",
+    "settings.plateau_help": "Halve the learning rate when val_loss stalls for this many epochs.",
+    "settings.steps": "Steps per execution (speed)",
+    "settings.steps_help": (
+        "Run several batches per compiled call: identical numbers, fewer Python round trips. "
+        "The progress bar then moves in steps."
+    ),
+    "settings.apply": "Apply settings",
+    "settings.applied": "Settings applied.",
+    "settings.reset": "Reset to the chapter's settings",
+    "settings.link_caption": "The page's address now holds these settings: copy it to share them.",
+    "settings.link_ignored": "Ignored in the link (not valid settings): {keys}.",
+    # -- training controls and status
+    "run.train": "Train",
+    "run.train_all": "Train all three",
+    "run.stop": "Stop",
+    "run.refused": (
+        "One run at a time per session: {methods} is still {state} (started on the {where} page). "
+        "Stop it there, or wait for it to end."
+    ),
+    "run.waiting": (
+        "Waiting for a free training slot: {in_use} of {capacity} are busy on this server. "
+        "Your run starts by itself as soon as one frees up."
+    ),
+    "run.progress": "{method}{position} · epoch {epoch}/{epochs} · batch {batch}/{batches}{left}",
+    "run.position": " ({number} of {count})",
+    "run.left": " · about {seconds} s left in this epoch",
+    "run.tracing": " · tracing the training step into a TensorFlow graph (about a second, once per run)",
+    "run.finished": "Finished: {done} epochs in {seconds} s. {message}",
+    "run.stopped": "Stopped. {message} The {done} finished epochs are kept below.",
+    "run.failed": "The run failed: {message}\n\nThe {done} epochs it finished are kept below.",
+    "run.elsewhere": (
+        "Your {methods} run keeps training on the {where} page (epoch {epoch}/{epochs}). "
+        "Its charts are there; it goes on while you look around."
+    ),
+    "state.waiting": "waiting",
+    "state.running": "running",
+    "method_page.settings_line": (
+        "{epochs} epochs · batch {batch} · max_len {max_len} · learning rate {lr} · seed {seed} "
+        "— change them in the sidebar."
+    ),
+    "method_page.empty": "Press **Train**: a point appears on the charts at the end of every epoch.",
+    "epochs_finished": "{done} of {planned} epochs finished.",
+    "epochs_finished_first": "{done} of {planned} epochs finished; the first point appears when the first epoch ends.",
+    # -- tables and downloads
+    "col.epoch": "Epoch",
+    "col.loss": "Loss",
+    "col.accuracy": "Accuracy",
+    "col.top5": "Top-5",
+    "col.val_loss": "Val loss",
+    "col.val_accuracy": "Val accuracy",
+    "col.val_top5": "Val top-5",
+    "col.lr": "Learning rate",
+    "col.seconds": "Seconds",
+    "col.finished_at": "Finished at",
+    "download.csv": "Download CSV",
+    "download.json": "Download JSON",
+    "summary.run": "run",
+    "summary.method": "method",
+    "summary.status": "status",
+    "summary.best": "best val accuracy",
+    "summary.best_epoch": "epoch of best",
+    "summary.final": "final val accuracy",
+    "summary.final_top5": "final val top-5",
+    "summary.per_epoch": "seconds per epoch",
+    "summary.total": "total seconds",
+    "source.fit.main": "The function that trains (this exact code runs)",
+    "source.fit.callback": "The callback that reports progress and honours Stop",
+    "source.fit.control": "The optional control callbacks",
+    "source.batch.main": "The function that trains (this exact code runs)",
+    "source.batch.averages": "How batch results become epoch figures",
+    "source.custom.main": "The function that trains, with train_step and valid_step (this exact code runs)",
+    # -- method pages
+    "fit.title": "1 · model.fit",
+    "fit.intro": """
+`model.fit` is the most powerful built-in way to train: it takes NumPy arrays, a
+`tf.data.Dataset` or a Python generator, runs the loop for you, and lets you steer
+it **through callbacks**. This page's progress bar and charts come from a callback
+(`_ReportToRun`); in the sidebar's *Method options* you can add `EarlyStopping`
+or `ReduceLROnPlateau` and watch their effect on the curves.
+""",
+    "batch.title": "2 · train_on_batch loop",
+    "batch.intro": """
+More flexible than `fit`: **you** write the loop over epochs and batches and call
+`model.train_on_batch` / `model.test_on_batch`, so you can change anything between
+two batches without a callback. As in the chapter, the learning rate is halved when
+epoch 5 starts (the dashed rule on the charts; set the epoch in *Method options*).
+
+Keras 3.15 resets the metrics at every `train_on_batch` call, so each call returns
+one batch's figures; the loop averages them over the epoch (weighted by batch size)
+to report the same epoch figures as `fit`. The chapter, written for TF 2.1, printed
+the *last batch* only, which is why its train accuracy reads 0.909 = 20/22.
+""",
+    "custom.title": "3 · Custom training loop",
+    "custom.intro": """
+No `compile`: the optimizer updates the weights directly from the gradients that
+`tf.GradientTape` records, inside a `train_step` compiled by `tf.function`. This is
+the most flexible way: every line of the step is yours. The metrics follow the
+Keras lifecycle: created once, `update_state` every batch, `result()` when an epoch
+ends, `reset_state()` before the next. Below, `train_step` and `valid_step` are the
+two inner functions of the code that runs.
+""",
+    # -- compare page
+    "compare.title": "4 · Compare the three methods",
+    "compare.intro": """
+One job trains `fit`, the `train_on_batch` loop and the custom loop one after the
+other, **with identical settings**: the same initial weights and the same batches in
+the same order. With the learning-rate halving off (*Method options* → 0), `fit` and
+the custom loop trace the same curve, because they do the same math; the batch loop
+differs only by its learning-rate schedule. Below, overlay runs saved earlier and the
+curves printed in the book the app is built from.
+""",
+    "compare.first_points": "The first points appear when the first epoch ends.",
+    "compare.empty": "Press **Train all three** to run the methods one after the other.",
+    "compare.overlay_title": "Overlay saved runs and the book",
+    "compare.saved_runs": "Saved runs (this session's and earlier ones)",
+    "compare.book_toggle": "The book's printed curves (TF 2.1)",
+    "compare.book_caption": (
+        "The book's train_on_batch train figures are plotted as printed: its last batch only (22 newswires), "
+        "not the epoch. Its custom loop printed no top-5, so those points are missing rather than invented."
+    ),
+    "compare.epochs_word": "epochs",
+    # -- what the model learned
+    "learned.title": "What the model learned",
+    "learned.none": "Train a run on this page: its trained model is kept for this session and explored here.",
+    "learned.none_compare": "Train the three methods (or each on its page): their models are compared here on the same newswire.",
+    "learned.model_caption": "Model of the run **{label}** ({epochs} epochs): test accuracy {accuracy}.",
+    "learned.other_data": (
+        "The model of {label} was trained with other data or another max_len ({max_len}); "
+        "it is shown on that data."
+    ),
+    "learned.predicting": "Running the model over the {count} test newswires (once per trained model)…",
+    "learned.tab_one": "One newswire",
+    "learned.tab_errors": "Where it goes wrong",
+    "learned.pick": "Test newswire (0 to {last})",
+    "learned.random": "Random newswire",
+    "learned.true_topic": "True topic: **{topic}** · predicted: **{predicted}** ({probability})",
+    "learned.right": "right",
+    "learned.wrong": "wrong",
+    "learned.words": "The newswire as words",
+    "learned.token_ids": "The newswire as token ids (the word index is not available: set REUTERS_WORD_INDEX_PATH to see words)",
+    "learned.top5": "The model's five most probable topics",
+    "learned.confusion_title": "Confusion over the {topics} topics (test set)",
+    "learned.confusion_caption": (
+        "Rows are the true topic, columns the predicted one; the colour is on a log scale so that single "
+        "newswires still show. The diagonal is what the model gets right."
+    ),
+    "learned.pairs_title": "Most confused pairs",
+    "learned.pairs_true": "true topic",
+    "learned.pairs_predicted": "predicted as",
+    "learned.pairs_count": "newswires",
+    "learned.pairs_share": "share of the true topic",
+    "learned.pairs_none": "No newswire was put under a wrong topic.",
+    "learned.per_topic_title": "Accuracy per topic against how often the topic occurs",
+    "learned.plateau": (
+        "Why accuracy levels off: the two biggest topics hold {share_head} of the test newswires and the model "
+        "gets {accuracy_head} of them right, but only {accuracy_rest} of the rest; {never_right} of the "
+        "{topics} topics are never predicted correctly. Rare topics have too few examples to learn, so more "
+        "epochs mostly fit the training set better (its accuracy keeps rising) while test accuracy stays put."
+    ),
+    "learned.compare_caption": "The same test newswire through each method's latest model in this session.",
+    "learned.compare_missing": "No trained {method} model in this session yet.",
+    # -- chart labels
+    "chart.true_topic": "True topic",
+    "chart.predicted_topic": "Predicted topic",
+    "chart.newswires": "Newswires",
+    "chart.share": "Share of the true topic",
+    "chart.test_newswires": "Test newswires of the topic (log scale)",
+    "chart.accuracy": "Accuracy on the topic",
+    "chart.overall": "overall accuracy",
+    "chart.topic": "Topic",
+    "chart.train_newswires": "Training newswires",
+    "chart.times_predicted": "Times predicted",
+}

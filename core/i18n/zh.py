@@ -1,0 +1,227 @@
+"""简体中文: every text the app shows. Keys and {placeholders} match `en.py` one for one (tests/test_i18n.py checks)."""
+
+ZH: dict[str, str] = {
+    "app.title": "训练 Keras 模型的三种方法",
+    "nav.home": "首页",
+    "nav.fit": "1 · model.fit",
+    "nav.train_on_batch": "2 · train_on_batch",
+    "nav.custom_loop": "3 · 自定义循环",
+    "nav.compare": "4 · 比较",
+    "language.label": "Language / 语言",
+    "method.fit": "model.fit",
+    "method.train_on_batch": "train_on_batch 循环",
+    "method.custom_loop": "自定义循环 (GradientTape)",
+    "page.fit": "model.fit",
+    "page.train_on_batch": "train_on_batch",
+    "page.custom_loop": "自定义循环",
+    "page.compare": "比较",
+    "page.another": "另一个",
+    "home.intro": """
+同一个网络、同一批路透社新闻，用三种方法训练，内容来自
+*训练模型的3种方法* 一章（TensorFlow 2.1），已移植到 TensorFlow 2.21 / Keras 3：
+
+1. **`model.fit`**：Keras 负责训练循环，你通过回调函数（callbacks）来控制。
+2. **`train_on_batch` 循环**：你自己写循环，可以在任意两个批次之间做调整
+   （这里在第 5 个 epoch 把学习率减半）。
+3. **自定义循环**：在 `tf.function` 中使用 `tf.GradientTape`，完全不需要 `compile`。
+
+每个页面都展示实际运行的代码，在浏览器中实时训练，并且在你浏览其他页面时继续训练。
+侧边栏中的设置对所有页面生效。
+""",
+    "table.method": "方法",
+    "table.control": "控制方式",
+    "table.flexibility": "灵活性",
+    "table.lines": "代码行数",
+    "table.when": "适用场景",
+    "table.fit.name": "model.fit",
+    "table.fit.control": "通过回调函数",
+    "table.fit.flexibility": "最低：由 Keras 运行循环",
+    "table.fit.when": "常规训练；大多数项目",
+    "table.batch.name": "train_on_batch 循环",
+    "table.batch.control": "在你的循环中逐批控制",
+    "table.batch.flexibility": "中等：批次之间可以改变任何东西",
+    "table.batch.when": "用回调函数不便实现的调度和逻辑",
+    "table.custom.name": "自定义循环 (GradientTape)",
+    "table.custom.control": "训练步骤的每一行",
+    "table.custom.flexibility": "最高：无需 compile，自己写训练步骤",
+    "table.custom.when": "新的损失函数、多个模型、研究",
+    "home.link.fit": "model.fit",
+    "home.link.train_on_batch": "train_on_batch 循环",
+    "home.link.custom_loop": "自定义循环",
+    "home.link.compare": "比较三种方法",
+    "home.upload_expander": "使用另一个 reuters.npz（仅限本次会话）",
+    "home.data_title": "数据：路透社新闻",
+    "home.metric.train": "训练集新闻",
+    "home.metric.test": "测试集新闻",
+    "home.metric.vocab": "词表大小（最大编号 + 1）",
+    "home.metric.topics": "主题数",
+    "home.topics_note": "**主题**：少数几个主题（`earn`、`acq`）占了大部分新闻。",
+    "home.length_note": "每条新闻的**长度**（词元数），以及 `max_len = {max_len}` 的截断位置。",
+    "home.sample": "一条示例新闻（主题：{topic}）",
+    "home.no_word_index": "没有可用的词索引，因此这里显示词元编号（设置 REUTERS_WORD_INDEX_PATH 即可显示单词）。",
+    "home.model_title": "模型",
+    "home.loading_tf": "正在加载 TensorFlow…",
+    "home.model_caption": "参数总数：{total}。优化器 Nadam，损失为稀疏分类交叉熵，指标为准确率和 top-5 准确率。",
+    "data.preparing": "正在准备路透社新闻数据（每台服务器只做一次）…",
+    "data.unavailable": "**路透社数据集不可用。**",
+    "data.how_to": (
+        "{problem}\n\n"
+        "- 在启动应用前把 `{env}` 设置为 `reuters.npz` 的路径，或者\n"
+        "- 把 `reuters.npz` 放到 Keras 缓存目录：`{cache}`，或者\n"
+        "- 在下面上传一个 `reuters.npz`：检查时不会运行其中的任何内容，且只用于你的本次会话。"
+    ),
+    "data.upload": "上传 reuters.npz",
+    "data.using_upload": "本次会话使用你上传的 `{name}`。",
+    "data.forget_upload": "改回默认数据",
+    "settings.heading": "**训练设置**（所有页面）",
+    "settings.epochs": "训练轮数 (epochs)",
+    "settings.batch": "批大小 (batch size)",
+    "settings.max_len": "每条新闻的词元数 (max_len)",
+    "settings.max_len_help": "新闻在前面补零，或截断到这么多个词元。",
+    "settings.lr": "学习率 (Nadam)",
+    "settings.seed": "随机种子",
+    "settings.seed_help": "初始权重和批次顺序只取决于随机种子：种子相同，训练过程相同。",
+    "settings.options": "方法选项",
+    "settings.halving": "train_on_batch：在第几个 epoch 把学习率减半（0 = 不减半）",
+    "settings.early": "fit：EarlyStopping 的耐心值（0 = 关闭）",
+    "settings.early_help": "val_loss 连续这么多个 epoch 没有改善时停止训练。",
+    "settings.plateau": "fit：ReduceLROnPlateau 的耐心值（0 = 关闭）",
+    "settings.plateau_help": "val_loss 连续这么多个 epoch 停滞时把学习率减半。",
+    "settings.steps": "每次执行的步数（速度）",
+    "settings.steps_help": "每次编译调用运行多个批次：结果完全相同，Python 往返更少。进度条会按步跳动。",
+    "settings.apply": "应用设置",
+    "settings.applied": "设置已应用。",
+    "settings.reset": "恢复为书中的设置",
+    "settings.link_caption": "页面地址现在包含这些设置：复制它即可分享。",
+    "settings.link_ignored": "链接中以下设置无效，已忽略：{keys}。",
+    "run.train": "训练",
+    "run.train_all": "依次训练三种方法",
+    "run.stop": "停止",
+    "run.refused": "每个会话一次只能训练一个任务：{methods} 仍在{state}（在“{where}”页面启动）。请在那里停止它，或等待它结束。",
+    "run.waiting": "正在等待空闲的训练位置：本服务器 {capacity} 个位置中有 {in_use} 个正忙。一旦有空位，你的训练会自动开始。",
+    "run.progress": "{method}{position} · epoch {epoch}/{epochs} · 批次 {batch}/{batches}{left}",
+    "run.position": "（第 {number} 个，共 {count} 个）",
+    "run.left": " · 本 epoch 约剩 {seconds} 秒",
+    "run.tracing": " · 正在把训练步骤追踪（trace）成 TensorFlow 计算图（约一秒，每次训练一次）",
+    "run.finished": "已完成：{done} 个 epoch，用时 {seconds} 秒。{message}",
+    "run.stopped": "已停止。{message} 已完成的 {done} 个 epoch 保留在下面。",
+    "run.failed": "训练失败：{message}\n\n已完成的 {done} 个 epoch 保留在下面。",
+    "run.elsewhere": "你的 {methods} 任务正在“{where}”页面继续训练（epoch {epoch}/{epochs}）。图表在那个页面；你浏览时它会继续。",
+    "state.waiting": "等待",
+    "state.running": "运行",
+    "method_page.settings_line": "{epochs} 个 epoch · 批大小 {batch} · max_len {max_len} · 学习率 {lr} · 种子 {seed} —— 可在侧边栏修改。",
+    "method_page.empty": "点击 **训练**：每个 epoch 结束时图表上会出现一个点。",
+    "epochs_finished": "已完成 {done} / {planned} 个 epoch。",
+    "epochs_finished_first": "已完成 {done} / {planned} 个 epoch；第一个 epoch 结束时会出现第一个点。",
+    "col.epoch": "Epoch",
+    "col.loss": "损失",
+    "col.accuracy": "准确率",
+    "col.top5": "Top-5",
+    "col.val_loss": "验证损失",
+    "col.val_accuracy": "验证准确率",
+    "col.val_top5": "验证 top-5",
+    "col.lr": "学习率",
+    "col.seconds": "秒",
+    "col.finished_at": "完成时间",
+    "download.csv": "下载 CSV",
+    "download.json": "下载 JSON",
+    "summary.run": "运行",
+    "summary.method": "方法",
+    "summary.status": "状态",
+    "summary.best": "最佳验证准确率",
+    "summary.best_epoch": "最佳所在 epoch",
+    "summary.final": "最终验证准确率",
+    "summary.final_top5": "最终验证 top-5",
+    "summary.per_epoch": "每 epoch 秒数",
+    "summary.total": "总秒数",
+    "source.fit.main": "负责训练的函数（运行的正是这段代码）",
+    "source.fit.callback": "报告进度并响应“停止”的回调",
+    "source.fit.control": "可选的控制回调",
+    "source.batch.main": "负责训练的函数（运行的正是这段代码）",
+    "source.batch.averages": "批次结果如何变成 epoch 指标",
+    "source.custom.main": "负责训练的函数，含 train_step 和 valid_step（运行的正是这段代码）",
+    "fit.title": "1 · model.fit",
+    "fit.intro": """
+`model.fit` 是功能最强的内置训练方式：它接受 NumPy 数组、`tf.data.Dataset`
+或 Python 生成器，替你运行训练循环，并让你**通过回调函数**来控制训练。本页的进度条和
+图表就来自一个回调（`_ReportToRun`）；在侧边栏的*方法选项*中可以加入 `EarlyStopping`
+或 `ReduceLROnPlateau`，观察它们对曲线的影响。
+""",
+    "batch.title": "2 · train_on_batch 循环",
+    "batch.intro": """
+比 `fit` 更灵活：由**你**编写遍历 epoch 和批次的循环，并调用
+`model.train_on_batch` / `model.test_on_batch`，因此无需回调就能在任意两个批次之间做任何改变。
+和书中一样，第 5 个 epoch 开始时学习率减半（图表上的虚线；可在*方法选项*中设置 epoch）。
+
+Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次调用返回的是单个批次的结果；
+循环按批大小加权，在整个 epoch 上求平均，从而报告与 `fit` 相同的 epoch 指标。
+书中（基于 TF 2.1）只打印了*最后一个批次*，所以它的训练准确率是 0.909 = 20/22。
+""",
+    "custom.title": "3 · 自定义训练循环",
+    "custom.intro": """
+不用 `compile`：优化器直接根据 `tf.GradientTape` 记录的梯度更新权重，这一切发生在由
+`tf.function` 编译的 `train_step` 中。这是最灵活的方式：训练步骤的每一行都由你决定。
+指标遵循 Keras 的生命周期：只创建一次，每个批次 `update_state`，epoch 结束时 `result()`，
+下一个 epoch 开始前 `reset_state()`。下面的 `train_step` 和 `valid_step` 是实际运行代码中的两个内部函数。
+""",
+    "compare.title": "4 · 比较三种方法",
+    "compare.intro": """
+一个任务依次训练 `fit`、`train_on_batch` 循环和自定义循环，**设置完全相同**：
+相同的初始权重，相同顺序的相同批次。关闭学习率减半（*方法选项* → 0）后，`fit` 和自定义循环
+画出的曲线相同，因为它们做的是相同的计算；批次循环的区别只在于学习率调度。
+下面可以叠加之前保存的运行，以及本应用所依据的书中打印的曲线。
+""",
+    "compare.first_points": "第一个 epoch 结束时会出现第一批点。",
+    "compare.empty": "点击 **依次训练三种方法**，三种方法会一个接一个地训练。",
+    "compare.overlay_title": "叠加已保存的运行和书中的曲线",
+    "compare.saved_runs": "已保存的运行（本次会话的和更早的）",
+    "compare.book_toggle": "书中打印的曲线（TF 2.1）",
+    "compare.book_caption": (
+        "书中 train_on_batch 的训练指标按原样绘制：只是最后一个批次（22 条新闻），而不是整个 epoch。"
+        "书中的自定义循环没有打印 top-5，所以这些点是缺失的，而不是编造的。"
+    ),
+    "compare.epochs_word": "个 epoch",
+    "learned.title": "模型学到了什么",
+    "learned.none": "在本页训练一次：训练好的模型会保留在本次会话中，并在这里展示。",
+    "learned.none_compare": "训练三种方法（或在各自页面分别训练）：这里会用同一条新闻比较它们的模型。",
+    "learned.model_caption": "运行 **{label}** 的模型（{epochs} 个 epoch）：测试准确率 {accuracy}。",
+    "learned.other_data": "{label} 的模型是用其他数据或另一个 max_len（{max_len}）训练的；这里使用那份数据展示。",
+    "learned.predicting": "正在用模型预测 {count} 条测试新闻（每个训练好的模型只做一次）…",
+    "learned.tab_one": "单条新闻",
+    "learned.tab_errors": "错在哪里",
+    "learned.pick": "测试新闻编号（0 到 {last}）",
+    "learned.random": "随机选一条",
+    "learned.true_topic": "真实主题：**{topic}** · 预测：**{predicted}**（{probability}）",
+    "learned.right": "正确",
+    "learned.wrong": "错误",
+    "learned.words": "新闻原文（单词）",
+    "learned.token_ids": "新闻的词元编号（没有可用的词索引：设置 REUTERS_WORD_INDEX_PATH 即可显示单词）",
+    "learned.top5": "模型给出的概率最高的五个主题",
+    "learned.confusion_title": "{topics} 个主题上的混淆情况（测试集）",
+    "learned.confusion_caption": "行是真实主题，列是预测主题；颜色采用对数刻度，即使只有一条新闻也能看见。对角线是模型预测正确的部分。",
+    "learned.pairs_title": "最常混淆的主题对",
+    "learned.pairs_true": "真实主题",
+    "learned.pairs_predicted": "被预测为",
+    "learned.pairs_count": "新闻数",
+    "learned.pairs_share": "占真实主题的比例",
+    "learned.pairs_none": "没有新闻被分到错误的主题。",
+    "learned.per_topic_title": "各主题的准确率与该主题出现的频率",
+    "learned.plateau": (
+        "准确率为什么停滞：最大的两个主题占测试新闻的 {share_head}，模型答对其中的 {accuracy_head}，"
+        "而其余新闻只答对 {accuracy_rest}；{topics} 个主题中有 {never_right} 个从未预测正确。"
+        "稀有主题的样本太少，学不会，所以增加 epoch 主要是让训练集拟合得更好（训练准确率继续上升），"
+        "测试准确率却基本不变。"
+    ),
+    "learned.compare_caption": "同一条测试新闻，分别输入本次会话中每种方法最新的模型。",
+    "learned.compare_missing": "本次会话还没有训练好的 {method} 模型。",
+    "chart.true_topic": "真实主题",
+    "chart.predicted_topic": "预测主题",
+    "chart.newswires": "新闻数",
+    "chart.share": "占真实主题的比例",
+    "chart.test_newswires": "该主题的测试新闻数（对数刻度）",
+    "chart.accuracy": "该主题的准确率",
+    "chart.overall": "总体准确率",
+    "chart.topic": "主题",
+    "chart.train_newswires": "训练新闻数",
+    "chart.times_predicted": "被预测的次数",
+}
