@@ -13,6 +13,7 @@ from core.data import PreparedData, decode_newswire
 from ui.keras_guard import keep_keras_session
 from ui.data_source import dataset_or_panel, upload_panel
 from ui.i18n import tr
+from ui.classroom import class_sidebar
 from ui.settings_form import settings_sidebar
 from ui.views import chart_once_per_version
 
@@ -109,4 +110,5 @@ page = st.navigation(
     ]
 )
 settings_sidebar()
+class_sidebar()
 page.run()

@@ -5,7 +5,7 @@
 
 Settings come from flags into the one `RunSettings` (unset flags keep its
 defaults), data from the usual lookup (`--data`, $REUTERS_NPZ_PATH, the Keras
-cache, a download), and every run is saved as a record like the app's. Each
+cache, a download), and every run is saved in the run store (core.store) like the app's. Each
 epoch prints a line in the spirit of the chapter's `printbar()` output. Ctrl-C
 stops the run after the current batch and saves it as "stopped"; a second
 Ctrl-C quits at once.
@@ -17,6 +17,7 @@ data, 130 stopped with Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a reuters.npz (default: $REUTERS_NPZ_PATH, then the Keras cache, then a download)",
     )
     parser.add_argument(
-        "--runs-dir", metavar="PATH", help="where records are saved (default: $TRAINING_RUNS_DIR or runs/)"
+        "--runs-dir", metavar="PATH", help="folder of the run database runs.sqlite3 (default: $TRAINING_DB_PATH, else $TRAINING_RUNS_DIR or runs/; $DATABASE_URL wins)"
     )
     parser.add_argument("--no-save", action="store_true", help="do not save run records")
     return parser
@@ -169,10 +170,13 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         flush=True,
     )
 
-    from core.records import save_record
-    from core.training import run_training
+    from core.fingerprint import run_fingerprint
+    from core.records import RunRecord
+    from core.store import DB_PATH_ENV, SERVER_SPACE, store_from_environment
+    from core.training import RunHooks, train
 
-    runs_folder = Path(args.runs_dir).expanduser() if args.runs_dir else None
+    if args.runs_dir:
+        os.environ[DB_PATH_ENV] = str(Path(args.runs_dir).expanduser() / "runs.sqlite3")
     width = max(len(s.method) for s in settings_list)
     stop = threading.Event()
     records = []
@@ -187,14 +191,19 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
 
             shown = ", ".join(f"{name}={value}" for name, value in settings.to_dict().items() if name != "method")
             print(f"\n{settings.method}: {shown}", file=out, flush=True)
-            record = run_training(settings, data, on_epoch=on_epoch, stop=stop)
+            # The command line is the server's own: its runs feed the result cache the app reuses.
+            record = RunRecord.start(settings.method, settings.to_dict(), fingerprint=run_fingerprint(settings, data.content_hash))
+            record = train(settings, data, RunHooks(on_epoch=on_epoch, stop=stop, record=record)).record
             records.append(record)
             where = "not saved (--no-save)"
             if not args.no_save:
                 try:
-                    where = f"saved to {save_record(record, runs_folder)}"
-                except OSError as error:
-                    where = f"NOT saved: {error}"
+                    store = store_from_environment()
+                    store.save_run(record)
+                    store.add_to_space(SERVER_SPACE, record.run_id, "command line", "trained")
+                    where = f"saved as {record.run_id} in {store.engine.url.render_as_string(hide_password=True)}"
+                except Exception as error:  # noqa: BLE001 - the figures above are printed; say why they are not kept
+                    where = f"NOT saved: {type(error).__name__}: {error}"
             print(summary_line(record), f"  record {where}", sep="\n", file=out, flush=True)
 
     if len(records) > 1:

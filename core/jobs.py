@@ -10,20 +10,25 @@ slowing everyone down.
 
 from __future__ import annotations
 
+import collections
 import copy
 import functools
+import heapq
 import os
 import threading
 import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.data import PreparedData
 from core.predictions import TrainedModel
-from core.records import EpochRow, RunRecord, save_record
+from core.records import EpochRow, RunRecord, now_iso
 from core.settings import RunSettings
+
+if TYPE_CHECKING:
+    from core.store import RunStore
 
 JOB_SLOTS_ENV = "TRAINING_JOB_SLOTS"
 DEFAULT_JOB_SLOTS = 2  # two cores: two runs at once keep both busy without thrashing
@@ -66,27 +71,102 @@ def _malloc_trim():
 
 
 class JobSlots:
-    """A server-wide cap on jobs that train at the same time."""
+    """A server-wide cap on jobs that train at the same time, served first come, first served.
+
+    Waiting jobs queue in the order they asked; the head of the queue takes the
+    next free slot. `position()` and `estimated_start()` tell a waiting visitor
+    where they stand and roughly when their run begins.
+    """
 
     def __init__(self, capacity: int):
         self.capacity = max(1, int(capacity))
-        self._free = threading.Semaphore(self.capacity)
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._queue: collections.deque[object] = collections.deque()
+        # ticket -> seconds its job still needs (holders) / will need once started (waiters); None = unknown.
+        self._remaining: dict[object, Callable[[], float | None]] = {}
         self.in_use = 0
 
-    def acquire(self, stop: threading.Event) -> bool:
-        """Block until a slot is free (True) or `stop` is set (False)."""
-        while not stop.is_set():
-            if self._free.acquire(timeout=0.2):
-                with self._lock:
-                    self.in_use += 1
-                return True
-        return False
+    def acquire(self, stop: threading.Event, ticket: object | None = None,
+                remaining: Callable[[], float | None] | None = None) -> bool:
+        """Block until this ticket's turn comes and a slot is free (True) or `stop` is set (False)."""
+        ticket = ticket if ticket is not None else object()
+        with self._changed:
+            self._queue.append(ticket)
+            self._remaining[ticket] = remaining or (lambda: None)
+            try:
+                while not stop.is_set():
+                    if self._queue[0] is ticket and self.in_use < self.capacity:
+                        self._queue.popleft()
+                        self.in_use += 1
+                        return True
+                    self._changed.wait(0.2)  # also wakes up now and then to notice `stop`
+                self._remaining.pop(ticket, None)
+                return False
+            finally:
+                if ticket in self._queue:
+                    self._queue.remove(ticket)
+                self._changed.notify_all()
 
-    def release(self) -> None:
-        with self._lock:
+    def release(self, ticket: object | None = None) -> None:
+        with self._changed:
             self.in_use -= 1
-        self._free.release()
+            self._remaining.pop(ticket, None)
+            self._changed.notify_all()
+
+    @property
+    def waiting(self) -> int:
+        with self._changed:
+            return len(self._queue)
+
+    def position(self, ticket: object) -> int | None:
+        """1 for the next job to start, None when `ticket` is not waiting."""
+        with self._changed:
+            try:
+                return self._queue.index(ticket) + 1
+            except ValueError:
+                return None
+
+    def estimated_start(self, ticket: object) -> float | None:
+        """Seconds until `ticket` should start: slots free up as running jobs end, then each job ahead runs.
+
+        None while some job ahead (or running) has no estimate yet (no epoch measured on this server).
+        """
+        with self._changed:
+            if ticket not in self._queue:
+                return None
+            holders = [t for t in self._remaining if t not in self._queue]
+            ahead = list(self._queue)[: self._queue.index(ticket)]
+            estimates = [self._remaining[t]() for t in holders + ahead]
+        if any(e is None for e in estimates):
+            return None
+        free_at = [0.0] * max(0, self.capacity - len(holders)) + estimates[: len(holders)]
+        heapq.heapify(free_at)
+        for duration in estimates[len(holders):]:
+            heapq.heappush(free_at, heapq.heappop(free_at) + duration)
+        return heapq.heappop(free_at) if free_at else 0.0
+
+
+class Pace:
+    """Seconds per epoch as measured on this server, so a waiting visitor gets an estimate.
+
+    Kept per token-step (newswires x tokens per epoch): a run with max_len 100 is about a
+    third of one with 300. A moving average, because the machine's load varies.
+    """
+
+    def __init__(self) -> None:
+        self._seconds_per_token: float | None = None
+        self._lock = threading.Lock()
+
+    def record(self, seconds: float, newswires: int, max_len: int) -> None:
+        rate = seconds / max(1, newswires * max_len)
+        with self._lock:
+            old = self._seconds_per_token
+            self._seconds_per_token = rate if old is None else 0.7 * old + 0.3 * rate
+
+    def epoch_seconds(self, newswires: int, max_len: int) -> float | None:
+        with self._lock:
+            rate = self._seconds_per_token
+        return None if rate is None else rate * newswires * max_len
 
 
 def slots_from_environment() -> JobSlots:
@@ -99,6 +179,7 @@ def slots_from_environment() -> JobSlots:
 
 # One cap for the whole process: every session's jobs share it.
 SERVER_SLOTS = slots_from_environment()
+SERVER_PACE = Pace()
 
 
 @dataclass
@@ -121,6 +202,10 @@ class JobSnapshot:
     # run_id -> the trained weights of each run that ended with at least one epoch (not failed).
     # Shared, not copied: TrainedModel and its arrays are read-only.
     models: dict[str, TrainedModel] = field(default_factory=dict)
+    queue_position: int | None = None  # while waiting: 1 = next to start
+    estimated_start: float | None = None  # while waiting: seconds until it should start, when known
+    # Methods whose figures this viewer took from another run: "joined" (live) or "cached" (finished before).
+    shared: dict[str, str] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
@@ -143,7 +228,15 @@ class _Progress:
 
 
 class TrainingJob:
-    """Train `settings_list` one after the other in a worker thread."""
+    """Train `settings_list` one after the other in a worker thread.
+
+    Each run has one `RunRecord`, made here (so its id is known before it starts),
+    handed to the trainer to fill in, shown live by `snapshot()` and written to
+    `store` as epochs end. Viewers (`attach`/`detach`) let several visitors watch one
+    computation: it stops when the last one leaves. A `prepared` job builds its model
+    and runs its first step at once, without a slot, then holds until `release()`:
+    so Train answers without waiting for TensorFlow to trace the step.
+    """
 
     def __init__(
         self,
@@ -151,21 +244,34 @@ class TrainingJob:
         data: PreparedData,
         *,
         slots: JobSlots | None = None,
-        runs_folder: Path | None = None,
-        save: bool = True,
+        store: RunStore | None = None,
+        fingerprints: list[str] | None = None,
+        prepared: bool = False,
+        pace: Pace | None = None,
     ):
         if not settings_list:
             raise ValueError("a job needs at least one run")
         self.settings_list = [s.validate() for s in settings_list]
         self.data = data
         self.slots = slots or SERVER_SLOTS
-        self.runs_folder = runs_folder
-        self.save = save
+        self.store = store
+        self.fingerprints = list(fingerprints) if fingerprints else [None] * len(self.settings_list)
+        self.pace = pace or SERVER_PACE
+        self.planned = [RunRecord.start(s.method, s.to_dict(), fingerprint=f) for s, f in zip(self.settings_list, self.fingerprints, strict=True)]
         self.stop_event = threading.Event()
         self.started_at = time.monotonic()
         self._lock = threading.Lock()
         self._progress = _Progress()
+        self._viewers: set[str] = set()
+        self._ticket = object()  # this job's place in the slots' queue
+        self._released = threading.Event()
+        if not prepared:
+            self._released.set()
         self._thread = threading.Thread(target=self._work, name="training-job", daemon=True)
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [record.run_id for record in self.planned]
 
     # -- called from the page -------------------------------------------------
 
@@ -175,6 +281,41 @@ class TrainingJob:
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    @property
+    def prepared(self) -> bool:
+        """True while the job holds after its first step, waiting for `release()`."""
+        return not self._released.is_set()
+
+    def release(self) -> None:
+        """Train was pressed: a prepared job goes on (through the queue for a slot)."""
+        with self._lock:
+            self.started_at = time.monotonic()
+            for record in self.planned:
+                record.started_at = now_iso()
+            self._progress.version += 1
+        self._released.set()
+
+    def attach(self, viewer: str) -> bool:
+        """Count `viewer` as watching; False when the job has already ended."""
+        with self._lock:
+            if self._progress.state not in ("waiting", "running"):
+                return False
+            self._viewers.add(viewer)
+            return True
+
+    def detach(self, viewer: str) -> None:
+        """`viewer` stops watching; the computation stops once nobody watches it."""
+        with self._lock:
+            self._viewers.discard(viewer)
+            nobody = not self._viewers
+        if nobody:
+            self.stop_event.set()
+
+    @property
+    def viewers(self) -> int:
+        with self._lock:
+            return len(self._viewers)
 
     def stop_when(self, owner_gone: Callable[[], bool], check_every: float = 1.0) -> None:
         """Watch `owner_gone()` from a small thread while the job lives; stop the job once it says True.
@@ -207,6 +348,21 @@ class TrainingJob:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    def seconds_left(self) -> float | None:
+        """This job's remaining training time from the server's measured pace; None before any measurement."""
+        with self._lock:
+            p = self._progress
+            epochs_done = sum(len(r.epochs) for r in p.records)
+        total = 0.0
+        for settings in self.settings_list:
+            per_epoch = self.pace.epoch_seconds(len(self.data.y_train) + len(self.data.y_test), settings.max_len)
+            if per_epoch is None:
+                return None
+            total += per_epoch * settings.epochs
+        first = self.settings_list[0]
+        done = self.pace.epoch_seconds(len(self.data.y_train) + len(self.data.y_test), first.max_len) or 0.0
+        return max(0.0, total - done * epochs_done)
+
     def snapshot(self) -> JobSnapshot:
         with self._lock:
             p = self._progress
@@ -214,8 +370,11 @@ class TrainingJob:
             if p.state == "running" and p.batches_done:
                 per_batch = (time.monotonic() - p.epoch_started) / p.batches_done
                 left = per_batch * (p.batches_per_epoch - p.batches_done)
-            return JobSnapshot(
-                state=p.state,
+            # Records are filled by the training thread; copying under the lock gives whole epochs.
+            records = copy.deepcopy(p.records)
+            state, version, started_at = p.state, p.version, self.started_at
+            snapshot = JobSnapshot(
+                state=state,
                 methods=tuple(s.method for s in self.settings_list),
                 current_method=p.current_method,
                 epoch=p.epoch,
@@ -223,13 +382,17 @@ class TrainingJob:
                 batches_done=p.batches_done,
                 batches_per_epoch=p.batches_per_epoch,
                 seconds_left_in_epoch=left,
-                records=copy.deepcopy(p.records),
+                records=records,
                 message=p.message,
-                version=p.version,
-                started_at=self.started_at,
+                version=version,
+                started_at=started_at,
                 ended_at=p.ended_at,
                 models=dict(p.models),
             )
+        if state == "waiting":
+            snapshot.queue_position = self.slots.position(self._ticket)
+            snapshot.estimated_start = self.slots.estimated_start(self._ticket)
+        return snapshot
 
     # -- the worker thread ----------------------------------------------------
 
@@ -248,41 +411,73 @@ class TrainingJob:
             p.batches_done, p.batches_per_epoch = done, total
 
     def _on_epoch(self, row: EpochRow) -> None:
+        # The trainer has appended `row` to the record already; publish it and keep it.
         with self._lock:
-            self._progress.records[-1].epochs.append(row)
+            record = self._progress.records[-1]
             self._progress.version += 1
+        self.pace.record(row.seconds, len(self.data.y_train) + len(self.data.y_test), self.data.max_len)
+        self._save(record, epoch=row)
+
+    def _save(self, record: RunRecord, epoch: EpochRow | None = None) -> None:
+        """Write to the store; a failing database must not lose the run on screen."""
+        if self.store is None or not self._released.is_set():
+            return  # a prepared run nobody has asked for yet leaves no trace
+        try:
+            if epoch is None:
+                self.store.save_run(record)
+            else:
+                self.store.add_epoch(record.run_id, epoch)
+        except Exception as error:  # noqa: BLE001 - shown with the run, which goes on
+            with self._lock:
+                if "not saved" not in record.message:
+                    record.message = (record.message + f" (not saved: {type(error).__name__}: {error})").strip()
+
+    def _hold(self) -> float:
+        """A prepared run's pause after its first step: wait for Train, then for a slot. Returns the seconds waited."""
+        began = time.perf_counter()
+        while not self._released.wait(0.2):
+            if self.stop_event.is_set():
+                return time.perf_counter() - began
+        self._update(state="waiting")
+        with self._lock:
+            record = self._progress.records[-1]
+        self._save(record)  # now that somebody asked for it, the run exists
+        if self.slots.acquire(self.stop_event, self._ticket, self.seconds_left):
+            self._slot_taken = True
+            self._update(state="running")
+        return time.perf_counter() - began
 
     def _work(self) -> None:
-        from core.training import run_training  # TensorFlow loads in the worker, not the page
+        from core.training import RunHooks, train  # TensorFlow loads in the worker, not the page
 
-        if not self.slots.acquire(self.stop_event):
-            self._update(state="stopped", message="Stopped before a training slot became free.", ended_at=time.monotonic())
-            return
+        self._slot_taken = False
+        if self._released.is_set():
+            if not self.slots.acquire(self.stop_event, self._ticket, self.seconds_left):
+                self._update(state="stopped", message="Stopped before a training slot became free.", ended_at=time.monotonic())
+                return
+            self._slot_taken = True
         try:
             final_state, message = "finished", ""
-            for settings in self.settings_list:
+            for position, (settings, record) in enumerate(zip(self.settings_list, self.planned, strict=True)):
                 if self.stop_event.is_set():  # Stop pressed between two runs of a comparison
                     final_state, message = "stopped", "Stopped by request before the next method started."
                     break
-                # A provisional record shows epochs live; the trainer's own record replaces it.
-                live = RunRecord.start(settings.method, settings.to_dict())
+                if self._slot_taken:
+                    record.started_at = now_iso()
                 with self._lock:
-                    self._progress.records.append(live)
-                self._update(state="running", current_method=settings.method, epoch=0, batches_done=0)
-                trained = []  # the trainer hands its model over here when the run ends usefully
-                record = run_training(
-                    settings, self.data, self._on_batch, self._on_epoch, self.stop_event, keep_model=trained.append
+                    self._progress.records.append(record)
+                self._update(
+                    state="running" if self._slot_taken else "waiting",
+                    current_method=settings.method, epoch=0, batches_done=0,
                 )
-                record.label = live.label
-                kept = TrainedModel.capture(trained[0], record, self.data) if trained else None
+                self._save(record)  # "running": the run exists from its first moment
+                hooks = RunHooks(self._on_batch, self._on_epoch, self.stop_event, record=record,
+                                 hold=self._hold if position == 0 and not self._slot_taken else None)
+                trained = train(settings, self.data, hooks)
+                kept = TrainedModel.capture(trained.model, record, self.data) if trained.model is not None else None
                 del trained  # only the weights are kept, not the Keras model and its optimizer
-                if self.save:
-                    try:
-                        save_record(record, self.runs_folder)
-                    except OSError as error:  # a full or read-only disk must not lose the run on screen
-                        record.message = (record.message + f" (not saved: {error})").strip()
+                self._save(record)
                 with self._lock:
-                    self._progress.records[-1] = record
                     if kept is not None:
                         self._progress.models[record.run_id] = kept
                 if record.status != "finished":
@@ -292,5 +487,6 @@ class TrainingJob:
         except Exception as error:  # noqa: BLE001 - the page must learn of any failure
             self._update(state="failed", message=f"{type(error).__name__}: {error}", ended_at=time.monotonic())
         finally:
-            self.slots.release()
+            if self._slot_taken:
+                self.slots.release(self._ticket)
             release_free_memory()

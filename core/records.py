@@ -70,9 +70,10 @@ class RunRecord:
     ended_at: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
     format: int = RECORD_FORMAT
+    fingerprint: str | None = None  # everything that decides its numbers, hashed (core.fingerprint)
 
     @classmethod
-    def start(cls, method: str, settings: dict[str, Any], label: str = "") -> RunRecord:
+    def start(cls, method: str, settings: dict[str, Any], label: str = "", fingerprint: str | None = None) -> RunRecord:
         started = datetime.now()
         run_id = f"{started:%Y%m%d-%H%M%S}-{method}-{uuid.uuid4().hex[:6]}"
         return cls(
@@ -81,6 +82,7 @@ class RunRecord:
             settings=dict(settings),
             label=label or f"{method} · {started:%H:%M:%S}",
             versions=library_versions(),
+            fingerprint=fingerprint,
         )
 
     def end(self, status: str, message: str = "") -> RunRecord:
@@ -101,7 +103,9 @@ class RunRecord:
         # A hand-edited or damaged file can hold valid JSON of the wrong types: refuse it here,
         # or sorting by start time and drawing the curves would fail for every record in the folder.
         texts = (record.method, record.label, record.message, record.started_at)
-        if not all(isinstance(text, str) for text in texts) or not isinstance(record.settings, dict):
+        if not all(isinstance(text, str) for text in texts) or not isinstance(record.settings, dict) or not (
+            record.fingerprint is None or isinstance(record.fingerprint, str)
+        ) or not isinstance(record.versions, dict) or not (record.ended_at is None or isinstance(record.ended_at, str)):
             raise ValueError("not a run record (a text field holds something else)")
         for position, row in enumerate(record.epochs, 1):
             numbers = [getattr(row, f.name) for f in fields(EpochRow) if f.name != "finished_at"]

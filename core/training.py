@@ -1,4 +1,4 @@
-"""The three trainers, one contract: settings + data + callbacks + stop signal -> RunRecord.
+"""The three trainers, one contract: settings + data + hooks -> TrainedRun (the record and the model).
 
     train_with_fit          model.compile + model.fit, control through Keras callbacks
     train_with_batches      a Python loop of train_on_batch / test_on_batch, LR halved at an epoch
@@ -23,8 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import keras
 import tensorflow as tf
@@ -38,14 +37,8 @@ from core.settings import RunSettings
 BatchCallback = Callable[[int, int, int], None]
 # on_epoch(row): called once per finished epoch, train and validation figures included.
 EpochCallback = Callable[[EpochRow], None]
-# keep_model(model): called once when a run ends with at least one epoch (finished or stopped).
-ModelCallback = Callable[[keras.Model], None]
-
-# Who receives the trained model: set by run_training for the length of one call and read
-# by TrainingRun, so the three trainers' bodies (the code the pages show) stay about their
-# method only. A context variable, not a plain global: each worker thread sees only the
-# value its own run_training set, so concurrent runs of other users cannot mix them up.
-_KEEP_MODEL: ContextVar[ModelCallback | None] = ContextVar("keep_model", default=None)
+# hold(): a prepared run waits here after its first step until Train is pressed; returns the seconds it waited.
+HoldCallback = Callable[[], float]
 
 
 class StopRequested(Exception):
@@ -64,6 +57,27 @@ def _ignore_epoch(row: EpochRow) -> None:
     pass
 
 
+@dataclass
+class RunHooks:
+    """How a run talks to whoever started it: progress out, stop in, and the record to fill."""
+
+    on_batch: BatchCallback = _ignore_batch
+    on_epoch: EpochCallback = _ignore_epoch
+    stop: threading.Event = field(default_factory=threading.Event)
+    # The one record of this run, made by the caller (a job shows it live); None: the run makes one.
+    record: RunRecord | None = None
+    # Prepared runs only: called once, after the first step ran and before it is counted.
+    hold: HoldCallback | None = None
+
+
+@dataclass
+class TrainedRun:
+    """What every trainer returns: the run's record, and its model when it learned something usable."""
+
+    record: RunRecord
+    model: keras.Model | None  # None when the run failed or ended before its first epoch
+
+
 def new_accuracy_metrics() -> list[keras.metrics.Metric]:
     """The two metrics every method reports, named the same everywhere."""
     return [
@@ -75,20 +89,11 @@ def new_accuracy_metrics() -> list[keras.metrics.Metric]:
 class TrainingRun:
     """What the three trainers share: model, batches, timing, progress, stop, the record."""
 
-    def __init__(
-        self,
-        settings: RunSettings,
-        data: PreparedData,
-        on_batch: BatchCallback | None,
-        on_epoch: EpochCallback | None,
-        stop: threading.Event | None,
-        method: str,
-    ):
+    def __init__(self, settings: RunSettings, data: PreparedData, hooks: RunHooks | None, method: str):
         self.settings = settings.validate()
-        self.on_batch = on_batch or _ignore_batch
-        self.on_epoch = on_epoch or _ignore_epoch
-        self.stop = stop or threading.Event()
-        self.record = RunRecord.start(method, settings.with_method(method).to_dict())
+        hooks = hooks or RunHooks()
+        self.on_batch, self.on_epoch, self.stop, self.hold = hooks.on_batch, hooks.on_epoch, hooks.stop, hooks.hold
+        self.record = hooks.record or RunRecord.start(method, settings.with_method(method).to_dict())
         if data.max_len != settings.max_len:
             raise ValueError(f"data is padded to {data.max_len} tokens but the settings ask for {settings.max_len}")
         # Same seed -> same initial weights and same batch order, for every method.
@@ -101,7 +106,6 @@ class TrainingRun:
         self.batches_done = 0
         self.learning_rate = settings.learning_rate
         self._epoch_started = time.perf_counter()
-        self.keep_model = _KEEP_MODEL.get()
 
     def begin_epoch(self, epoch: int, learning_rate: float) -> None:
         self.check_stop()
@@ -112,6 +116,12 @@ class TrainingRun:
 
     def batches_finished(self, count: int = 1) -> None:
         """After each training step (or group of steps): publish progress, honour Stop."""
+        if self.hold is not None:
+            # A prepared run: its model was built and its first step traced and run while the
+            # visitor read the page. It waits here until Train; the wait is not the epoch's time.
+            hold, self.hold = self.hold, None
+            self._epoch_started += hold()
+            self.check_stop()
         self.batches_done = min(self.batches_done + count, self.batches_per_epoch)
         self.on_batch(self.epoch, self.batches_done, self.batches_per_epoch)
         self.check_stop()
@@ -158,9 +168,11 @@ class TrainingRun:
             done = len(self.record.epochs)
             early = done < self.settings.epochs
             self.record.end("finished", f"Early stopping ended the run after epoch {done}." if early else "")
-        # Hand the trained model over when it learned something usable (a failed run's may hold NaN).
-        if self.keep_model is not None and self.record.status in ("finished", "stopped") and self.record.epochs:
-            self.keep_model(self.model)
+
+    def outcome(self) -> TrainedRun:
+        """The record, and the model when it learned something usable (a failed run's may hold NaN)."""
+        usable = self.record.status in ("finished", "stopped") and bool(self.record.epochs)
+        return TrainedRun(self.record, self.model if usable else None)
 
 
 @dataclass
@@ -219,8 +231,8 @@ def fit_control_callbacks(settings: RunSettings) -> list[keras.callbacks.Callbac
     return callbacks
 
 
-def train_with_fit(settings, data, on_batch=None, on_epoch=None, stop=None) -> RunRecord:
-    run = TrainingRun(settings, data, on_batch, on_epoch, stop, method="fit")
+def train_with_fit(settings: RunSettings, data: PreparedData, hooks: RunHooks | None = None) -> TrainedRun:
+    run = TrainingRun(settings, data, hooks, method="fit")
     model = run.model
     with run.ending_the_record():
         model.compile(
@@ -240,15 +252,15 @@ def train_with_fit(settings, data, on_batch=None, on_epoch=None, stop=None) -> R
             callbacks=[_ReportToRun(run), *fit_control_callbacks(settings)],
             verbose=0,
         )
-    return run.record
+    return run.outcome()
 
 
 # ---------------------------------------------------------------------------
 # Method 2: train_on_batch / test_on_batch, one batch at a time
 
 
-def train_with_batches(settings, data, on_batch=None, on_epoch=None, stop=None) -> RunRecord:
-    run = TrainingRun(settings, data, on_batch, on_epoch, stop, method="train_on_batch")
+def train_with_batches(settings: RunSettings, data: PreparedData, hooks: RunHooks | None = None) -> TrainedRun:
+    run = TrainingRun(settings, data, hooks, method="train_on_batch")
     model = run.model
     group = settings.steps_per_execution  # 1: the chapter's loop; more: the speed option below
     with run.ending_the_record():
@@ -289,15 +301,15 @@ def train_with_batches(settings, data, on_batch=None, on_epoch=None, stop=None) 
                 valid_figures = model.evaluate(run.valid_batches, return_dict=True, verbose=0)
 
             run.end_epoch(train_figures, valid_figures)
-    return run.record
+    return run.outcome()
 
 
 # ---------------------------------------------------------------------------
 # Method 3: a custom loop with tf.GradientTape, no compile
 
 
-def train_with_custom_loop(settings, data, on_batch=None, on_epoch=None, stop=None) -> RunRecord:
-    run = TrainingRun(settings, data, on_batch, on_epoch, stop, method="custom_loop")
+def train_with_custom_loop(settings: RunSettings, data: PreparedData, hooks: RunHooks | None = None) -> TrainedRun:
+    run = TrainingRun(settings, data, hooks, method="custom_loop")
     model = run.model
     optimizer = keras.optimizers.Nadam(settings.learning_rate)
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
@@ -354,14 +366,19 @@ def train_with_custom_loop(settings, data, on_batch=None, on_epoch=None, stop=No
             )
             for metric in train_metrics + valid_metrics:
                 metric.reset_state()
-    return run.record
+    return run.outcome()
 
 
-TRAINERS: dict[str, Callable[..., RunRecord]] = {
+TRAINERS: dict[str, Callable[[RunSettings, PreparedData, RunHooks | None], TrainedRun]] = {
     "fit": train_with_fit,
     "train_on_batch": train_with_batches,
     "custom_loop": train_with_custom_loop,
 }
+
+
+def train(settings: RunSettings, data: PreparedData, hooks: RunHooks | None = None) -> TrainedRun:
+    """Run the trainer that `settings.method` names."""
+    return TRAINERS[settings.validate().method](settings, data, hooks)
 
 
 def run_training(
@@ -370,17 +387,7 @@ def run_training(
     on_batch: BatchCallback | None = None,
     on_epoch: EpochCallback | None = None,
     stop: threading.Event | None = None,
-    *,
-    keep_model: ModelCallback | None = None,
 ) -> RunRecord:
-    """Run the trainer that `settings.method` names.
-
-    `keep_model`, when given, receives the trained Keras model once the run ends
-    with at least one epoch, finished or stopped (not when it failed).
-    """
-    trainer = TRAINERS[settings.validate().method]
-    token = _KEEP_MODEL.set(keep_model)
-    try:
-        return trainer(settings, data, on_batch, on_epoch, stop)
-    finally:
-        _KEEP_MODEL.reset(token)
+    """`train` for scripts and tests that want the record only (the model is dropped)."""
+    hooks = RunHooks(on_batch or _ignore_batch, on_epoch or _ignore_epoch, stop or threading.Event())
+    return train(settings, data, hooks).record

@@ -1,16 +1,15 @@
-"""Compare: the three methods with identical settings, their models on one newswire, saved runs, the book's curves."""
+"""Compare: the three methods with identical settings, their models on one newswire, your (or your class's) saved runs, the book's curves."""
 
-import pandas as pd
 import streamlit as st
 
 from core import charts
 from core.jobs import JobSnapshot
-from core.records import list_records, records_to_frame
-from core.reference import reference_frame
+from core.records import records_to_frame
 from core.settings import METHODS
 from ui.data_source import dataset_or_panel
 from ui.i18n import tr
 from ui.learned import compare_learned_panel
+from ui.saved_runs import saved_runs_section
 from ui.live_run import job_active_on, live_view, training_controls
 from ui.settings_form import current_settings
 from ui.views import chart_once_per_version, comparison_summary, summary_table
@@ -38,21 +37,4 @@ if data is not None:
     if not job_active_on("compare"):
         compare_learned_panel()
 
-st.subheader(tr("compare.overlay_title"))
-saved, problems = list_records()
-for problem in problems:
-    st.warning(problem)
-by_id = {r.run_id: r for r in saved if r.epochs}  # options are run ids, so a choice survives a language switch
-chosen = st.multiselect(
-    tr("compare.saved_runs"), list(by_id), key="overlay_runs",
-    format_func=lambda run_id: f"{by_id[run_id].label} · {by_id[run_id].status} · "
-    f"{len(by_id[run_id].epochs)} {tr('compare.epochs_word')} · {run_id}",
-)
-with_book = st.toggle(tr("compare.book_toggle"), value=True, key="overlay_book")
-frames = [records_to_frame([by_id[run_id] for run_id in chosen])]
-if with_book:
-    frames.append(reference_frame())
-overlay = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(not f.empty for f in frames) else frames[0]
-chart_once_per_version("compare-overlay", (tuple(chosen), with_book), lambda: charts.comparison_chart(overlay))
-if with_book:
-    st.caption(tr("compare.book_caption"))
+saved_runs_section()

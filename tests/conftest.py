@@ -45,6 +45,12 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     monkeypatch.setenv(RUNS_DIR_ENV, str(tmp_path_factory.mktemp("runs")))
     monkeypatch.delenv(DATA_PATH_ENV, raising=False)
     monkeypatch.delenv(WORD_INDEX_PATH_ENV, raising=False)
+    # Each test gets its own SQLite run store (in its runs folder), never a DATABASE_URL from the shell.
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("TRAINING_DB_PATH", raising=False)
+    # Preparing runs ahead of Train starts background training threads on every method page;
+    # tests of it turn it on themselves (tests/test_hub.py), the rest keep their thread counts exact.
+    monkeypatch.setenv("TRAINING_PREPARE_AHEAD", "0")
 
 
 @pytest.fixture(scope="session")

@@ -116,7 +116,10 @@ def test_a_short_run_finishes_with_chart_and_table(app_env, page, method):
     table = next(d.value for d in at.dataframe if "epoch" in d.value.columns)  # the panel below has its own tables
     assert list(table["epoch"]) == [1, 2]
     assert at.get("vega_lite_chart"), "the metric charts are drawn"
-    assert list((app_env / "runs").glob(f"*-{method}-*.json")), "the record was saved"
+    from core.store import private_space, store_from_environment
+
+    mine = store_from_environment().space_runs(private_space(at.session_state["visitor_id"]))
+    assert [(run.record.run_id, run.record.status) for run in mine] == [(snap.records[0].run_id, "finished")], "saved"
 
 
 def test_stop_ends_the_run_and_keeps_finished_epochs(app_env):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 import os
 import re
 import signal
@@ -39,7 +40,13 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def saved_records(folder: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    """The runs the command line saved in the store under `folder` (the server's own space)."""
+    from core.store import SERVER_SPACE, RunStore
+
+    database = folder / "runs.sqlite3"
+    if not database.exists():
+        return []
+    return [run.record.to_dict() for run in RunStore(f"sqlite:///{database}").space_runs(SERVER_SPACE)]
 
 
 def test_trains_every_method_prints_each_epoch_and_saves(fixture_npz, tmp_path):
@@ -56,7 +63,8 @@ def test_trains_every_method_prints_each_epoch_and_saves(fixture_npz, tmp_path):
     assert all(r["status"] == "finished" and len(r["epochs"]) == 1 for r in records)
     assert all(r["settings"]["max_len"] == 40 and r["settings"]["batch_size"] == 16 for r in records)
     for record in records:
-        assert f"saved to {runs / record['run_id']}.json" in result.stdout
+        assert f"saved as {record['run_id']} in sqlite:///{runs / 'runs.sqlite3'}" in result.stdout
+        assert record["fingerprint"]  # the command line's runs feed the app's result cache
         assert f"{record['method']}: finished after 1 epoch(s), best val_accuracy" in result.stdout
 
 
@@ -179,11 +187,11 @@ def test_default_runs_folder_is_the_variable(fixture_npz, tmp_path, monkeypatch)
 def test_a_failed_run_exits_1(fixture_npz, monkeypatch):
     from core import training
 
-    def broken_trainer(settings, data, on_batch, on_epoch, stop):
+    def broken_trainer(settings, data, hooks):
         def explode(epoch, done, total):
             raise RuntimeError("injected")
 
-        return training.train_with_custom_loop(settings, data, explode, on_epoch, stop)
+        return training.train_with_custom_loop(settings, data, replace(hooks, on_batch=explode))
 
     monkeypatch.setitem(training.TRAINERS, "custom_loop", broken_trainer)
     out = io.StringIO()

@@ -1,4 +1,4 @@
-"""Training jobs in worker threads: progress snapshots, saving, stop, and the server-wide slots.
+"""Training jobs in worker threads: progress snapshots, saving to the store, stop, viewers, prepared runs, the FIFO slots.
 
 Waits poll a snapshot until a condition holds; the deadlines only stop a hung
 test, nothing asserts how long anything took.
@@ -14,7 +14,7 @@ import pytest
 
 from core import training
 from core.jobs import JobSlots, TrainingJob
-from core.records import load_record
+from core.store import RunStore
 from core.settings import METHODS
 
 HANG_GUARD = 120.0  # seconds: far beyond any tiny run, only there so a hang fails instead of blocking
@@ -32,24 +32,30 @@ def finish(job: TrainingJob) -> None:
     assert job.join(HANG_GUARD), "the job's thread did not end"
 
 
+def store_in(folder) -> RunStore:
+    return RunStore(f"sqlite:///{folder}/runs.sqlite3")
+
+
 def live_job_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "training-job" and t.is_alive()]
 
 
-def test_a_job_finishes_and_saves_its_record(tiny_data, tiny_settings, tmp_path, monkeypatch):
-    runs = tmp_path / "runs"
-    monkeypatch.setenv("TRAINING_RUNS_DIR", str(runs))  # runs_folder=None: the job uses the variable
-    job = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(2))
+def test_a_job_finishes_and_saves_its_record(tiny_data, tiny_settings, tmp_path):
+    store = store_in(tmp_path)
+    job = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(2), store=store)
     first = job.snapshot()
     assert first.state == "waiting" and first.records == [] and first.active
 
-    versions, epochs_seen = [first.version], set()
+    versions, epochs_seen, saved_epochs = [first.version], set(), set()
     job.start()
     while not job.join(0.01):
         snapshot = job.snapshot()
         versions.append(snapshot.version)
         if snapshot.records:
             epochs_seen.add(len(snapshot.records[0].epochs))
+            saved = store.get_run(job.run_ids[0])
+            if saved is not None:
+                saved_epochs.add(len(saved.epochs))
     last = job.snapshot()
     versions.append(last.version)
 
@@ -58,15 +64,15 @@ def test_a_job_finishes_and_saves_its_record(tiny_data, tiny_settings, tmp_path,
     assert versions == sorted(versions) and versions[-1] > versions[0]
     (record,) = last.records
     assert record.status == "finished" and [row.epoch for row in record.epochs] == [1, 2]
+    assert record.run_id == job.run_ids[0]  # known before the run started
     assert epochs_seen <= {0, 1, 2}
+    assert saved_epochs <= {0, 1, 2}  # the store had the run while it trained, epochs as they ended
     assert last.ended_at is not None and last.ended_at >= last.started_at
-    saved = sorted(runs.glob("*.json"))
-    assert [p.name for p in saved] == [f"{record.run_id}.json"]
-    assert load_record(saved[0]) == record
+    assert store.get_run(record.run_id) == record
 
 
 def test_the_snapshot_is_a_copy(tiny_data, tiny_settings, tmp_path):
-    job = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(2), runs_folder=tmp_path).start()
+    job = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(2)).start()
     finish(job)
     snapshot = job.snapshot()
     snapshot.records[0].epochs.clear()
@@ -75,17 +81,19 @@ def test_the_snapshot_is_a_copy(tiny_data, tiny_settings, tmp_path):
 
 def test_a_comparison_gives_three_records_in_order(tiny_data, tiny_settings, tmp_path):
     settings = [tiny_settings.with_method(m) for m in METHODS]
-    job = TrainingJob(settings, tiny_data, slots=JobSlots(2), runs_folder=tmp_path).start()
+    store = store_in(tmp_path)
+    job = TrainingJob(settings, tiny_data, slots=JobSlots(2), store=store).start()
     finish(job)
     snapshot = job.snapshot()
     assert snapshot.state == "finished"
     assert [r.method for r in snapshot.records] == list(METHODS)
     assert all(r.status == "finished" and len(r.epochs) == 2 for r in snapshot.records)
-    assert len(list(tmp_path.glob("*.json"))) == 3
+    assert store.count_runs() == 3
 
 
-def test_save_false_writes_nothing(tiny_data, tiny_settings, tmp_path):
-    job = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(2), runs_folder=tmp_path, save=False).start()
+def test_without_a_store_nothing_is_written(tiny_data, tiny_settings, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    job = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(2), store=None).start()
     finish(job)
     assert job.snapshot().state == "finished"
     assert list(tmp_path.iterdir()) == []
@@ -93,7 +101,8 @@ def test_save_false_writes_nothing(tiny_data, tiny_settings, tmp_path):
 
 def test_stop_during_a_run(tiny_data, tiny_settings, tmp_path):
     long = replace(tiny_settings, epochs=200)
-    job = TrainingJob([long, long.with_method("custom_loop")], tiny_data, slots=JobSlots(2), runs_folder=tmp_path)
+    store = store_in(tmp_path)
+    job = TrainingJob([long, long.with_method("custom_loop")], tiny_data, slots=JobSlots(2), store=store)
     job.start()
     wait_for(lambda: job.snapshot().batches_done > 0, "the first batch")
     job.stop()
@@ -104,13 +113,14 @@ def test_stop_during_a_run(tiny_data, tiny_settings, tmp_path):
     assert len(snapshot.records) == 1  # the second run never started
     record = snapshot.records[0]
     assert record.status == "stopped" and len(record.epochs) < 200
-    assert load_record(tmp_path / f"{record.run_id}.json").status == "stopped"
+    assert store.get_run(record.run_id).status == "stopped"
+    assert store.count_runs() == 1
 
 
 def test_one_slot_makes_the_second_job_wait(tiny_data, tiny_settings, tmp_path):
     slots = JobSlots(1)
-    first = TrainingJob([replace(tiny_settings, epochs=200)], tiny_data, slots=slots, runs_folder=tmp_path)
-    second = TrainingJob([tiny_settings], tiny_data, slots=slots, runs_folder=tmp_path)
+    first = TrainingJob([replace(tiny_settings, epochs=200)], tiny_data, slots=slots)
+    second = TrainingJob([tiny_settings], tiny_data, slots=slots)
     first.start()
     wait_for(lambda: first.snapshot().state == "running", "the first job to run")
     second.start()
@@ -133,11 +143,11 @@ def test_stopping_a_waiting_job_trains_nothing(tiny_data, tiny_settings, tmp_pat
     def no_training(*args, **kwargs):
         raise AssertionError("a waiting job trained")
 
-    monkeypatch.setattr(training, "run_training", no_training)
+    monkeypatch.setattr(training, "train", no_training)
     slots = JobSlots(1)
     assert slots.acquire(threading.Event())  # someone else holds the only slot
     try:
-        job = TrainingJob([tiny_settings], tiny_data, slots=slots, runs_folder=tmp_path).start()
+        job = TrainingJob([tiny_settings], tiny_data, slots=slots).start()
         time.sleep(0.3)
         assert job.snapshot().state == "waiting"
         job.stop()
@@ -146,26 +156,26 @@ def test_stopping_a_waiting_job_trains_nothing(tiny_data, tiny_settings, tmp_pat
         assert snapshot.state == "stopped"
         assert snapshot.message == "Stopped before a training slot became free."
         assert snapshot.records == []
-        assert list(tmp_path.iterdir()) == []
         assert slots.in_use == 1  # the job never took the slot, so it gave nothing back
     finally:
         slots.release()
 
 
 def test_a_failing_run_fails_the_job(tiny_data, tiny_settings, tmp_path, monkeypatch):
-    real = training.run_training
+    real = training.train
 
-    def failing_on_epoch(settings, data, on_batch, on_epoch, stop, **options):
+    def failing_on_epoch(settings, data, hooks):
         def on_batch_that_breaks(epoch, done, total):
             if epoch == 2:
                 raise RuntimeError("out of cheese")
             on_batch(epoch, done, total)
 
-        return real(settings, data, on_batch_that_breaks, on_epoch, stop, **options)
+        on_batch = hooks.on_batch
+        return real(settings, data, replace(hooks, on_batch=on_batch_that_breaks))
 
-    monkeypatch.setattr(training, "run_training", failing_on_epoch)
+    monkeypatch.setattr(training, "train", failing_on_epoch)
     job = TrainingJob(
-        [tiny_settings, tiny_settings.with_method("custom_loop")], tiny_data, slots=JobSlots(2), runs_folder=tmp_path
+        [tiny_settings, tiny_settings.with_method("custom_loop")], tiny_data, slots=JobSlots(2)
     )
     finish(job.start())
     snapshot = job.snapshot()
@@ -174,10 +184,13 @@ def test_a_failing_run_fails_the_job(tiny_data, tiny_settings, tmp_path, monkeyp
     assert len(snapshot.records) == 1 and len(snapshot.records[0].epochs) == 1
 
 
-def test_an_unwritable_runs_folder_keeps_the_run(tiny_data, tiny_settings, tmp_path):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    job = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(2), runs_folder=blocker / "runs").start()
+def test_a_failing_store_keeps_the_run_on_screen(tiny_data, tiny_settings, tmp_path):
+    store = store_in(tmp_path)
+    with store.engine.begin() as conn:  # the database breaks under the app: its tables are gone
+        conn.exec_driver_sql("DROP TABLE space_runs")
+        conn.exec_driver_sql("DROP TABLE epochs")
+        conn.exec_driver_sql("DROP TABLE runs")
+    job = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(2), store=store).start()
     finish(job)
     snapshot = job.snapshot()
     assert snapshot.state == "finished"
@@ -186,7 +199,7 @@ def test_an_unwritable_runs_folder_keeps_the_run(tiny_data, tiny_settings, tmp_p
 
 
 def test_stop_between_two_runs_of_a_comparison_is_stopped(tiny_data, tiny_settings, tmp_path, monkeypatch):
-    real = training.run_training
+    real = training.train
     jobs: list[TrainingJob] = []
 
     def run_then_press_stop(*args, **kwargs):
@@ -194,9 +207,9 @@ def test_stop_between_two_runs_of_a_comparison_is_stopped(tiny_data, tiny_settin
         jobs[0].stop()  # the user presses Stop just as the first run ends
         return record
 
-    monkeypatch.setattr(training, "run_training", run_then_press_stop)
+    monkeypatch.setattr(training, "train", run_then_press_stop)
     job = TrainingJob(
-        [tiny_settings.with_method(m) for m in METHODS], tiny_data, slots=JobSlots(2), runs_folder=tmp_path
+        [tiny_settings.with_method(m) for m in METHODS], tiny_data, slots=JobSlots(2)
     )
     jobs.append(job)
     finish(job.start())
@@ -226,7 +239,7 @@ def test_slots_from_the_environment(monkeypatch):
 
 
 def test_no_job_threads_outlive_their_jobs(tiny_data, tiny_settings, tmp_path):
-    jobs = [TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1), runs_folder=tmp_path) for _ in range(2)]
+    jobs = [TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1)) for _ in range(2)]
     for job in jobs:
         job.start()
     jobs[1].stop()
@@ -244,16 +257,110 @@ def test_a_job_hands_free_memory_back_when_it_ends(tiny_data, tiny_settings, tmp
 
     calls = []
     monkeypatch.setattr(core.jobs, "release_free_memory", lambda: calls.append(threading.current_thread().name))
-    TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1), save=False).start().join()
+    TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1)).start().join()
     assert calls == ["training-job"]
 
     def fails(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(training, "run_training", fails)
-    failed = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1), save=False).start()
+    monkeypatch.setattr(training, "train", fails)
+    failed = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1)).start()
     failed.join()
     assert failed.snapshot().state == "failed" and len(calls) == 2
     monkeypatch.undo()
     if sys.platform.startswith("linux"):
         assert core.jobs.release_free_memory() is True  # glibc here: the trim really ran
+
+
+def figures(record, places: int = 6) -> list[tuple[float, ...]]:
+    return [
+        tuple(round(v, places) for v in (r.loss, r.accuracy, r.top5_accuracy, r.val_loss, r.val_accuracy, r.val_top5_accuracy))
+        for r in record.epochs
+    ]
+
+
+def test_waiting_jobs_start_first_come_first_served():
+    """Five jobs queue on one slot; they get it in the order they asked, and each knows its place."""
+    slots = JobSlots(1)
+    stop = threading.Event()
+    assert slots.acquire(stop, "holder", lambda: 10.0)
+    order, threads, tickets = [], [], [f"job-{i}" for i in range(5)]
+
+    def wait_then_note(ticket):
+        assert slots.acquire(stop, ticket, lambda: 20.0)
+        order.append(ticket)
+        slots.release(ticket)
+
+    for ticket in tickets:
+        threads.append(threading.Thread(target=wait_then_note, args=(ticket,)))
+        threads[-1].start()
+        wait_for(lambda t=ticket: slots.position(t) is not None, f"{ticket} to queue")
+    assert [slots.position(t) for t in tickets] == [1, 2, 3, 4, 5]
+    assert slots.waiting == 5
+    # One slot: the holder ends in 10 s, then each job ahead takes 20 s.
+    assert [slots.estimated_start(t) for t in tickets] == [10.0, 30.0, 50.0, 70.0, 90.0]
+    slots.release("holder")
+    for thread in threads:
+        thread.join(HANG_GUARD)
+    assert order == tickets
+    assert slots.in_use == 0 and slots.waiting == 0
+
+
+def test_estimates_wait_for_a_measurement_and_use_every_free_slot():
+    slots = JobSlots(2)
+    stop = threading.Event()
+    assert slots.acquire(stop, "a", lambda: None)  # no epoch measured yet on this server
+
+    def queue(ticket, seconds):
+        threading.Thread(target=slots.acquire, args=(stop, ticket, lambda: seconds), daemon=True).start()
+        wait_for(lambda: slots.position(ticket) is not None or slots.in_use == 2, f"{ticket} to queue")
+
+    queue("b", 30.0)  # takes the second slot at once
+    queue("c", 30.0)
+    assert slots.position("c") == 1 and slots.estimated_start("c") is None  # "a" has no estimate
+    stop.set()
+
+
+def test_the_last_viewer_leaving_stops_the_computation(tiny_data, tiny_settings):
+    job = TrainingJob([replace(tiny_settings, epochs=200)], tiny_data, slots=JobSlots(1))
+    assert job.attach("ann") and job.attach("bob")
+    job.start()
+    wait_for(lambda: job.snapshot().batches_done > 0, "the first batch")
+    job.detach("ann")
+    time.sleep(0.3)
+    assert job.snapshot().state == "running" and job.viewers == 1  # bob still watches
+    job.detach("bob")
+    finish(job)
+    assert job.snapshot().state == "stopped"
+    assert not job.attach("carl")  # an ended job takes no new viewers
+
+
+def test_a_prepared_run_gives_the_same_figures_and_no_trace_until_released(tiny_data, tiny_settings, tmp_path):
+    """Prepared: model built and first step run before Train. The numbers must not move, not even in the 6th decimal."""
+    settings = replace(tiny_settings, method="train_on_batch", lr_halving_epoch=2)
+    plain = TrainingJob([settings], tiny_data, slots=JobSlots(1)).start()
+    finish(plain)
+    store = store_in(tmp_path)
+    prepared = TrainingJob([settings], tiny_data, slots=JobSlots(1), store=store, prepared=True).start()
+    wait_for(lambda: prepared.snapshot().records, "the prepared run to build its model")
+    time.sleep(1.0)  # long enough to have run its first step and be holding
+    snap = prepared.snapshot()
+    assert prepared.prepared and snap.batches_done == 0 and snap.state == "waiting"
+    assert store.count_runs() == 0  # nobody asked for it yet: nothing saved
+    prepared.release()
+    finish(prepared)
+    record = prepared.snapshot().records[0]
+    assert record.status == "finished"
+    assert figures(record) == figures(plain.snapshot().records[0])
+    assert store.get_run(record.run_id).status == "finished"
+    assert record.epochs[0].seconds < 30  # the hold is not counted as the first epoch's time
+
+
+def test_an_unwanted_prepared_run_stops_cleanly_and_saves_nothing(tiny_data, tiny_settings, tmp_path):
+    store = store_in(tmp_path)
+    slots = JobSlots(1)
+    job = TrainingJob([tiny_settings], tiny_data, slots=slots, store=store, prepared=True).start()
+    wait_for(lambda: job.snapshot().records, "the prepared run to start")
+    job.stop()
+    finish(job)
+    assert store.count_runs() == 0 and slots.in_use == 0

@@ -1,7 +1,7 @@
 """core.predictions and the model hand-over: weights kept after a run, test-set answers, the tables the panel draws.
 
 The table functions are checked on small hand-made arrays whose answers are
-known; the hand-over (run_training's keep_model, TrainingJob's snapshot) and
+known; the hand-over (a trainer's TrainedRun.model, TrainingJob's snapshot) and
 predict_test_set on the tiny fixture data.
 """
 
@@ -90,38 +90,36 @@ def test_newswire_words_with_and_without_word_index(tiny_data):
     assert as_words and text.split()[0].startswith("word")
 
 
-def test_run_training_hands_over_the_trained_model(tiny_data, tiny_settings):
-    from core.training import run_training
+def test_a_trainer_hands_back_the_trained_model(tiny_data, tiny_settings):
+    from core.training import train
 
-    kept = []
-    record = run_training(replace(tiny_settings, epochs=1), tiny_data, keep_model=kept.append)
-    assert record.status == "finished" and len(kept) == 1
-    trained = TrainedModel.capture(kept[0], record, tiny_data)
+    trained_run = train(replace(tiny_settings, epochs=1), tiny_data)
+    record, model = trained_run.record, trained_run.model
+    assert record.status == "finished" and model is not None
+    trained = TrainedModel.capture(model, record, tiny_data)
     assert trained.run_id == record.run_id and trained.epochs == 1 and trained.fits(tiny_data)
     assert all(not w.flags.writeable for w in trained.weights)
     predictions = predict_test_set(trained, tiny_data)
-    direct = kept[0].predict(tiny_data.x_test, verbose=0)
+    direct = model.predict(tiny_data.x_test, verbose=0)
     np.testing.assert_allclose(predictions.probabilities, direct, rtol=1e-5, atol=1e-6)
     assert predictions.probabilities.shape == (len(tiny_data.y_test), tiny_data.num_classes)
     assert 0.0 <= predictions.accuracy <= 1.0
 
 
-def test_no_model_is_handed_over_when_stopped_before_an_epoch(tiny_data, tiny_settings):
-    from core.training import run_training
+def test_no_model_is_handed_back_when_stopped_before_an_epoch(tiny_data, tiny_settings):
+    from core.training import RunHooks, train
 
     stop = threading.Event()
     stop.set()
-    kept = []
-    record = run_training(tiny_settings, tiny_data, stop=stop, keep_model=kept.append)
-    assert record.status == "stopped" and kept == []
-    run_training(replace(tiny_settings, epochs=1), tiny_data)  # without keep_model nothing is kept anywhere
+    trained_run = train(tiny_settings, tiny_data, RunHooks(stop=stop))
+    assert trained_run.record.status == "stopped" and trained_run.model is None
 
 
 def test_a_job_exposes_the_trained_weights_in_its_snapshot(tiny_data, tiny_settings, tmp_path):
     from core.jobs import JobSlots, TrainingJob
 
     settings = replace(tiny_settings, epochs=1)
-    job = TrainingJob([settings, settings.with_method("custom_loop")], tiny_data, slots=JobSlots(2), runs_folder=tmp_path)
+    job = TrainingJob([settings, settings.with_method("custom_loop")], tiny_data, slots=JobSlots(2))
     job.start().join(timeout=120)
     snapshot = job.snapshot()
     assert snapshot.state == "finished"

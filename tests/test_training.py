@@ -245,13 +245,26 @@ def test_two_runs_at_once_give_what_they_give_one_after_the_other(tiny_data, tin
     assert one_after_the_other[0] != one_after_the_other[1]
 
 
-def test_run_training_dispatches_on_the_method(tiny_data, tiny_settings, monkeypatch):
+def test_train_dispatches_on_the_method(tiny_data, tiny_settings, monkeypatch):
     calls = []
     for method in METHODS:
         monkeypatch.setitem(training.TRAINERS, method, lambda s, *rest, m=method: calls.append((m, s.method)) or m)
     for method in METHODS:
-        assert run_training(tiny_settings.with_method(method), tiny_data) == method
+        assert training.train(tiny_settings.with_method(method), tiny_data) == method
     assert calls == [(m, m) for m in METHODS]
+
+
+def test_the_record_handed_in_is_the_one_filled(tiny_data, tiny_settings):
+    """One record per run: the caller's object is the run's record, filled epoch by epoch, not a copy."""
+    from core.records import RunRecord
+
+    record = RunRecord.start("custom_loop", tiny_settings.with_method("custom_loop").to_dict(), fingerprint="f" * 32)
+    seen = []
+    hooks = training.RunHooks(on_epoch=lambda row: seen.append(len(record.epochs)), record=record)
+    trained = training.train(tiny_settings.with_method("custom_loop"), tiny_data, hooks)
+    assert trained.record is record and record.status == "finished" and record.fingerprint == "f" * 32
+    assert seen == [1, 2]  # each epoch is in the record before anyone is told of it
+    assert trained.model is not None and trained.model.count_params() > 0
 
 
 def test_invalid_settings_raise_before_any_training(tiny_data, tiny_settings, monkeypatch):

@@ -1,8 +1,10 @@
 """Train and Stop buttons, and the live view of a session's training job.
 
 Training never runs in the script thread: any click reruns the script and
-would kill it. A `core.jobs.TrainingJob` trains in its own thread and the page
-reads `job.snapshot()`. The live view is a fragment that reruns about once a
+would kill it. Train starts a `core.hub.Watch`: it joins an identical run
+already training, shows an identical finished one from the store, or starts a
+job under the server's cap, each in its own thread; the page reads
+`watch.snapshot()`. The live view is a fragment that reruns about once a
 second while the job is active and not at all when idle; when the job ends it
 triggers one full rerun, which turns the refresh off and re-enables Train.
 One job per session: it is kept in `st.session_state`, so it survives widget
@@ -18,11 +20,13 @@ from dataclasses import replace
 import streamlit as st
 
 from core.data import PreparedData
-from core.jobs import SERVER_SLOTS, JobSnapshot, TrainingJob
+from core.hub import Watch, server_hub
+from core.jobs import SERVER_SLOTS, JobSnapshot
 from core.settings import RunSettings
+from ui.classroom import current_space, display_name
 from ui.i18n import tr
 
-JOB_KEY = "job"  # the session's TrainingJob (at most one)
+JOB_KEY = "job"  # the session's Watch (at most one at a time)
 JOB_PAGE_KEY = "job_page"  # the page that started it
 JOB_OWNER_KEY = "job_owner"  # ties the job's life to the session's
 RESULTS_KEY = "results"  # page id -> last finished JobSnapshot (records only), so results stay after a page switch
@@ -76,17 +80,17 @@ class _SessionOwner:
     """A token that only this session's state refers to; see TrainingJob.stop_when_collected."""
 
 
-def session_job() -> TrainingJob | None:
+def session_job() -> Watch | None:
     return st.session_state.get(JOB_KEY)
 
 
-def _start(page_id: str, settings_list: list[RunSettings], data: PreparedData) -> None:
+def _start(page_id: str, settings_list: list[RunSettings], data: PreparedData, fresh: bool = False) -> None:
     """on_click of Train: refuse politely when this session already trains."""
     job = session_job()
     if job is not None and job.snapshot().active:
         st.session_state["train_refused"] = page_id
         return
-    job = TrainingJob(settings_list, data)
+    job = Watch(server_hub(), settings_list, data, space=current_space(), display_name=display_name(), fresh=fresh)
     owner = _SessionOwner()
     job.stop_when_collected(owner)
     job.stop_when(_session_closed_check())
@@ -110,6 +114,13 @@ def training_controls(page_id: str, settings_list: list[RunSettings], data: Prep
         label or tr("run.train"), type="primary", key=f"train_{page_id}", on_click=_start, args=(page_id, settings_list, data)
     )
     right.button(tr("run.stop"), key=f"stop_{page_id}", on_click=_stop, disabled=not running_here)
+    last = st.session_state.get(RESULTS_KEY, {}).get(page_id)
+    if not running_here and last is not None and "cached" in last.shared.values():
+        # The result came from the store: let the visitor see the same numbers come in live.
+        st.button(
+            tr("run.train_fresh"), key=f"fresh_{page_id}", on_click=_start, args=(page_id, settings_list, data, True),
+            icon=":material/replay:",
+        )
     if st.session_state.pop("train_refused", None) == page_id and job is not None:
         snap = job.snapshot()
         st.warning(
@@ -126,9 +137,16 @@ def status_line(snap: JobSnapshot) -> None:
     """What the job is doing, in words, with a progress bar while it trains."""
     done = sum(len(r.epochs) for r in snap.records)
     if snap.state == "waiting":
-        st.info(
-            tr("run.waiting", in_use=SERVER_SLOTS.in_use, capacity=SERVER_SLOTS.capacity), icon=":material/hourglass_top:"
-        )
+        if snap.queue_position is not None:
+            eta = (
+                tr("run.eta", seconds=f"{snap.estimated_start:.0f}")
+                if snap.estimated_start is not None
+                else tr("run.eta_unknown")
+            )
+            text = tr("run.queued", position=snap.queue_position, ahead=snap.queue_position - 1, eta=eta)
+        else:
+            text = tr("run.waiting", in_use=SERVER_SLOTS.in_use, capacity=SERVER_SLOTS.capacity)
+        st.info(text, icon=":material/hourglass_top:")
     elif snap.state == "running":
         method = tr(f"method.{snap.current_method}") if snap.current_method else ""
         position = (
@@ -158,6 +176,33 @@ def status_line(snap: JobSnapshot) -> None:
         st.warning(tr("run.stopped", message=snap.message, done=done), icon=":material/stop_circle:")
     else:
         st.error(tr("run.failed", message=snap.message, done=done), icon=":material/error:")
+    shared_notes(snap)
+
+
+def shared_notes(snap: JobSnapshot) -> None:
+    """Say honestly which figures came from another visitor's identical run, live or finished earlier."""
+    for record in snap.records:
+        how = snap.shared.get(record.method)
+        if how == "joined":
+            st.caption(tr("run.joined", method=tr(f"method.{record.method}")))
+        elif how == "cached":
+            when = record.started_at.replace("T", " ")[:16]
+            st.caption(tr("run.cached", method=tr(f"method.{record.method}"), when=when))
+
+
+def prepare_ahead(settings: RunSettings, data: PreparedData) -> None:
+    """While the visitor reads the page, build and trace a run for these settings, so Train answers at once.
+
+    Only when this session is not training; the hub skips it when the server is busy or the
+    result is already known. Never lets a problem here reach the page.
+    """
+    job = session_job()
+    if job is not None and job.snapshot().active:
+        return
+    try:
+        server_hub().prepare(settings, data)
+    except Exception:  # noqa: BLE001 - preparing is only a speed-up
+        pass
 
 
 def live_view(page_id: str, draw: Callable[[JobSnapshot], None], empty_hint: str) -> None:
@@ -206,7 +251,7 @@ def awaiting_first_batch(snap: JobSnapshot, now: float | None = None) -> bool:
     )
 
 
-def _elsewhere_notice(job: TrainingJob, job_page: str | None) -> None:
+def _elsewhere_notice(job: Watch, job_page: str | None) -> None:
     @st.fragment(run_every=REFRESH_SECONDS)
     def _notice() -> None:
         snap = job.snapshot()

@@ -10,7 +10,7 @@ import streamlit as st
 from ui.data_source import dataset_or_panel
 from ui.i18n import tr
 from ui.learned import learned_panel
-from ui.live_run import job_active_on, live_view, training_controls
+from ui.live_run import job_active_on, live_view, prepare_ahead, training_controls
 from ui.settings_form import current_settings
 from ui.views import draw_method_run, show_source
 
@@ -38,6 +38,7 @@ def method_page(
         )
     )
     training_controls(method, [settings], data)
+    prepare_ahead(settings, data)  # so Train answers at once: the model is built and traced while the visitor reads
     live_view(
         method,
         partial(draw_method_run, show_learning_rate=show_learning_rate),

@@ -206,7 +206,7 @@ curves printed in the book the app is built from.
     "compare.first_points": "The first points appear when the first epoch ends.",
     "compare.empty": "Press **Train all three** to run the methods one after the other.",
     "compare.overlay_title": "Overlay saved runs and the book",
-    "compare.saved_runs": "Saved runs (this session's and earlier ones)",
+    "compare.saved_runs": "Runs to overlay on the chart",
     "compare.book_toggle": "The book's printed curves (TF 2.1)",
     "compare.book_caption": (
         "The book's train_on_batch train figures are plotted as printed: its last batch only (22 newswires), "
@@ -264,4 +264,40 @@ curves printed in the book the app is built from.
     "chart.topic": "Topic",
     "chart.train_newswires": "Training newswires",
     "chart.times_predicted": "Times predicted",
+    # -- a class on one server (issue 11)
+    "run.train_fresh": "Train again and watch it live",
+    "run.queued": "In the queue: number {position} ({ahead} ahead of you). {eta} Your run starts by itself.",
+    "run.eta": "It should start in about {seconds} s (from the time epochs take on this server).",
+    "run.eta_unknown": "An estimate appears once this server has timed an epoch.",
+    "run.joined": (
+        "{method}: you joined a run with identical settings that was already training: its epochs so far, then "
+        "every batch and epoch live. It took no extra training slot."
+    ),
+    "run.cached": (
+        "{method}: shown from an identical run trained at {when}. Training is deterministic, so a new run gives "
+        "the same numbers; press **Train again and watch it live** to see them come in."
+    ),
+    "class.default_name": "student {number}",
+    "class.code_refused": "The class code in the link is not valid (3-24 letters, digits or dashes), so your runs stay private.",
+    "class.private": "Your runs are private to this browser tab. A teacher's link with `?class=CODE` shares a class's runs.",
+    "class.in_class": "Class **{code}**: everyone on this link sees the class's runs.",
+    "class.name_label": "Your name in the class",
+    "runs.private_caption": "Your runs ({count}), and the results of identical runs you used. Nobody else sees them.",
+    "runs.class_caption": "The class's runs ({count}), everyone's, under the names they typed.",
+    "runs.store_error": "The saved runs cannot be read right now: {error}",
+    "runs.download_all": "Download all these runs (zip)",
+    "runs.import": "Import runs (a run's JSON, or a zip from 'Download all')",
+    "runs.imported": "Imported {count} run(s).",
+    "runs.how.trained": "trained",
+    "runs.how.joined": "joined live",
+    "runs.how.cached": "identical earlier run",
+    "runs.how.imported": "imported",
+    "runs.col.name": "name",
+    "runs.col.method": "method",
+    "runs.col.how": "how",
+    "runs.col.status": "status",
+    "runs.col.epochs_done": "epochs done",
+    "runs.col.best": "best val accuracy",
+    "runs.col.final": "final val accuracy",
+    "runs.col.started": "started",
 }

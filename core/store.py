@@ -1,0 +1,387 @@
+"""Where runs live: one SQL database, SQLite by default, PostgreSQL by URL.
+
+Written with SQLAlchemy 2.0 Core, as its tutorial does: one `Engine` per process
+and URL, the tables declared once below, and `with engine.begin()` around every
+write, so a write is all or nothing. Nothing here keeps session state between
+threads; any thread may call any method.
+
+- `runs`: one row per run (a computation): its settings, status, versions and
+  fingerprint. A finished run doubles as the result cache for its fingerprint.
+- `epochs`: the figures of each finished epoch, written as the epoch ends.
+- `space_runs`: which space can see which run. A space is a visitor's own
+  (`me:<id>`, private) or a class's (`class:<code>`, shared by its link). A run is
+  reachable from a space only through a row here: by list, link or id.
+
+The default is a SQLite file ($TRAINING_DB_PATH, else `runs.sqlite3` in the runs
+folder) in WAL mode, which several server processes on one machine can share;
+`DATABASE_URL` (for example `postgresql+psycopg://user@host/db`) names any other.
+The schema is created at start-up, under a lock where the database has one, so
+several servers starting together do not race. JSON records from earlier
+versions (`runs/*.json`) are imported once, into the server's own space.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from core.records import EpochRow, RunRecord, list_records, runs_dir
+
+DATABASE_URL_ENV = "DATABASE_URL"
+DB_PATH_ENV = "TRAINING_DB_PATH"
+PER_SPACE_ENV = "TRAINING_RUNS_PER_SPACE"
+PER_SERVER_ENV = "TRAINING_RUNS_PER_SERVER"
+DEFAULT_PER_SPACE = 200  # a class of 30 trying 6 settings each fits
+DEFAULT_PER_SERVER = 5000  # about 25 MB of epochs at 10 epochs a run
+SCHEMA_VERSION = 1
+SERVER_SPACE = "server"  # runs made outside the web app (command line, imported JSON): no link reaches it
+CLASS_CODE = re.compile(r"[a-z0-9][a-z0-9-]{2,23}")  # short, readable aloud, safe in a URL
+
+metadata = sa.MetaData()
+
+schema_info = sa.Table(
+    "schema_info",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("run_id", sa.String(128), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), index=True),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("label", sa.String(256), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("settings", sa.Text, nullable=False),  # RunSettings.to_dict() as JSON
+    sa.Column("versions", sa.Text, nullable=False),
+    sa.Column("started_at", sa.String(40), nullable=False),
+    sa.Column("ended_at", sa.String(40)),
+    sa.Column("created", sa.Float, nullable=False),  # seconds since the epoch: eviction order
+)
+
+epoch_columns = [f.name for f in fields(EpochRow)]
+epochs = sa.Table(
+    "epochs",
+    metadata,
+    sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("epoch", sa.Integer, primary_key=True),
+    *[sa.Column(name, sa.Float, nullable=False) for name in epoch_columns if name not in ("epoch", "finished_at")],
+    sa.Column("finished_at", sa.String(40), nullable=False),
+)
+
+space_runs = sa.Table(
+    "space_runs",
+    metadata,
+    sa.Column("space", sa.String(80), primary_key=True),
+    sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("display_name", sa.String(64), nullable=False),
+    sa.Column("how", sa.String(16), nullable=False),  # trained | joined | cached | imported
+    sa.Column("added", sa.Float, nullable=False),
+    sa.Index("space_runs_by_space", "space", "added"),
+)
+
+
+def private_space(visitor_id: str) -> str:
+    return f"me:{visitor_id}"
+
+
+def class_space(code: str) -> str:
+    return f"class:{code}"
+
+
+def valid_class_code(text: object) -> str | None:
+    """The class code in `text`, lower-cased, or None when it is not 3-24 letters, digits and dashes."""
+    if not isinstance(text, str):
+        return None
+    code = text.strip().lower()
+    return code if CLASS_CODE.fullmatch(code) else None
+
+
+@dataclass(frozen=True)
+class SpaceRun:
+    """A run as a space sees it: the record, who added it there, and how."""
+
+    record: RunRecord
+    display_name: str
+    how: str
+    added: float
+
+
+def database_url() -> str:
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if url:
+        return url
+    path = Path(os.environ.get(DB_PATH_ENV) or runs_dir() / "runs.sqlite3").expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _int_from_env(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        # Many threads of one server share the engine; WAL lets readers and one writer work at
+        # once across processes, and busy_timeout makes a second writer wait instead of failing.
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        # An in-memory database exists once per connection: share one connection (tests, scripts).
+        pool = {"poolclass": sa.pool.StaticPool} if in_memory else {}
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")  # a commit is on disk before it is reported saved
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+class RunStore:
+    """Runs, their epochs and their spaces in one database. Safe to share between threads."""
+
+    def __init__(self, url: str, *, per_space: int | None = None, per_server: int | None = None):
+        self.url = url
+        self.engine = _make_engine(url)
+        self.per_space = per_space or _int_from_env(PER_SPACE_ENV, DEFAULT_PER_SPACE)
+        self.per_server = per_server or _int_from_env(PER_SERVER_ENV, DEFAULT_PER_SERVER)
+        self._create_schema()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # -- schema ---------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        """Create the tables once; several servers may start at the same moment."""
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    if self.dialect == "postgresql":
+                        # One server at a time creates or migrates; the others wait, then find it done.
+                        conn.execute(sa.text("SELECT pg_advisory_xact_lock(724100311)"))
+                    metadata.create_all(conn)
+                    current = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "version")).scalar()
+                    if current is None:
+                        self._upsert(conn, schema_info, {"key": "version", "value": str(SCHEMA_VERSION)}, ["key"])
+                    elif int(current) > SCHEMA_VERSION:
+                        raise RuntimeError(f"the database's schema is version {current}, newer than this app's {SCHEMA_VERSION}")
+                return
+            except (sa.exc.OperationalError, sa.exc.IntegrityError, sa.exc.ProgrammingError):
+                # SQLite has no advisory lock: another process created a table between our check and our CREATE.
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    def _upsert(self, conn: Connection, table: sa.Table, values: dict[str, Any], keys: list[str]) -> None:
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(table).values(**values)
+        updates = {name: statement.excluded[name] for name in values if name not in keys}
+        if updates:
+            statement = statement.on_conflict_do_update(index_elements=keys, set_=updates)
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=keys)
+        conn.execute(statement)
+
+    # -- writing --------------------------------------------------------------
+
+    def save_run(self, record: RunRecord) -> None:
+        """Insert or update the run and replace its epochs, all in one transaction."""
+        with self.engine.begin() as conn:
+            self._upsert(conn, runs, self._run_row(record), ["run_id"])
+            conn.execute(epochs.delete().where(epochs.c.run_id == record.run_id))
+            if record.epochs:
+                conn.execute(epochs.insert(), [self._epoch_row(record.run_id, row) for row in record.epochs])
+
+    def add_epoch(self, run_id: str, row: EpochRow) -> None:
+        with self.engine.begin() as conn:
+            self._upsert(conn, epochs, self._epoch_row(run_id, row), ["run_id", "epoch"])
+
+    def add_to_space(self, space: str, run_id: str, display_name: str, how: str) -> None:
+        """Make `run_id` visible in `space`; then keep the space within its cap."""
+        values = {"space": space, "run_id": run_id, "display_name": display_name[:64], "how": how, "added": time.time()}
+        with self.engine.begin() as conn:
+            self._upsert(conn, space_runs, values, ["space", "run_id"])
+        self.enforce_retention(space)
+
+    def enforce_retention(self, space: str | None = None) -> int:
+        """Drop the oldest finished runs beyond the caps (never one in progress). Returns runs removed."""
+        removed = 0
+        with self.engine.begin() as conn:
+            if space is not None:
+                kept = conn.execute(sa.select(sa.func.count()).select_from(space_runs).where(space_runs.c.space == space)).scalar()
+                extra = kept - self.per_space
+                if extra > 0:
+                    oldest = conn.execute(
+                        sa.select(space_runs.c.run_id)
+                        .join(runs, runs.c.run_id == space_runs.c.run_id)
+                        .where(space_runs.c.space == space, runs.c.status != "running")
+                        .order_by(space_runs.c.added)
+                        .limit(extra)
+                    ).scalars().all()
+                    conn.execute(space_runs.delete().where(space_runs.c.space == space, space_runs.c.run_id.in_(oldest)))
+            total = conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar()
+            extra = total - self.per_server
+            if extra > 0:
+                oldest = conn.execute(
+                    sa.select(runs.c.run_id).where(runs.c.status != "running").order_by(runs.c.created).limit(extra)
+                ).scalars().all()
+                # Children first: not every database enforces ON DELETE CASCADE without being told.
+                conn.execute(space_runs.delete().where(space_runs.c.run_id.in_(oldest)))
+                conn.execute(epochs.delete().where(epochs.c.run_id.in_(oldest)))
+                removed = conn.execute(runs.delete().where(runs.c.run_id.in_(oldest))).rowcount
+        return removed
+
+    # -- reading --------------------------------------------------------------
+
+    def space_runs(self, space: str) -> list[SpaceRun]:
+        """The runs `space` can see, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(runs, space_runs.c.display_name, space_runs.c.how, space_runs.c.added)
+                .join(space_runs, space_runs.c.run_id == runs.c.run_id)
+                .where(space_runs.c.space == space)
+                .order_by(space_runs.c.added.desc())
+            ).mappings().all()
+            by_run = self._epochs_of(conn, [row["run_id"] for row in rows])
+        return [SpaceRun(self._record(row, by_run.get(row["run_id"], [])), row["display_name"], row["how"], row["added"]) for row in rows]
+
+    def run_in_space(self, space: str, run_id: str) -> SpaceRun | None:
+        """One run, only if `space` can see it."""
+        return next((run for run in self.space_runs(space) if run.record.run_id == run_id), None)
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """Any run by id: for the server's own use (the hub, tests), never for a visitor's request."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).mappings().first()
+            if row is None:
+                return None
+            return self._record(row, self._epochs_of(conn, [run_id]).get(run_id, []))
+
+    def cached_result(self, fingerprint: str) -> RunRecord | None:
+        """The latest finished run with this fingerprint and all its planned epochs, if any."""
+        with self.engine.connect() as conn:
+            candidates = conn.execute(
+                sa.select(runs).where(runs.c.fingerprint == fingerprint, runs.c.status == "finished").order_by(runs.c.created.desc())
+            ).mappings().all()
+            for row in candidates:
+                rows = self._epochs_of(conn, [row["run_id"]]).get(row["run_id"], [])
+                record = self._record(row, rows)
+                # Early stopping may end a run early on purpose: its message says so, and it is complete.
+                if len(record.epochs) == record.settings.get("epochs") or record.message.startswith("Early stopping"):
+                    return record
+        return None
+
+    def count_runs(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar()
+
+    # -- rows <-> records -----------------------------------------------------
+
+    @staticmethod
+    def _run_row(record: RunRecord) -> dict[str, Any]:
+        return {
+            "run_id": record.run_id,
+            "fingerprint": record.fingerprint,
+            "method": record.method,
+            "label": record.label[:256],
+            "status": record.status,
+            "message": record.message,
+            "settings": json.dumps(record.settings, sort_keys=True),
+            "versions": json.dumps(record.versions, sort_keys=True),
+            "started_at": record.started_at,
+            "ended_at": record.ended_at,
+            "created": time.time(),
+        }
+
+    @staticmethod
+    def _epoch_row(run_id: str, row: EpochRow) -> dict[str, Any]:
+        values = {name: getattr(row, name) for name in epoch_columns}
+        values["run_id"] = run_id
+        return values
+
+    @staticmethod
+    def _epochs_of(conn: Connection, run_ids: list[str]) -> dict[str, list[EpochRow]]:
+        found: dict[str, list[EpochRow]] = {}
+        for start in range(0, len(run_ids), 500):  # bounded IN lists
+            chunk = run_ids[start : start + 500]
+            rows = conn.execute(sa.select(epochs).where(epochs.c.run_id.in_(chunk)).order_by(epochs.c.run_id, epochs.c.epoch))
+            for row in rows.mappings():
+                values = {name: row[name] for name in epoch_columns}
+                values["epoch"] = int(values["epoch"])
+                found.setdefault(row["run_id"], []).append(EpochRow(**values))
+        return found
+
+    @staticmethod
+    def _record(row: Any, epoch_rows: list[EpochRow]) -> RunRecord:
+        return RunRecord(
+            run_id=row["run_id"],
+            method=row["method"],
+            settings=json.loads(row["settings"]),
+            label=row["label"],
+            epochs=list(epoch_rows),
+            status=row["status"],
+            message=row["message"],
+            started_at=row["started_at"],
+            ended_at=row["ended_at"],
+            versions=json.loads(row["versions"]),
+            fingerprint=row["fingerprint"],
+        )
+
+    # -- the JSON records of earlier versions ---------------------------------
+
+    def import_json_folder_once(self, folder: Path | None = None) -> int:
+        """Import `runs/*.json` into the server's space, once per database. Returns runs imported."""
+        folder = folder or runs_dir()
+        with self.engine.begin() as conn:
+            done = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "json_imported")).scalar()
+            if done is not None:
+                return 0
+            self._upsert(conn, schema_info, {"key": "json_imported", "value": str(folder)[:256]}, ["key"])
+        records, _problems = list_records(folder)
+        for record in records:
+            if self.get_run(record.run_id) is None:
+                record.fingerprint = None  # a file's claims never feed the result cache
+                self.save_run(record)
+                self.add_to_space(SERVER_SPACE, record.run_id, "", "imported")
+        return len(records)
+
+
+_stores: dict[str, RunStore] = {}
+_stores_lock = threading.Lock()
+
+
+def store_from_environment() -> RunStore:
+    """This process's store for the configured URL (one engine per process and URL)."""
+    url = database_url()
+    with _stores_lock:
+        store = _stores.get(url)
+        if store is None:
+            store = RunStore(url)
+            store.import_json_folder_once()
+            _stores[url] = store
+        return store

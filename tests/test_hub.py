@@ -1,0 +1,178 @@
+"""One computation per distinct run: fingerprints, joining, the result cache, Stop per viewer, prepared runs.
+
+Everything runs on the tiny fixture data with a real SQLite store in the test's
+folder; waits poll until a condition holds and only time out to fail a hang.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import fields, replace
+
+import pytest
+
+from core.fingerprint import run_fingerprint
+from core.hub import Hub, Watch
+from core.jobs import JobSlots
+from core.settings import METHODS, RunSettings
+from core.store import RunStore
+
+HANG_GUARD = 120.0
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + HANG_GUARD
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting: {what}")
+        time.sleep(0.02)
+
+
+def figures(record, places: int = 6) -> list[tuple[float, ...]]:
+    return [
+        tuple(round(v, places) for v in (r.loss, r.accuracy, r.top5_accuracy, r.val_loss, r.val_accuracy, r.val_top5_accuracy))
+        for r in record.epochs
+    ]
+
+
+@pytest.fixture
+def store(tmp_path) -> RunStore:
+    return RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
+
+
+@pytest.fixture
+def hub(store):
+    hub = Hub(store, JobSlots(2))
+    yield hub
+    hub.discard_prepared(wait=HANG_GUARD)  # no training thread may outlive its test
+
+
+def watch(hub, settings_list, data, space="me:ann", **options) -> Watch:
+    return Watch(hub, list(settings_list), data, space=space, **options).start()
+
+
+def done(w: Watch):
+    assert w.join(HANG_GUARD), "the watch did not end"
+    return w.snapshot()
+
+
+# -- fingerprints ---------------------------------------------------------------
+
+
+def test_any_setting_the_data_or_a_library_version_changes_the_fingerprint(tiny_data):
+    base = RunSettings(max_len=40)
+    versions = {"tensorflow": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6"}
+    key = run_fingerprint(base, tiny_data.content_hash, versions)
+    assert key == run_fingerprint(RunSettings(max_len=40), tiny_data.content_hash, dict(versions))  # stable
+    changed = {
+        "method": "custom_loop", "epochs": 11, "batch_size": 33, "max_len": 41, "learning_rate": 0.002, "seed": 1,
+        "shuffle_buffer": 999, "lr_halving_epoch": None, "steps_per_execution": 2, "early_stopping_patience": 1,
+        "reduce_lr_patience": 1,
+    }
+    assert set(changed) == {f.name for f in fields(RunSettings)}  # every field is tried
+    for name, value in changed.items():
+        assert run_fingerprint(replace(base, **{name: value}), tiny_data.content_hash, versions) != key, name
+    other_data = replace(tiny_data, y_train=tiny_data.y_train[::-1].copy())
+    assert other_data.content_hash != tiny_data.content_hash
+    assert run_fingerprint(base, other_data.content_hash, versions) != key
+    for package in ("tensorflow", "keras", "numpy"):
+        assert run_fingerprint(base, tiny_data.content_hash, {**versions, package: "9.9.9"}) != key, package
+    # Python's own version does not change the numbers, and is not part of the key.
+    assert run_fingerprint(base, tiny_data.content_hash, {**versions, "python": "3.13.0"}) == key
+
+
+# -- joining and the cache --------------------------------------------------------
+
+
+def test_identical_presses_share_one_computation_and_a_later_one_is_served_from_the_store(hub, store, tiny_data, tiny_settings):
+    first = watch(hub, [tiny_settings], tiny_data, space="me:ann")
+    wait_for(lambda: first.snapshot().records, "the first run to start")
+    second = watch(hub, [tiny_settings], tiny_data, space="me:bob")
+    a, b = done(first), done(second)
+    assert hub.jobs_started == 1
+    assert a.shared == {} and b.shared == {"fit": "joined"}
+    assert [r.run_id for r in a.records] == [r.run_id for r in b.records]
+    assert figures(b.records[0]) == figures(a.records[0]) and len(b.records[0].epochs) == 2
+
+    later = done(watch(hub, [tiny_settings], tiny_data, space="me:carl"))
+    assert hub.jobs_started == 1 and later.shared == {"fit": "cached"} and later.state == "finished"
+    assert figures(later.records[0]) == figures(a.records[0])
+    # The cached run keeps its trained weights in the hub, so "what the model learned" still works.
+    assert list(later.models) == [a.records[0].run_id]
+
+    # "Train again and watch it live": a fresh run, whose figures equal the cached ones to 6 decimals.
+    fresh = done(watch(hub, [tiny_settings], tiny_data, space="me:carl", fresh=True))
+    assert hub.jobs_started == 2 and fresh.shared == {}
+    assert fresh.records[0].run_id != a.records[0].run_id
+    assert figures(fresh.records[0]) == figures(a.records[0])
+
+
+def test_a_changed_setting_trains_again(hub, tiny_data, tiny_settings):
+    done(watch(hub, [tiny_settings], tiny_data))
+    other = done(watch(hub, [replace(tiny_settings, learning_rate=0.002)], tiny_data))
+    assert hub.jobs_started == 2 and other.shared == {}
+
+
+def test_stop_ends_only_that_viewers_watching(hub, tiny_data, tiny_settings):
+    long = replace(tiny_settings, epochs=200)
+    ann = watch(hub, [long], tiny_data, space="me:ann")
+    wait_for(lambda: ann.snapshot().batches_done > 0, "ann's run to train")
+    bob = watch(hub, [long], tiny_data, space="me:bob")
+    wait_for(lambda: bob.snapshot().shared == {"fit": "joined"}, "bob to join")
+    bob.stop()
+    left = done(bob)
+    assert left.state == "stopped" and "goes on for 1 other viewer" in left.message
+    time.sleep(0.5)
+    assert ann.snapshot().state == "running"  # ann's computation goes on
+    ann.stop()
+    assert done(ann).state == "stopped"
+    wait_for(lambda: hub.active_jobs() == 0, "the computation to stop once nobody watches")
+
+
+def test_train_all_three_resolves_each_method_through_the_hub(hub, store, tiny_data, tiny_settings):
+    done(watch(hub, [tiny_settings.with_method("custom_loop")], tiny_data, space="me:ann"))
+    both = done(watch(hub, [tiny_settings.with_method(m) for m in METHODS], tiny_data, space="me:bob"))
+    assert [r.method for r in both.records] == list(METHODS)
+    assert both.shared == {"custom_loop": "cached"} and hub.jobs_started == 3
+    assert [(run.how, run.record.method) for run in store.space_runs("me:bob")] == [
+        ("cached", "custom_loop"), ("trained", "train_on_batch"), ("trained", "fit"),
+    ]
+
+
+def test_a_prepared_run_is_used_by_train_and_gives_the_same_figures(hub, tiny_data, tiny_settings, monkeypatch):
+    monkeypatch.setenv("TRAINING_PREPARE_AHEAD", "1")
+    assert hub.prepare(tiny_settings, tiny_data)
+    (prepared,) = hub._prepared.values()
+    wait_for(lambda: prepared.snapshot().records, "the prepared run to build")
+    pressed = done(watch(hub, [tiny_settings], tiny_data))
+    assert pressed.records[0].run_id == prepared.run_ids[0] and hub._prepared == {}
+    assert hub.jobs_started == 1
+    solo = Hub(RunStore("sqlite://"), JobSlots(1))
+    alone = done(watch(solo, [tiny_settings], tiny_data))
+    assert figures(pressed.records[0]) == figures(alone.records[0])
+
+
+def test_nothing_is_prepared_when_turned_off_busy_or_known(hub, tiny_data, tiny_settings, monkeypatch):
+    assert not hub.prepare(tiny_settings, tiny_data)  # TRAINING_PREPARE_AHEAD=0 in the tests
+    monkeypatch.setenv("TRAINING_PREPARE_AHEAD", "1")
+    busy = Hub(hub.store, JobSlots(1))
+    stop = threading.Event()
+    assert busy.slots.acquire(stop)
+    assert not busy.prepare(tiny_settings, tiny_data)  # every slot is busy: don't steal CPU from training
+    busy.slots.release()
+    done(watch(hub, [tiny_settings], tiny_data))
+    assert not hub.prepare(tiny_settings, tiny_data)  # the result is in the store already
+
+
+def test_prepared_runs_are_capped(store, tiny_data, tiny_settings, monkeypatch):
+    monkeypatch.setenv("TRAINING_PREPARE_AHEAD", "1")
+    hub = Hub(store, JobSlots(2), prepared_runs=1)
+    assert hub.prepare(tiny_settings, tiny_data)
+    (first,) = hub._prepared.values()
+    assert hub.prepare(replace(tiny_settings, seed=1), tiny_data)
+    assert len(hub._prepared) == 1 and first.join(HANG_GUARD)  # the older one was stopped
+    assert store.count_runs() == 0
+    (second,) = hub._prepared.values()
+    hub.discard_prepared(wait=HANG_GUARD)
+    assert second.join(0) and hub._prepared == {}
