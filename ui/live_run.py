@@ -115,7 +115,9 @@ def training_controls(page_id: str, settings_list: list[RunSettings], data: Prep
     )
     right.button(tr("run.stop"), key=f"stop_{page_id}", on_click=_stop, disabled=not running_here)
     last = st.session_state.get(RESULTS_KEY, {}).get(page_id)
-    if not running_here and last is not None and "cached" in last.shared.values():
+    if job is not None and st.session_state.get(JOB_PAGE_KEY) == page_id:
+        last = job.snapshot()  # this page's latest press, also on the rerun in which it ended
+    if not running_here and last is not None and not last.active and "cached" in last.shared.values():
         # The result came from the store: let the visitor see the same numbers come in live.
         st.button(
             tr("run.train_fresh"), key=f"fresh_{page_id}", on_click=_start, args=(page_id, settings_list, data, True),

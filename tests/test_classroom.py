@@ -1,0 +1,110 @@
+"""A class on one server, as people use it through the pages (AppTest): joining, cached results, class spaces.
+
+Each visitor is its own AppTest session on one server process, sharing the
+hub and the store as thirty students on one Streamlit server would.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_app_pages import APP, app_env, apply_tiny_settings, texts, wait_for_job  # noqa: F401 - app_env is a fixture
+
+from core.store import class_space, private_space, store_from_environment
+
+
+def visitor(query: dict[str, str] | None = None, epochs: int = 2) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    apply_tiny_settings(at, epochs=epochs)
+    return at
+
+
+def press_train(at: AppTest, page: str = "pages/1_fit.py", key: str = "train_fit") -> None:
+    at.switch_page(page).run()
+    at.button(key=key).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_a_second_visitor_with_identical_settings_joins_the_running_computation(app_env):  # noqa: F811
+    from core.hub import server_hub
+
+    ann, bob = visitor(epochs=30), visitor(epochs=30)
+    started = server_hub().jobs_started
+    press_train(ann)
+    wait_for_job(ann, until="epoch")
+    press_train(bob)
+    snap = bob.session_state["job"].snapshot()
+    assert snap.shared == {"fit": "joined"}
+    assert bob.session_state["job"].snapshot().records[0].run_id == ann.session_state["job"].snapshot().records[0].run_id
+    bob.run()
+    assert "you joined a run with identical settings" in texts(bob)
+    assert server_hub().jobs_started == started + 1  # one computation for two visitors
+    # Bob stops watching: Ann's run goes on.
+    bob.button(key="stop_fit").click().run()
+    wait_for_job(bob)
+    assert ann.session_state["job"].snapshot().state == "running"
+    ann.button(key="stop_fit").click().run()
+    wait_for_job(ann)
+
+
+def test_a_finished_identical_run_shows_at_once_and_can_be_trained_again_live(app_env):  # noqa: F811
+    from core.hub import server_hub
+
+    ann = visitor()
+    press_train(ann)
+    wait_for_job(ann)
+    first = ann.session_state["job"].snapshot().records[0]
+    bob = visitor()
+    started = server_hub().jobs_started
+    press_train(bob)
+    wait_for_job(bob)
+    snap = bob.session_state["job"].snapshot()
+    assert snap.shared == {"fit": "cached"} and server_hub().jobs_started == started
+    assert [row.val_accuracy for row in snap.records[0].epochs] == [row.val_accuracy for row in first.epochs]
+    assert "shown from an identical run trained at" in texts(bob)
+    bob.button(key="fresh_fit").click().run()  # "Train again and watch it live"
+    wait_for_job(bob)
+    again = bob.session_state["job"].snapshot()
+    assert again.shared == {} and server_hub().jobs_started == started + 1
+    assert again.records[0].run_id != first.run_id
+    assert [round(r.val_accuracy, 6) for r in again.records[0].epochs] == [round(r.val_accuracy, 6) for r in first.epochs]
+
+
+def test_runs_are_private_unless_shared_in_a_class_space(app_env):  # noqa: F811
+    ann = visitor({"class": "Bio-7"})
+    ann.text_input(key="display_name_input").set_value("Ann").run()
+    press_train(ann)
+    wait_for_job(ann)
+    run_id = ann.session_state["job"].snapshot().records[0].run_id
+    assert ann.query_params["class"] == ["bio-7"] or ann.query_params["class"] == "bio-7"
+
+    classmate = visitor({"class": "bio-7"})
+    classmate.switch_page("pages/4_compare.py").run()
+    assert not classmate.exception
+    assert list(classmate.multiselect(key="overlay_runs").options) != []
+    table = classmate.dataframe[-1].value
+    assert list(table.iloc[:, 0]) == ["Ann"] and "learning_rate" in table.columns
+    assert any(run_id in o or "fit ·" in o for o in classmate.multiselect(key="overlay_runs").options)
+
+    outsider = visitor()
+    outsider.switch_page("pages/4_compare.py").run()
+    assert not outsider.exception
+    assert outsider.multiselect(key="overlay_runs").options == []
+    assert "Your runs (0)" in texts(outsider)
+    store = store_from_environment()
+    assert [r.record.run_id for r in store.space_runs(class_space("bio-7"))] == [run_id]
+    assert store.space_runs(private_space(outsider.session_state["visitor_id"])) == []
+
+
+@pytest.mark.parametrize("code", ["x", "no spaces", "../etc", "a" * 40])
+def test_an_invalid_class_code_is_named_and_runs_stay_private(app_env, code):  # noqa: F811
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["class"] = code
+    at.run()
+    assert not at.exception
+    assert "class code in the link is not valid" in " ".join(w.value for w in at.sidebar.warning)
+    assert at.session_state["class_code"] is None
