@@ -149,7 +149,7 @@ def run_like_the_app(settings, data, poll_seconds: float = 1.0):
             self.epoch_ends.append(Clock.now())
             super()._on_epoch(row)
 
-    job = TimedJob([settings], data, slots=JobSlots(1), save=False)
+    job = TimedJob([settings], data, slots=JobSlots(1))
     job.epoch_ends = []
     done = threading.Event()
 

@@ -187,15 +187,15 @@ def core_runs_in_a_row(runs: int) -> list[float]:
     from core.data import prepare_data
     from core.predictions import TrainedModel, predict_test_set
     from core.settings import RunSettings
-    from core.training import run_training
+    from core.training import train
 
     data = prepare_data(300, write_fixture_npz(Path(tempfile.mkdtemp()) / "reuters.npz", newswires=1000), download=False)
     values = []
     for number in range(runs):
-        trained = []
         settings = RunSettings(method=("fit", "train_on_batch", "custom_loop")[number % 3], epochs=1)
-        record = run_training(settings, data, keep_model=trained.append)
-        predict_test_set(TrainedModel.capture(trained.pop(), record, data), data)
+        trained = train(settings, data)
+        predict_test_set(TrainedModel.capture(trained.model, trained.record, data), data)
+        del trained
         gc.collect()
         values.append(status_mb(os.getpid(), "VmRSS"))
         progress(f"memory core run {number + 1}/{runs}: {values[-1]:.0f} MB")

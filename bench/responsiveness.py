@@ -151,7 +151,7 @@ def epoch_latencies(data, epochs: int) -> list[float]:
                 self.arrivals.append(time.perf_counter())
                 super()._on_epoch(row)
 
-        job = TimedJob([replace(RunSettings(method=method), epochs=epochs)], data, slots=JobSlots(1), save=False)
+        job = TimedJob([replace(RunSettings(method=method), epochs=epochs)], data, slots=JobSlots(1))
         job.arrivals = []
         seen: list[float] = []
         job.start()

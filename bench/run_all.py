@@ -35,6 +35,7 @@ SCRIPTS = [
     ("accuracy", "accuracy.py", [], ["--epochs", "3"]),
     ("responsiveness", "responsiveness.py", [], ["--reruns", "4", "--epochs", "1"]),
     ("memory", "memory.py", [], ["--epochs", "1", "--runs", "4"]),
+    ("class", "class_load.py", ["--before"], ["--students", "6", "--distinct", "2", "--epochs", "1"]),
 ]
 
 INTRO = """# Benchmarks
