@@ -1,0 +1,120 @@
+"""A class in real browsers: identical Train presses share one run live; a class's runs stay inside its space.
+
+One real `streamlit run app.py` server, several Chromium contexts (each its own
+visitor with its own session), driven by Playwright. Settings come in through the
+page address, as a teacher's link would give them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+from fixture_data import write_fixture_npz
+from streamlit_server import running_app
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if CHROMIUM is None:
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail("REQUIRE_BROWSER=1 but no chromium executable was found", pytrace=False)
+    pytest.skip("no chromium executable (apt-get install chromium chromium-driver)", allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class-server")
+    env = dict(os.environ)
+    env.update(
+        REUTERS_NPZ_PATH=str(write_fixture_npz(folder / "reuters.npz", newswires=1500)),
+        TRAINING_RUNS_DIR=str(folder / "runs"),
+        KERAS_HOME=str(folder / "keras"),
+        TRAINING_JOB_SLOTS="2",
+    )
+    with running_app(folder, env) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def visitor(browser, server):
+    contexts = []
+
+    def open_page(path: str) -> Page:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(server + path)
+        page.wait_for_selector('[data-testid="stSidebar"]')
+        page.wait_for_selector("h1")
+        return page
+
+    open_page("/")  # the home page first: a fresh server's first deep link is issue 14's, tested on its own
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def no_exception(page: Page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_a_second_visitor_with_identical_settings_sees_the_first_visitors_run_at_once(visitor):
+    ann = visitor("/fit?epochs=40&max_len=40&seed=7")
+    ann.get_by_role("button", name="Train", exact=True).click()
+    expect(ann.get_by_text(re.compile(r"[1-9]\d* of 40 epochs finished"))).to_be_visible(timeout=60_000)
+
+    bob = visitor("/fit?epochs=40&max_len=40&seed=7")
+    bob.get_by_role("button", name="Train", exact=True).click()
+    # Bob's page shows the run already in progress: the notice, the epochs so far and the moving bar, within seconds.
+    expect(bob.get_by_text("you joined a run with identical settings")).to_be_visible(timeout=10_000)
+    expect(bob.get_by_text(re.compile(r"[1-9]\d* of 40 epochs finished"))).to_be_visible(timeout=10_000)
+    expect(bob.locator('[data-testid="stProgress"]')).to_be_visible(timeout=10_000)
+    no_exception(bob)
+
+    bob.get_by_role("button", name="Stop").click()
+    expect(bob.get_by_text("You stopped watching")).to_be_visible(timeout=15_000)
+    expect(ann.locator('[data-testid="stProgress"]')).to_be_visible()  # Ann's run goes on
+    ann.get_by_role("button", name="Stop").click()
+    expect(ann.get_by_text(re.compile("^Stopped"))).to_be_visible(timeout=15_000)
+    no_exception(ann)
+
+
+def test_a_visitor_outside_a_class_space_sees_none_of_its_runs(visitor):
+    student = visitor("/fit?class=bio-7&epochs=1&max_len=40&seed=11")
+    name = student.get_by_label("Your name in the class")
+    name.fill("Ada")
+    name.press("Enter")
+    student.get_by_role("button", name="Train", exact=True).click()
+    expect(student.get_by_text(re.compile(r"^Finished: 1 epochs"))).to_be_visible(timeout=60_000)
+
+    classmate = visitor("/compare?class=bio-7")
+    expect(classmate.get_by_text(re.compile(r"The class's runs \(1\)"))).to_be_visible(timeout=30_000)
+    classmate.locator('[data-testid="stMultiSelect"] input').first.click()  # the overlay's run picker lists the run under Ada's name
+    expect(classmate.get_by_role("option", name=re.compile(r"^Ada · fit"))).to_be_visible()
+    no_exception(classmate)
+
+    outsider = visitor("/compare")
+    expect(outsider.get_by_text(re.compile(r"Your runs \(0\)"))).to_be_visible(timeout=30_000)
+    outsider.locator('[data-testid="stMultiSelect"] input').first.click()
+    assert outsider.get_by_role("option", name=re.compile("Ada")).count() == 0
+    outsider.goto(outsider.url.split("/compare")[0] + "/compare?class=bio-8")  # another class: nothing either
+    expect(outsider.get_by_text(re.compile(r"The class's runs \(0\)"))).to_be_visible(timeout=30_000)
+    no_exception(outsider)
