@@ -57,11 +57,42 @@ class InvalidDatasetError(DataError):
 
 
 
+# np.savez of token lists built from NumPy arrays pickles every token as a NumPy
+# scalar, `scalar(dtype('int64'), b'<8 raw bytes>')`. NumPy's reconstructor takes
+# any dtype, and for the object dtype it hands back whatever object it is given,
+# so it is never called: the name resolves to `_integer_scalar`, which decodes the
+# bytes itself and only for an integer dtype.
+_SCALAR_RECONSTRUCTORS = frozenset({("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")})
+
+
+def _integer_scalar(*args: object) -> int:
+    """A pickled NumPy integer scalar as a plain int (what the real file's lists hold); any other scalar is refused."""
+    if len(args) != 2:
+        raise pickle.UnpicklingError(f"it asks to rebuild a NumPy scalar from {len(args)} arguments instead of 2")
+    dtype, raw = args
+    if not isinstance(dtype, np.dtype):
+        raise pickle.UnpicklingError(f"it asks to rebuild a NumPy scalar from a {_quoted(type(dtype).__name__)} instead of a dtype")
+    # kind "i"/"u" with no fields or sub-array: int8 to int64 and uint8 to uint64, nothing else
+    # (not bool, not float, not the object dtype, which could carry any object).
+    if dtype.kind not in "iu" or dtype.names is not None or dtype.subdtype is not None or dtype.itemsize not in (1, 2, 4, 8):
+        raise pickle.UnpicklingError(
+            f"it asks to rebuild a NumPy scalar of type {_quoted(dtype.name)}; word ids are integers"
+        )
+    if not isinstance(raw, bytes) or len(raw) != dtype.itemsize:
+        size = f"{len(raw):,} bytes" if isinstance(raw, (bytes, str)) else f"a {_quoted(type(raw).__name__)}"
+        raise pickle.UnpicklingError(
+            f"it gives a NumPy {dtype.name} scalar {size} of data instead of {dtype.itemsize} bytes"
+        )
+    return int(np.frombuffer(raw, dtype=dtype)[0])
+
+
 class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Rebuilds numpy object arrays and nothing else (the same allow-list Keras 3.15 uses).
+    """Rebuilds numpy arrays and integer scalars and nothing else.
 
     The Reuters arrays are ragged lists stored as pickles; a plain
     `np.load(allow_pickle=True)` would run whatever a tampered file asks for.
+    The array names are the allow-list Keras 3.15 uses; NumPy integer scalars
+    go through `_integer_scalar`.
     """
 
     ALLOWED = frozenset(
@@ -76,6 +107,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in self.ALLOWED:
             return super().find_class(module, name)
+        if (module, name) in _SCALAR_RECONSTRUCTORS:
+            return _integer_scalar
         raise pickle.UnpicklingError(f"it asks to run {_quoted(module + '.' + name)}, which a data file never needs")
 
 
