@@ -56,7 +56,6 @@ class InvalidDatasetError(DataError):
     """A file was found but is not a valid Reuters archive; the message says why."""
 
 
-
 # np.savez of token lists built from NumPy arrays pickles every token as a NumPy
 # scalar, `scalar(dtype('int64'), b'<8 raw bytes>')`. NumPy's reconstructor takes
 # any dtype, and for the object dtype it hands back whatever object it is given,
@@ -75,14 +74,13 @@ def _integer_scalar(*args: object) -> int:
     # kind "i"/"u" with no fields or sub-array: int8 to int64 and uint8 to uint64, nothing else
     # (not bool, not float, not the object dtype, which could carry any object).
     if dtype.kind not in "iu" or dtype.names is not None or dtype.subdtype is not None or dtype.itemsize not in (1, 2, 4, 8):
-        raise pickle.UnpicklingError(
-            f"it asks to rebuild a NumPy scalar of type {_quoted(dtype.name)}; word ids are integers"
-        )
+        raise pickle.UnpicklingError(f"it asks to rebuild a NumPy scalar of type {_quoted(dtype.name)}; word ids are integers")
     if not isinstance(raw, bytes) or len(raw) != dtype.itemsize:
-        size = f"{len(raw):,} bytes" if isinstance(raw, (bytes, str)) else f"a {_quoted(type(raw).__name__)}"
-        raise pickle.UnpicklingError(
-            f"it gives a NumPy {dtype.name} scalar {size} of data instead of {dtype.itemsize} bytes"
-        )
+        if isinstance(raw, bytes):
+            given = f"{len(raw):,} bytes"
+        else:  # text is how a Python 2 pickle stores the bytes; those files are not accepted
+            given = f"{len(raw):,} characters of text" if isinstance(raw, str) else f"a {_quoted(type(raw).__name__)}"
+        raise pickle.UnpicklingError(f"a NumPy {dtype.name} scalar takes {dtype.itemsize} bytes of data, it gives {given}")
     return int(np.frombuffer(raw, dtype=dtype)[0])
 
 

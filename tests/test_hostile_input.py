@@ -239,11 +239,11 @@ NOT_INTEGER_SCALARS = {
     "a-list-as-dtype": (([1], bytes(8)), "from a `list` instead of a dtype"),
     "one-argument": ((np.dtype("i8"),), "from 1 arguments instead of 2"),
     "three-arguments": ((np.dtype("i8"), bytes(8), bytes(8)), "from 3 arguments instead of 2"),
-    "no-bytes": ((np.dtype("i8"), b""), "int64 scalar 0 bytes of data instead of 8 bytes"),
-    "odd-bytes": ((np.dtype("i4"), bytes(7)), "int32 scalar 7 bytes of data instead of 4 bytes"),
-    "huge-bytes": ((np.dtype("i8"), bytes(10_000_000)), "int64 scalar 10,000,000 bytes of data instead of 8 bytes"),
-    "text-not-bytes": ((np.dtype("i8"), "12345678"), "int64 scalar 8 bytes of data instead of 8 bytes"),
-    "a-list-not-bytes": ((np.dtype("i8"), [1] * 8), "int64 scalar a `list` of data instead of 8 bytes"),
+    "no-bytes": ((np.dtype("i8"), b""), "a NumPy int64 scalar takes 8 bytes of data, it gives 0 bytes"),
+    "odd-bytes": ((np.dtype("i4"), bytes(7)), "a NumPy int32 scalar takes 4 bytes of data, it gives 7 bytes"),
+    "huge-bytes": ((np.dtype("i8"), bytes(10_000_000)), "a NumPy int64 scalar takes 8 bytes of data, it gives 10,000,000 bytes"),
+    "text-not-bytes": ((np.dtype("i8"), "12345678"), "a NumPy int64 scalar takes 8 bytes of data, it gives 8 characters of text"),
+    "a-list-not-bytes": ((np.dtype("i8"), [1] * 8), "a NumPy int64 scalar takes 8 bytes of data, it gives a `list`"),
 }
 
 
