@@ -2,7 +2,8 @@
 
 Owns everything between a `reuters.npz` somewhere on disk and the batches a
 trainer iterates: where the file is looked for (`find_reuters_file`), reading it
-without ever running code hidden in its pickles (`read_reuters_npz`), the exact
+without ever running code hidden in its pickles (`read_reuters_npz`, which lives
+in `core.npz_reader` with the limits and errors and is re-exported here), the exact
 split `keras.datasets.reuters.load_data()` makes (`split_like_keras`), padding
 (`prepare_data`), the optional word index for decoded text, and the input
 pipeline (`make_datasets`). Prepared arrays are read-only so one copy can be
@@ -13,16 +14,24 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import json
 import os
-import pickle
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
 
 import numpy as np
+
+# The untrusted-file reader is its own module; these names are imported from
+# core.data throughout the app and tests, so they stay importable from here.
+from core.npz_reader import (  # noqa: F401  (re-exported)
+    MAX_NEWSWIRES,
+    MAX_UNPACKED_BYTES,
+    TOPIC_NAMES,
+    DataError,
+    DatasetUnavailableError,
+    InvalidDatasetError,
+    read_reuters_npz,
+)
 
 # Environment variables this project defines (documented in the README).
 DATA_PATH_ENV = "REUTERS_NPZ_PATH"  # a reuters.npz to use instead of the Keras download
@@ -40,42 +49,6 @@ TEST_SPLIT = 0.2
 START_CHAR = 1
 OOV_CHAR = 2
 INDEX_FROM = 3
-
-# Limits that make a hostile upload fail fast instead of filling memory: the
-# real file unpacks to about 4 MB, so 64 MB leaves room for bigger honest files.
-MAX_UNPACKED_BYTES = 64 * 1024 * 1024
-MAX_NEWSWIRES = 200_000
-# A pickle can list the same newswire many times for a few bytes each, so the
-# size on disk does not bound the words: count them (the real file has 1.6 million).
-MAX_WORDS = 16_000_000
-# The Embedding gets a row per word id: an id of a billion would ask for 28 GB of
-# weights. The real file's largest id is 30,979.
-MAX_WORD_ID = 1_000_000
-
-# The Reuters topic names (keras.datasets.reuters.get_label_names()), kept here
-# so the names are available without importing TensorFlow; a test checks they
-# equal Keras's list.
-TOPIC_NAMES: tuple[str, ...] = (
-    "cocoa", "grain", "veg-oil", "earn", "acq", "wheat", "copper", "housing",
-    "money-supply", "coffee", "sugar", "trade", "reserves", "ship", "cotton",
-    "carcass", "crude", "nat-gas", "cpi", "money-fx", "interest", "gnp",
-    "meal-feed", "alum", "oilseed", "gold", "tin", "strategic-metal",
-    "livestock", "retail", "ipi", "iron-steel", "rubber", "heat", "jobs", "lei",
-    "bop", "zinc", "orange", "pet-chem", "dlr", "gas", "silver", "wpi", "hog",
-    "lead",
-)  # fmt: skip
-
-
-class DataError(Exception):
-    """Base of every data problem; its message is meant for the person reading it."""
-
-
-class DatasetUnavailableError(DataError):
-    """No Reuters file could be found or downloaded."""
-
-
-class InvalidDatasetError(DataError):
-    """A file was found but is not a valid Reuters archive; the message says why."""
 
 
 def keras_cache_dir() -> Path:
@@ -161,172 +134,6 @@ def load_word_index(path: Path | None) -> dict[str, int] | None:
     if not isinstance(index, dict):
         return None
     return {str(word): int(rank) for word, rank in index.items() if isinstance(rank, int)}
-
-
-# ---------------------------------------------------------------------------
-# Reading the file safely
-
-
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Rebuilds numpy object arrays and nothing else (the same allow-list Keras 3.15 uses).
-
-    The Reuters arrays are ragged lists stored as pickles; a plain
-    `np.load(allow_pickle=True)` would run whatever a tampered file asks for.
-    """
-
-    ALLOWED = frozenset(
-        {
-            ("numpy", "ndarray"),
-            ("numpy", "dtype"),
-            ("numpy.core.multiarray", "_reconstruct"),
-            ("numpy._core.multiarray", "_reconstruct"),
-        }
-    )
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"it asks to run {_quoted(module + '.' + name)}, which a data file never needs")
-
-
-def _read_npy(stream: IO[bytes]) -> np.ndarray:
-    """One .npy member: numeric arrays with pickling off, object arrays through the allow-list."""
-    version = np.lib.format.read_magic(stream)
-    if version[0] == 1:
-        shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
-    else:
-        # Format 3.0 differs from 2.0 only in the header's text encoding.
-        shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
-    if dtype.hasobject:
-        array = _NumpyOnlyUnpickler(stream).load()
-        if not isinstance(array, np.ndarray):
-            raise pickle.UnpicklingError("the pickled member is not an array")
-        return array
-    count = int(np.prod(shape, dtype=np.int64))
-    data = stream.read(count * dtype.itemsize)
-    if len(data) != count * dtype.itemsize:
-        raise ValueError("the array is shorter than its header says (truncated file)")
-    array = np.frombuffer(data, dtype=dtype, count=count)
-    return array.reshape(shape, order="F" if fortran_order else "C")
-
-
-def _quoted(text: object, limit: int = 120) -> str:
-    """Text that comes from a file, safe in a message a page renders as Markdown.
-
-    One inline code span (no links, HTML or emphasis inside), without backticks or
-    line breaks that could end it, and bounded in length.
-    """
-    plain = "".join(ch if ch.isprintable() and ch != "`" else " " for ch in str(text)).strip()
-    return f"`{plain[:limit] + ('…' if len(plain) > limit else '') or ' '}`"
-
-
-def _quoted_names(names: list[str], limit: int = 10) -> str:
-    if not names:
-        return "nothing"
-    shown = ", ".join(_quoted(n, 60) for n in names[:limit])
-    return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
-
-
-def read_reuters_npz(source: str | os.PathLike[str] | bytes | IO[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """The raw `x` (ragged token lists) and `y` (topic ids) of a reuters.npz, validated.
-
-    `source` is a path, the file's bytes (an upload) or a binary stream. Raises
-    InvalidDatasetError naming what is wrong; never executes code from the file.
-    """
-    if isinstance(source, (bytes, bytearray)):
-        source = io.BytesIO(source)
-    name = str(source) if isinstance(source, (str, os.PathLike)) else "the uploaded file"
-    try:
-        archive = zipfile.ZipFile(source)
-    except FileNotFoundError as error:
-        raise DatasetUnavailableError(f"{name} does not exist. {how_to_supply_data()}") from error
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise InvalidDatasetError(f"{name} is not a .npz archive (not a readable zip file: {error}).") from error
-    with archive:
-        members = {info.filename: info for info in archive.infolist()}
-        missing = [key for key in ("x.npy", "y.npy") if key not in members]
-        if missing:
-            raise InvalidDatasetError(
-                f"{name} is not a Reuters archive: it has no {' or '.join(m[:-4] for m in missing)} array "
-                f"(found: {_quoted_names(sorted(members))})."
-            )
-        arrays: dict[str, np.ndarray] = {}
-        for key in ("x", "y"):
-            info = members[f"{key}.npy"]
-            if info.file_size > MAX_UNPACKED_BYTES:
-                raise InvalidDatasetError(
-                    f"{name}: the {key} array unpacks to {info.file_size:,} bytes, over the "
-                    f"{MAX_UNPACKED_BYTES:,}-byte limit (the real file's is about 4 MB)."
-                )
-            try:
-                with archive.open(info) as member:
-                    # Read one byte past the limit: a lying header cannot make us read more.
-                    raw = member.read(MAX_UNPACKED_BYTES + 1)
-                if len(raw) > MAX_UNPACKED_BYTES:
-                    raise InvalidDatasetError(f"{name}: the {key} array is larger than the archive says.")
-                arrays[key] = _read_npy(io.BytesIO(raw))
-            except InvalidDatasetError:
-                raise
-            except pickle.UnpicklingError as error:
-                raise InvalidDatasetError(f"{name}: the {key} array was refused: {error}.") from error
-            except Exception as error:  # zlib, EOF, bad header, bad CRC: all mean a broken file
-                raise InvalidDatasetError(
-                    f"{name}: the {key} array cannot be read ({type(error).__name__}: {_quoted(error)}); "
-                    "the file is damaged or truncated."
-                ) from error
-    return _validated(arrays["x"], arrays["y"], name)
-
-
-def _validated(xs: np.ndarray, labels: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Check the shape of the data a Reuters file must have; return int arrays."""
-    if xs.ndim != 1 or labels.ndim != 1:
-        raise InvalidDatasetError(f"{name}: x and y must be one-dimensional lists, got shapes {xs.shape} and {labels.shape}.")
-    if len(xs) == 0:
-        raise InvalidDatasetError(f"{name}: the archive holds no newswires.")
-    if len(xs) > MAX_NEWSWIRES:
-        raise InvalidDatasetError(f"{name}: {len(xs):,} newswires is more than the {MAX_NEWSWIRES:,} this app accepts.")
-    if len(xs) != len(labels):
-        raise InvalidDatasetError(f"{name}: x has {len(xs):,} newswires but y has {len(labels):,} labels.")
-    if labels.dtype.kind not in "iu":
-        raise InvalidDatasetError(f"{name}: labels must be integers, got {labels.dtype.name}.")
-    low, high = int(labels.min()), int(labels.max())
-    if low < 0 or high >= len(TOPIC_NAMES):
-        raise InvalidDatasetError(
-            f"{name}: labels must be topic ids from 0 to {len(TOPIC_NAMES) - 1}, found values from {low} to {high}."
-        )
-    # Count first (len() costs nothing), so a few bytes that name one list many times convert nothing.
-    words = sum(s.size if isinstance(s, np.ndarray) else len(s) if isinstance(s, (list, tuple)) else 1 for s in xs)
-    if words > MAX_WORDS:
-        raise InvalidDatasetError(
-            f"{name}: the newswires hold {words:,} words in all, more than the {MAX_WORDS:,} this app accepts "
-            "(the real file has about 1.6 million)."
-        )
-    sequences = []
-    for position, sequence in enumerate(xs):
-        if isinstance(sequence, (list, tuple)):
-            # Before np.asarray: nested lists would be unfolded into an array as large as they
-            # claim (a 2 kB pickle can ask for gigabytes), or fail with a bare ValueError.
-            odd = [t for t in sequence if not isinstance(t, (int, np.integer))][:1]
-            if odd:
-                raise InvalidDatasetError(
-                    f"{name}: newswire {position} is not a list of integer word ids (it holds a {type(odd[0]).__name__})."
-                )
-        tokens = np.asarray(sequence)
-        if tokens.ndim != 1 or (tokens.size and tokens.dtype.kind not in "iu"):
-            raise InvalidDatasetError(
-                f"{name}: newswire {position} is not a list of integer word ids (got {tokens.dtype.name}, shape {tokens.shape})."
-            )
-        if tokens.size and int(tokens.min()) < 0:
-            raise InvalidDatasetError(f"{name}: newswire {position} has a negative word id.")
-        if tokens.size and int(tokens.max()) > MAX_WORD_ID:
-            raise InvalidDatasetError(
-                f"{name}: newswire {position} has the word id {int(tokens.max()):,}, over the {MAX_WORD_ID:,} this app "
-                "accepts (the real file's largest is 30,979)."
-            )
-        sequences.append(tokens.astype(np.int64, copy=False))
-    clean = np.empty(len(sequences), dtype=object)
-    clean[:] = sequences
-    return clean, labels.astype(np.int64)
 
 
 # ---------------------------------------------------------------------------

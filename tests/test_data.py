@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from fixture_data import make_fixture_arrays, write_fixture_npz, write_fixture_word_index
 
-from core import data
+from core import data, npz_reader
 from core.data import (
     DataError,
     DatasetUnavailableError,
@@ -219,7 +219,7 @@ def test_member_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypa
         compression=zipfile.ZIP_DEFLATED,
     )
     assert bomb.stat().st_size < 100_000
-    monkeypatch.setattr(data, "MAX_UNPACKED_BYTES", 1_000_000)
+    monkeypatch.setattr(npz_reader, "MAX_UNPACKED_BYTES", 1_000_000)  # read where the reader uses it
     with pytest.raises(
         InvalidDatasetError, match="the y array unpacks to 16,000,128 bytes, over the 1,000,000-byte limit"
     ):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import pickle
 import re
 import time
 import tomllib
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import streamlit as st
-from fixture_data import write_fixture_npz
+from fixture_data import make_fixture_arrays, write_fixture_npz
 from streamlit.testing.v1 import AppTest
 from test_data import _SystemCommand, _TouchMarker, npy_bytes, ragged, write_pickle_bomb
 from test_reliability import APP, outside, recording_writes, state, texts
@@ -29,7 +30,9 @@ from test_reliability import APP, outside, recording_writes, state, texts
 from core import data as core_data
 from core.data import (
     MAX_UNPACKED_BYTES,
+    DatasetUnavailableError,
     prepare_data,
+    read_reuters_npz,
 )
 from core.records import RunRecord, record_path, save_record
 from core.settings import MAX_BATCH_SIZE, METHODS, RunSettings, SettingsError
@@ -140,6 +143,158 @@ def _pickle_asking_for(module: str, name: str) -> bytes:
 def test_the_refusal_quotes_what_the_pickle_asked_for_without_markup():
     problem = refused("evil.npz", _pickle_asking_for("[click me](https://evil.example)", "<img src=x onerror=alert(1)>"))
     assert "it asks to run `[click me](https://evil.example).<img src=x onerror=alert(1)>`" in problem
+
+
+# ---------------------------------------------------------------------------
+# NumPy integer scalars: what np.savez writes for token lists built from NumPy arrays
+
+INTEGER_TYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+
+
+@pytest.mark.parametrize("integer_type", INTEGER_TYPES, ids=lambda t: t.__name__)
+def test_token_lists_of_numpy_integers_are_accepted_as_plain_ints(integer_type, tmp_path):
+    """The file of issue 14: lists built from NumPy arrays, saved with np.savez, read like the same file of ints."""
+    xs, labels = make_fixture_arrays()
+    top = min(int(np.iinfo(integer_type).max), 30_979)  # int8 holds ids up to 127 only
+    plain = objects(*[[w % top + 1 for w in x] for x in xs])
+    as_numpy = objects(*[list(np.array(x, dtype=integer_type)) for x in plain])
+    assert type(as_numpy[0][0]) is integer_type, "the file really holds NumPy scalars"
+    np.savez(tmp_path / "numpy_ints.npz", x=as_numpy, y=labels)
+    np.savez(tmp_path / "plain.npz", x=plain, y=labels)
+    payload = (tmp_path / "numpy_ints.npz").read_bytes()
+    assert b"scalar" in payload, "and pickles them through numpy's scalar reconstructor"
+    kept, problem = check_upload("numpy_ints.npz", payload)
+    assert problem == "" and kept is not None
+    read_x, read_y = read_reuters_npz(payload)
+    plain_x, plain_y = read_reuters_npz(tmp_path / "plain.npz")
+    assert all(a.dtype == b.dtype == np.int64 and np.array_equal(a, b) for a, b in zip(read_x, plain_x, strict=True))
+    assert read_y.dtype == plain_y.dtype and np.array_equal(read_y, plain_y)
+    ours, theirs = prepare_data(40, payload, download=False), prepare_data(40, tmp_path / "plain.npz", download=False)
+    for name in ("x_train", "y_train", "x_test", "y_test", "train_lengths", "test_lengths"):
+        assert np.array_equal(getattr(ours, name), getattr(theirs, name)), name
+    assert (ours.vocab_size, ours.num_classes) == (theirs.vocab_size, theirs.num_classes)
+
+
+def test_numpy_integer_extremes_and_byte_orders_keep_their_values():
+    """Each scalar is decoded with its own dtype: big-endian, the largest uint64 and the most negative int64."""
+    tokens = [
+        _Scalar(np.dtype(">i4"), (300).to_bytes(4, "big")),
+        _Scalar(np.dtype("<u2"), (65535).to_bytes(2, "little")),
+        _Scalar(np.dtype("|u1"), bytes([200])),
+        np.int16(7),
+    ]
+    xs, _ = read_reuters_npz(reuters(objects(tokens, [np.uint64(3)]), np.array([1, 2])))
+    assert xs[0].tolist() == [300, 65535, 200, 7] and xs[0].dtype == np.int64
+    too_big = reuters(objects([np.uint64(2**64 - 1)], [1]), np.array([1, 2]))
+    assert "has the word id 18,446,744,073,709,551,615, over the 1,000,000" in refused("uint64-max.npz", too_big)
+    negative = reuters(objects([np.int64(-(2**63))], [1]), np.array([1, 2]))
+    assert "newswire 0 has a negative word id" in refused("int64-min.npz", negative)
+
+
+class _Scalar:
+    """Pickles as numpy's scalar reconstructor called with exactly these arguments."""
+
+    def __init__(self, *arguments, module: str = "numpy._core.multiarray"):
+        self.arguments, self.module = arguments, module
+
+    def __reduce__(self):
+        return (np._core.multiarray.scalar, self.arguments)
+
+
+def _scalar_pickle(*arguments, module: str = "numpy._core.multiarray") -> bytes:
+    """An x member whose one newswire is [scalar(*arguments)], naming the reconstructor through `module`."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|O", "fortran_order": False, "shape": (1,)})
+    body = pickle.dumps(objects([_Scalar(*arguments)]), protocol=3)  # as np.save writes; names globals as text
+    body = body.replace(b"cnumpy._core.multiarray\nscalar\n", b"c" + module.encode() + b"\nscalar\n")
+    assert module.encode() + b"\nscalar" in body
+    return archive({"x.npy": header.getvalue() + body, "y.npy": npy_bytes(np.array([0]))})
+
+
+@pytest.mark.parametrize("module", ["numpy._core.multiarray", "numpy.core.multiarray"])
+def test_both_names_of_the_scalar_reconstructor_rebuild_integers_only(module):
+    """NumPy 1 files name numpy.core, NumPy 2 files numpy._core: both decode an int64 and refuse a float64."""
+    xs, _ = read_reuters_npz(_scalar_pickle(np.dtype("<i8"), (30_979).to_bytes(8, "little"), module=module))
+    assert xs[0].tolist() == [30_979]
+    problem = refused("float.npz", _scalar_pickle(np.dtype("<f8"), np.float64(1.0).tobytes(), module=module))
+    assert "it asks to rebuild a NumPy scalar of type `float64`; word ids are integers" in problem
+
+
+NOT_INTEGER_SCALARS = {
+    # name: (the reconstructor's arguments, what the message must say)
+    # The object dtype hands back whatever it is given: here a list, elsewhere an object built by an allowed call.
+    "object-dtype": ((np.dtype(object), [1, 2, 3]), "a NumPy scalar of type `object`"),
+    "object-dtype-array": ((np.dtype(object), np.arange(3)), "a NumPy scalar of type `object`"),
+    "float64": ((np.dtype("f8"), np.float64(2.0).tobytes()), "of type `float64`; word ids are integers"),
+    "float16": ((np.dtype("f2"), np.float16(2.0).tobytes()), "of type `float16`"),
+    "bool": ((np.dtype("?"), b"\x01"), "of type `bool`"),
+    "complex": ((np.dtype("c8"), bytes(8)), "of type `complex64`"),
+    "string": ((np.dtype("S3"), b"abc"), "of type `bytes24`"),
+    "unicode": ((np.dtype("U1"), b"a\x00\x00\x00"), "of type `str32`"),
+    "void": ((np.dtype("V8"), bytes(8)), "of type `void64`"),
+    "structured-int": ((np.dtype([("a", "<i4"), ("b", "<i4")]), bytes(8)), "of type `void64`"),
+    "datetime": ((np.dtype("M8[D]"), bytes(8)), "of type `datetime64[D]`"),
+    "timedelta": ((np.dtype("m8"), bytes(8)), "of type `timedelta64`"),
+    "not-a-dtype": (("i8", bytes(8)), "from a `str` instead of a dtype"),
+    "a-list-as-dtype": (([1], bytes(8)), "from a `list` instead of a dtype"),
+    "one-argument": ((np.dtype("i8"),), "from 1 arguments instead of 2"),
+    "three-arguments": ((np.dtype("i8"), bytes(8), bytes(8)), "from 3 arguments instead of 2"),
+    "no-bytes": ((np.dtype("i8"), b""), "a NumPy int64 scalar takes 8 bytes of data, it gives 0 bytes"),
+    "odd-bytes": ((np.dtype("i4"), bytes(7)), "a NumPy int32 scalar takes 4 bytes of data, it gives 7 bytes"),
+    "huge-bytes": ((np.dtype("i8"), bytes(10_000_000)), "a NumPy int64 scalar takes 8 bytes of data, it gives 10,000,000 bytes"),
+    "text-not-bytes": ((np.dtype("i8"), "12345678"), "a NumPy int64 scalar takes 8 bytes of data, it gives 8 characters of text"),
+    "a-list-not-bytes": ((np.dtype("i8"), [1] * 8), "a NumPy int64 scalar takes 8 bytes of data, it gives a `list`"),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_INTEGER_SCALARS))
+def test_numpy_scalars_that_are_not_integers_are_refused(case):
+    arguments, says = NOT_INTEGER_SCALARS[case]
+    problem = refused(f"{case}.npz", _scalar_pickle(*arguments), peak_bytes=256 << 20)
+    assert "the x array was refused: " in problem and says in problem, problem
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("numpy", "load"),
+        ("numpy", "frombuffer"),
+        ("numpy", "fromfile"),
+        ("numpy", "frompyfunc"),
+        ("numpy._core.multiarray", "fromstring"),
+        ("numpy._core.multiarray", "_vec_string"),
+        ("numpy.core.multiarray", "scalar_"),
+        ("numpy.lib.npyio", "load"),
+        ("numpy.testing._private.utils", "runstring"),
+        ("numpy", "int64"),
+        ("numpy", "scalar"),
+        ("numpy._core", "scalar"),
+        ("builtins", "eval"),
+    ],
+    ids=lambda v: v,
+)
+def test_other_numpy_callables_are_still_refused(module, name):
+    assert f"it asks to run `{module}.{name}`, which a data file never needs" in refused("evil.npz", _pickle_asking_for(module, name))
+
+
+def test_a_payload_beside_numpy_integers_still_never_runs(tmp_path):
+    """Allowing the integer scalars opens nothing else: a payload among them is refused before it runs."""
+    marker = tmp_path / "marker"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|O", "fortran_order": False, "shape": (2,)})
+    body = pickle.dumps(objects([np.int64(1), np.int32(2)], [np.int64(3), _TouchMarker(marker)]), protocol=3)
+    problem = refused("evil.npz", archive({"x.npy": header.getvalue() + body, "y.npy": npy_bytes(np.array([0, 1]))}))
+    assert "it asks to run `builtins.getattr`" in problem  # how pickle names Path.touch
+    time.sleep(0.2)
+    assert not marker.exists()
+    # An object-dtype scalar wrapping the payload: the payload is refused first, the scalar would be next.
+    problem = refused("evil.npz", _scalar_pickle(np.dtype(object), _TouchMarker(marker)))
+    assert "it asks to run `builtins.getattr`" in problem and not marker.exists()
+
+
+def test_the_reader_module_still_names_the_places_to_look_for_a_missing_file(tmp_path):
+    with pytest.raises(DatasetUnavailableError, match="does not exist. Set the environment variable REUTERS_NPZ_PATH"):
+        read_reuters_npz(tmp_path / "missing.npz")
 
 
 # ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 The two install commands are what .ci/run executes (checked word for word);
 every `python -m core` example is run on fixture data, with --epochs 1 and
---data appended so it finishes in seconds (argparse keeps the last value).
+--data appended so it finishes in seconds (argparse keeps the last value); the
+README's platform table is what requirements.txt's markers select.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from fixture_data import write_fixture_npz
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -43,3 +45,56 @@ def test_command_line_examples_run(command, tmp_path):
     result = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "epoch 1/1" in result.stdout
+
+
+# What pip's environment markers see on each platform the README's table names.
+PLATFORM_MARKERS = {
+    "Linux x86_64": {"sys_platform": "linux", "platform_machine": "x86_64", "platform_system": "Linux", "os_name": "posix"},
+    "Linux ARM64": {"sys_platform": "linux", "platform_machine": "aarch64", "platform_system": "Linux", "os_name": "posix"},
+    "macOS arm64": {"sys_platform": "darwin", "platform_machine": "arm64", "platform_system": "Darwin", "os_name": "posix"},
+    "Windows x86_64": {"sys_platform": "win32", "platform_machine": "AMD64", "platform_system": "Windows", "os_name": "nt"},
+}
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13")
+
+
+def readme_platform_table() -> dict[str, str]:
+    """Platform (the row's words before any parenthesis) -> the TensorFlow package the README says it gets."""
+    rows = re.findall(r"^\| ([^|(]+?)(?: \([^|]*\))? \| `(tensorflow(?:-cpu)?)`", README, re.M)
+    return dict(rows)
+
+
+def selected_requirements(platform: str, python: str) -> list[str]:
+    """requirements.txt's lines whose markers hold on `platform` under `python`, as pip would decide."""
+    environment = default_environment() | PLATFORM_MARKERS[platform] | {"python_version": python, "python_full_version": python + ".0"}
+    lines = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    requirements = [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip() and not line.startswith("-")]
+    return [f"{r.name}{r.specifier}" for r in requirements if r.marker is None or r.marker.evaluate(environment)]
+
+
+def test_the_readme_names_the_supported_pythons_and_ci_tests_the_newest():
+    assert "Python 3.11, 3.12 and 3.13" in README and "Python 3.11–3.13" in README
+    # CI finds pyenv's 3.13, runs the unit tests with it before the README command, and fails when they fail.
+    assert "/versions/3.13.*/bin/python" in CI_SCRIPT
+    run_313 = CI_SCRIPT.index('"$py313_venv/bin/python" -m pytest -q -p no:cacheprovider -m "not browser and not slow"')
+    assert run_313 < CI_SCRIPT.index("python -m pip install -q -r requirements-dev.txt && python -m pytest\n")
+    assert 'if [ "$py313_status" -ne 0 ]; then' in CI_SCRIPT
+
+
+def test_the_readme_platform_table_is_what_the_requirement_markers_install():
+    table = readme_platform_table()
+    assert table == {
+        "Linux x86_64": "tensorflow-cpu",
+        "Linux ARM64": "tensorflow",
+        "macOS arm64": "tensorflow",
+        "Windows x86_64": "tensorflow",
+    }, "the README's table changed: update PLATFORM_MARKERS and this test with it"
+    everywhere = None
+    for platform, package in table.items():
+        for python in SUPPORTED_PYTHONS:
+            chosen = selected_requirements(platform, python)
+            tensorflows = [r for r in chosen if r.startswith("tensorflow")]
+            assert tensorflows == [f"{package}==2.21.0"], (platform, python, chosen)
+            others = sorted(set(chosen) - set(tensorflows))
+            assert everywhere in (None, others), f"{platform}: the other pins differ by platform"
+            everywhere = others
+    assert "keras==3.15.1" in everywhere and len(everywhere) >= 5
