@@ -113,8 +113,8 @@ def test_a_visitor_outside_a_class_space_sees_none_of_its_runs(visitor):
 
     outsider = visitor("/compare")
     expect(outsider.get_by_text(re.compile(r"Your runs \(0\)"))).to_be_visible(timeout=30_000)
-    outsider.locator('[data-testid="stMultiSelect"] input').first.click()
-    assert outsider.get_by_role("option", name=re.compile("Ada")).count() == 0
+    picker = outsider.locator('[data-testid="stMultiSelect"] input').first
+    assert picker.get_attribute("placeholder") == "No options to select"  # nothing of the class's runs to pick
     outsider.goto(outsider.url.split("/compare")[0] + "/compare?class=bio-8")  # another class: nothing either
     expect(outsider.get_by_text(re.compile(r"The class's runs \(0\)"))).to_be_visible(timeout=30_000)
     no_exception(outsider)
