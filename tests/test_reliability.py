@@ -725,8 +725,7 @@ def test_an_old_runs_folder_with_broken_files_is_imported_once_and_stays_private
     bad_record_files(app_env.runs, good[0])
     server_slots(1)
 
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
+    at = open_session(sessions, epochs=1)
     at.switch_page("pages/4_compare.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not [w.value for w in at.warning], "broken files of the old folder are not a visitor's business"
@@ -741,11 +740,6 @@ def test_an_old_runs_folder_with_broken_files_is_imported_once_and_stays_private
     assert server.import_json_folder_once(app_env.runs) == 0, "imported once per database"
 
     # The visitor's own run is theirs to overlay, and drawing it works.
-    sessions.append(at)
-    at.number_input(key="set_epochs").set_value(1)
-    at.number_input(key="set_batch").set_value(16)
-    at.number_input(key="set_max_len").set_value(TINY_MAX_LEN)
-    at.button(key="apply_settings").click().run()
     job = press_train(at, "fit")
     assert job.join(HANG_GUARD) and job.snapshot().state == "finished"
     (record,) = job.snapshot().records
