@@ -4,14 +4,17 @@
     python bench/load_test.py --sessions 12 --epochs 3 --newswires 3000
 
 Visitors are Streamlit AppTest sessions in this process (each its own
-session_state), sharing the server-wide job cap exactly as browser sessions
-share it. Phase 1 is tests/test_reliability.py's many-sessions scenario at a
-larger size: every run waits for a slot, trains, and must end with the figures
-it gets alone. Phase 2 opens as many sessions with long runs and drops them
-(what the server does with closed tabs, plus the garbage collection that
-releases them): every job must stop, give its slot back and end its thread.
-Phase 3 kills a process that rewrites records in a loop (SIGKILL, at random
-moments) and checks every record on disk is whole and none lost.
+session_state), sharing the server's hub and job cap exactly as browser
+sessions share them. Every visitor has their own seed, so no two presses join
+one computation. Phase 1 is tests/test_reliability.py's many-sessions scenario
+at a larger size: every run queues for a slot (first come, first served),
+trains, must end with the figures it gets alone, and is saved in its visitor's
+own space of the run store. Phase 2 opens as many sessions with long runs and
+drops them (what the server does with closed tabs, plus the garbage collection
+that releases them): every watch ends, every job under it stops, gives its slot
+back and ends its thread, and its record is saved as stopped. Phase 3 kills a
+process that saves runs to a SQLite store in a loop (SIGKILL, at random
+moments) and checks every run in the database is whole and none lost.
 Prints a markdown table; exits 1 if a check fails.
 """
 
@@ -22,7 +25,6 @@ import gc
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -56,10 +58,13 @@ def main() -> int:
     os.environ["TRAINING_RUNS_DIR"] = str(folder / "runs")
 
     import streamlit as st
+    os.environ["TRAINING_PREPARE_AHEAD"] = "0"  # no runs prepared ahead: the thread counts stay exact
     from test_reliability import (
         collect_until,
         figures,
         full_error_details,
+        gate_training,
+        install_server_slots,
         live_job_threads,
         open_session,
         press_train,
@@ -67,22 +72,12 @@ def main() -> int:
         wait_for,
     )
 
-    import core.jobs
-    import ui.live_run
     from core import training
-    from core.jobs import JobSlots
+    from core.store import private_space, store_from_environment
 
-    slots = JobSlots(args.slots)
-    core.jobs.SERVER_SLOTS = slots
-    ui.live_run.SERVER_SLOTS = slots
-    real_training = training.run_training
-    gate = threading.Event()
-
-    def gated(*a, **k):
-        gate.wait(600)
-        return real_training(*a, **k)
-
-    training.run_training = gated
+    real_train = training.train
+    slots = install_server_slots(args.slots)
+    gate = gate_training()
     st.cache_resource.clear()
     full_error_details().__enter__()  # a failure here should say what broke
     env = SimpleNamespace(root=folder, npz=npz, runs=folder / "runs")
@@ -91,13 +86,19 @@ def main() -> int:
     # Phase 1: everyone trains at once.
     sessions: list = []
     seen = run_sessions(sessions, env, slots, gate, count=args.sessions, epochs=args.epochs)
-    training.run_training = real_training
+    training.train = real_train
     identical = all(
-        figures(v.job.snapshot().records[0]) == figures(real_training(v.job.settings_list[0], v.job.data))
+        figures(v.job.snapshot().records[0]) == figures(training.run_training(v.job.settings_list[0], v.job.data))
         for v in seen["visitors"]
     )
     finished = sum(v.job.snapshot().state == "finished" for v in seen["visitors"])
-    saved = len(list(env.runs.glob("*.json")))
+    store = store_from_environment()
+    # Saved = in the store, in its own visitor's space, and nowhere else.
+    saved = sum(
+        [run.record.run_id for run in store.space_runs(private_space(v.at.session_state["visitor_id"]))]
+        == [v.job.snapshot().records[0].run_id]
+        for v in seen["visitors"]
+    )
     renders = sorted(seen["renders"])
     rows.append([
         "train at once", args.sessions + 1, args.sessions, seen["max_waiting"], seen["max_in_use"],
@@ -107,8 +108,8 @@ def main() -> int:
     ])
     if not identical:
         failures.append("a run's figures differ from the same run alone")
-    if finished != args.sessions or saved != args.sessions:
-        failures.append("a run did not finish or was not saved")
+    if finished != args.sessions or saved != args.sessions or store.count_runs() != args.sessions:
+        failures.append("a run did not finish, or was not saved in its visitor's space alone")
     if seen["threads_after"] != seen["threads_before"] or slots.in_use:
         failures.append("threads or slots left behind after phase 1")
     sessions.clear()
@@ -127,7 +128,9 @@ def main() -> int:
     sessions.clear()
     del leaving
     try:  # the server's collector, run for it: see collect_until
-        collect_until(lambda: all(job.join(0.1) for job in jobs), "the closed sessions' jobs to end")
+        collect_until(lambda: all(job.join(0.1) for job in jobs), "the closed sessions' watches to end")
+        # Nobody watches the computations any more: each job stops, saves and ends its thread.
+        wait_for(lambda: len(live_job_threads()) == threads_before, "the jobs under them to end")
         ended = True
     except AssertionError:
         ended = False
@@ -135,7 +138,7 @@ def main() -> int:
     states = [job.snapshot().state for job in jobs]
     never_trained = sum(1 for job in jobs if not job.snapshot().records)
     stopped_records = sum(
-        1 for job in jobs for r in job.snapshot().records if r.status == "stopped" and (env.runs / f"{r.run_id}.json").exists()
+        1 for job in jobs for r in job.snapshot().records if getattr(store.get_run(r.run_id), "status", None) == "stopped"
     )
     threads_after = len(live_job_threads())
     rows.append([
@@ -146,6 +149,8 @@ def main() -> int:
     ])
     if not ended or states.count("stopped") != args.sessions or threads_after != threads_before or slots.in_use:
         failures.append("a closed session's job did not stop, or left its thread or slot")
+    if stopped_records != args.sessions - never_trained:
+        failures.append("a closed session's run that had started was not saved as stopped")
 
     # Phase 3: a writer killed (SIGKILL) at random moments while it rewrites records.
     from test_reliability import kill_while_writing
@@ -158,7 +163,6 @@ def main() -> int:
     except AssertionError as error:
         failures.append(f"records after a kill: {error}")
         reported, lost = {}, "?"
-    leftovers = len(list(crash_folder.glob(".tmp-*")))
 
     print(f"Load test · {machine_line()}")
     print(f"{args.sessions} visitors (+1 watching), {args.epochs} epochs each, {args.slots} slots, "
@@ -169,9 +173,10 @@ def main() -> int:
         rows,
     ))
     print(
-        f"\nKilled a record writer {args.kills} times (SIGKILL, random moments): {len(ids)} records rewritten "
-        f"up to version {max(reported.values(), default=0)}, {leftovers} kills landed mid-write (temp files left, ignored), "
-        f"records lost or torn: {lost}."
+        f"\nKilled a process saving runs to a SQLite store {args.kills} times (SIGKILL, random moments): "
+        f"{len(ids)} runs saved again and again up to version {max(reported.values(), default=0)}; "
+        f"checked after every kill that each run loads whole and none is older than its last confirmed save; "
+        f"runs lost: {lost}."
     )
     for failure in failures:
         print(f"FAILED: {failure}")

@@ -1,10 +1,11 @@
 """One Python process serves everyone: many sessions, closed sessions, faults, crashed writes, broken data.
 
 Sessions are Streamlit AppTest instances in this process: each has its own
-session_state, and all share what a real server shares (the module-level job
-cap `core.jobs.SERVER_SLOTS`, `st.cache_resource`, the runs folder). Jobs train
-in their worker threads at the same time while the test renders the pages.
-Waits poll until a condition holds; their deadlines only stop a hung test.
+session_state, and all share what a real server shares (the process's hub
+`core.hub.server_hub()` with its job cap, `st.cache_resource`, the run store in
+the runs folder). Each Train press is a `Watch` over a job that trains in its
+worker thread while the test renders the pages. Waits poll until a condition
+holds; their deadlines only stop a hung test.
 
 bench/load_test.py runs the same scenario with more sessions and epochs and
 prints a table.
@@ -31,12 +32,14 @@ from types import SimpleNamespace
 
 import pytest
 import streamlit as st
-from streamlit_server import running_app
 from fixture_data import write_fixture_npz
 from streamlit.testing.v1 import AppTest
+from streamlit_server import running_app
 
+from core.hub import Watch
 from core.jobs import JobSlots, TrainingJob
-from core.records import RunRecord, list_records, load_record
+from core.records import RunRecord, save_record
+from core.store import SERVER_SPACE, RunStore, private_space, store_from_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -55,7 +58,8 @@ def figures(record, decimals: int = 6) -> list[tuple[float, ...]]:
 
 
 def live_job_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "training-job" and t.is_alive()]
+    """Training jobs and the watches of visitors over them (core.jobs, core.hub)."""
+    return [t for t in threading.enumerate() if t.name in ("training-job", "training-watch") and t.is_alive()]
 
 
 def wait_for(condition, what: str, timeout: float = HANG_GUARD) -> None:
@@ -87,7 +91,8 @@ def state(at: AppTest, key: str):
         return None
 
 
-# Every file this process opens for writing, renames or creates a folder for, while recording.
+# Every file this process opens for writing, renames or removes, and every SQLite database it opens
+# (SQLite opens its files in C, out of sight of the "open" event: the connect names the file), while recording.
 _writes: list[str] | None = None
 _writes_lock = threading.Lock()
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
@@ -105,6 +110,8 @@ def _audit(event: str, args: tuple) -> None:
         target = args[1]
     elif event in ("os.remove", "os.rmdir", "os.truncate", "os.chmod") and args and isinstance(args[0], (str, bytes, os.PathLike)):
         target = args[0]
+    elif event == "sqlite3.connect" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        target = args[0] if os.fsdecode(args[0]) != ":memory:" else None
     if target is not None:
         with _writes_lock:
             if _writes is not None:
@@ -171,27 +178,32 @@ def full_error_details():
         config.set_option("client.showErrorDetails", before)
 
 
-@pytest.fixture
-def server_slots(monkeypatch):
-    """Replace the process-wide cap (what TrainingJob uses by default and what the page reports)."""
+def install_server_slots(capacity: int, setattr=setattr) -> JobSlots:
+    """A fresh process-wide cap and a fresh hub built on it, as a server starting with `capacity` slots has.
+
+    The hub (core.hub.server_hub()) captures its slots when it is built, so replacing
+    core.jobs.SERVER_SLOTS alone would not reach the sessions' jobs. `setattr` is
+    monkeypatch.setattr in tests (undone afterwards), the builtin in bench/load_test.py.
+    """
+    import core.hub
     import core.jobs
     import ui.live_run
 
-    def make(capacity: int) -> JobSlots:
-        slots = JobSlots(capacity)
-        monkeypatch.setattr(core.jobs, "SERVER_SLOTS", slots)
-        monkeypatch.setattr(ui.live_run, "SERVER_SLOTS", slots, raising=False)
-        return slots
-
-    return make
+    slots = JobSlots(capacity)
+    setattr(core.jobs, "SERVER_SLOTS", slots)
+    setattr(ui.live_run, "SERVER_SLOTS", slots)  # what a waiting page without a queue position reports
+    setattr(core.hub, "_server_hub", core.hub.Hub(slots=slots))  # its store: store_from_environment, per call
+    return slots
 
 
-@pytest.fixture
-def gate(monkeypatch):
-    """Runs hold their slot but do not train until the test opens the gate: makes 'waiting' certain."""
+def gate_training(setattr=setattr) -> threading.Event:
+    """Jobs hold their slot but do not train until the returned event is set: makes 'waiting' certain.
+
+    Jobs call core.training.train(settings, data, hooks) once they hold a slot.
+    """
     from core import training
 
-    real = training.run_training
+    real = training.train
     opened = threading.Event()
 
     def gated(*args, **kwargs):
@@ -199,14 +211,26 @@ def gate(monkeypatch):
             raise RuntimeError("the test never opened the gate")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(training, "run_training", gated)
+    setattr(training, "train", gated)
+    return opened
+
+
+@pytest.fixture
+def server_slots(monkeypatch):
+    """`server_slots(capacity)`: replace the server's cap and hub for this test (see install_server_slots)."""
+    return lambda capacity: install_server_slots(capacity, monkeypatch.setattr)
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    opened = gate_training(monkeypatch.setattr)
     yield opened
     opened.set()
 
 
 @pytest.fixture
 def sessions():
-    """AppTest sessions; whatever happens, their jobs are stopped and joined afterwards."""
+    """AppTest sessions; whatever happens, their watches are stopped and the jobs under them end."""
     opened: list[AppTest] = []
     yield opened
     for at in opened:
@@ -214,6 +238,8 @@ def sessions():
         if job is not None:
             job.stop()
             job.join(HANG_GUARD)
+    # A stopped watch leaves its job, which stops once nobody watches it: wait for that too.
+    wait_for(lambda: not any(t.name == "training-job" for t in live_job_threads()), "the sessions' jobs to end")
 
 
 def open_session(sessions: list, *, seed: int = 0, epochs: int = 1, upload: bytes | None = None) -> AppTest:
@@ -235,7 +261,7 @@ def open_session(sessions: list, *, seed: int = 0, epochs: int = 1, upload: byte
     return at
 
 
-def press_train(at: AppTest, method: str) -> TrainingJob:
+def press_train(at: AppTest, method: str) -> Watch:
     at.switch_page(METHOD_PAGES[method]).run()
     at.button(key=f"train_{method}").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -244,6 +270,11 @@ def press_train(at: AppTest, method: str) -> TrainingJob:
 
 # ---------------------------------------------------------------------------
 # Many users at once
+
+
+def answered(snap) -> bool:
+    """A Train press the server has answered: its job trains, or waits with a place in the queue."""
+    return snap.state == "running" or snap.queue_position is not None
 
 
 def run_sessions(sessions: list, app_env, slots: JobSlots, gate: threading.Event, count: int, epochs: int) -> dict:
@@ -256,23 +287,29 @@ def run_sessions(sessions: list, app_env, slots: JobSlots, gate: threading.Event
     for i in range(count):
         at = open_session(sessions, seed=100 + i, epochs=epochs, upload=alt if i == 0 else None)
         method = methods[i % len(methods)]
-        visitors.append(SimpleNamespace(at=at, method=method, seed=100 + i, job=press_train(at, method)))
+        v = SimpleNamespace(at=at, method=method, seed=100 + i, job=press_train(at, method))
+        visitors.append(v)
+        # The press is answered before the next visitor presses: its job holds a slot or has a place in the queue.
+        wait_for(lambda job=v.job: answered(job.snapshot()), "the press to be queued")
 
-    # Every run has asked for a slot; the cap lets `capacity` in and the rest wait, visibly.
-    wait_for(lambda: slots.in_use == slots.capacity, "the slots to fill")
-    wait_for(lambda: sum(v.job.snapshot().state == "waiting" for v in visitors) == count - slots.capacity, "the rest to wait")
-    waiting_pages = 0
+    # The cap lets `capacity` in; the rest wait, visibly, first come first served.
+    waiting = count - slots.capacity
+    assert (slots.in_use, slots.waiting) == (slots.capacity, waiting)
+    positions = []
     for v in visitors:
         v.at.run()
-        assert not v.at.exception
-        if v.job.snapshot().state == "waiting":
-            assert "Waiting for a free training slot" in texts(v.at), texts(v.at)
-            assert f"{slots.capacity} of {slots.capacity} are busy" in texts(v.at)
+        assert not v.at.exception, [e.value for e in v.at.exception]
+        snap = v.job.snapshot()
+        if snap.state == "waiting":
+            shown = re.search(r"In the queue: number (\d+) \((\d+) ahead of you\)", texts(v.at))
+            assert shown, texts(v.at)
+            assert int(shown[1]) == snap.queue_position and int(shown[2]) == snap.queue_position - 1
             assert not v.at.get("progress")
-            waiting_pages += 1
+            positions.append(snap.queue_position)
         else:
-            assert v.at.get("progress"), "a training run shows its progress bar"
-    assert waiting_pages == count - slots.capacity
+            assert snap.state == "running" and v.at.get("progress"), "a training run shows its progress bar"
+    assert positions == list(range(1, waiting + 1)), "the queue keeps the order of the presses"
+    assert [v.job.snapshot().state for v in visitors] == ["running"] * slots.capacity + ["waiting"] * waiting
 
     # Open the gate: runs train; every page keeps rendering while they do.
     gate.set()
@@ -297,6 +334,7 @@ def run_sessions(sessions: list, app_env, slots: JobSlots, gate: threading.Event
     for v in visitors:
         assert v.job.join(HANG_GUARD)
         v.at.run()
+    wait_for(lambda: slots.in_use == 0, "every slot to be given back")
     gc.collect()
     return {
         "visitors": visitors,
@@ -343,9 +381,17 @@ def test_many_sessions_share_the_cap_wait_visibly_and_each_gets_its_own_run(app_
         assert figures(record) == figures(alone), f"session {v.seed} ({v.method}) was disturbed by the others"
     assert len({tuple(figures(v.job.snapshot().records[0])) for v in visitors}) == len(visitors)
 
-    # Every record saved, one per run, and nothing written outside the runs folder.
-    saved = {p.stem for p in app_env.runs.glob("*.json")}
-    assert saved == {v.job.snapshot().records[0].run_id for v in visitors}
+    # Every record saved, one per run, each in its visitor's own space only; nothing written outside the runs folder.
+    store = store_from_environment()
+    assert store.url == f"sqlite:///{app_env.runs / 'runs.sqlite3'}"
+    for v in visitors:
+        record = v.job.snapshot().records[0]
+        (saved,) = store.space_runs(private_space(v.at.session_state["visitor_id"]))
+        assert (saved.how, saved.record.run_id, saved.record.status) == ("trained", record.run_id, "finished")
+        assert figures(saved.record) == figures(record)
+    assert store.space_runs(private_space(seen["observer"].session_state["visitor_id"])) == []
+    assert store.count_runs() == len(visitors)
+    assert str(app_env.runs / "runs.sqlite3") in writes, "the store is the SQLite file in the runs folder"
     assert outside(writes, app_env.runs, app_env.root / "data") == []
 
 
@@ -360,8 +406,9 @@ class Owner:
 def test_dropping_the_owner_stops_its_job_and_frees_the_slot(tiny_data, tiny_settings, tmp_path):
     threads_before = len(live_job_threads())
     slots = JobSlots(1)
+    store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
     long = replace(tiny_settings, epochs=200)
-    jobs = [TrainingJob([long], tiny_data, slots=slots, runs_folder=tmp_path) for _ in range(3)]
+    jobs = [TrainingJob([long], tiny_data, slots=slots, store=store) for _ in range(3)]
     owners = {}
     for job in jobs:
         owners[job] = Owner()
@@ -377,6 +424,7 @@ def test_dropping_the_owner_stops_its_job_and_frees_the_slot(tiny_data, tiny_set
     gc.collect()
     assert first_waiting.join(HANG_GUARD)
     assert first_waiting.snapshot().state == "stopped" and first_waiting.snapshot().records == []
+    assert store.get_run(first_waiting.run_ids[0]) is None, "a run that never started leaves no record"
     assert running.snapshot().state == "running"
 
     # The training session closes: the run stops, its epochs are saved, and the last visitor gets the slot.
@@ -385,7 +433,8 @@ def test_dropping_the_owner_stops_its_job_and_frees_the_slot(tiny_data, tiny_set
     assert running.join(HANG_GUARD), "the job of a closed session kept training"
     (record,) = running.snapshot().records
     assert record.status == "stopped" and 1 <= len(record.epochs) < 200
-    assert load_record(tmp_path / f"{record.run_id}.json").epochs == record.epochs
+    saved = store.get_run(record.run_id)
+    assert saved.status == "stopped" and saved.epochs == record.epochs
     wait_for(lambda: last_waiting.snapshot().state == "running", "the slot to pass to the last job")
     assert slots.in_use == 1
 
@@ -397,19 +446,26 @@ def test_dropping_the_owner_stops_its_job_and_frees_the_slot(tiny_data, tiny_set
 
 
 def test_a_closed_apptest_session_stops_its_job(app_env, server_slots, sessions):
-    """The real path: the owner that ui/live_run.py puts in session_state goes with the session."""
+    """The real path: the owner that ui/live_run.py puts in session_state goes with the session.
+
+    Its watch ends; nobody else watches the computation, so the job under it stops too.
+    """
+    import core.hub
+
     slots = server_slots(1)
     threads_before = len(live_job_threads())
     at = open_session(sessions, epochs=200)
     job = press_train(at, "custom_loop")
     wait_for(lambda: any(r.epochs for r in job.snapshot().records), "a first epoch")
-    assert slots.in_use == 1
+    assert slots.in_use == 1 and core.hub.server_hub().active_jobs() == 1
     sessions.clear()
     del at
-    collect_until(lambda: job.join(0.2), "the job of the dropped session to end")
+    collect_until(lambda: job.join(0.2), "the watch of the dropped session to end")
     (record,) = job.snapshot().records
     assert job.snapshot().state == "stopped" and record.status == "stopped"
-    assert load_record(app_env.runs / f"{record.run_id}.json").status == "stopped"
+    wait_for(lambda: core.hub.server_hub().active_jobs() == 0, "the job nobody watches any more to end")
+    saved = store_from_environment().get_run(record.run_id)
+    assert saved.status == "stopped" and 1 <= len(saved.epochs) < 200
     assert slots.in_use == 0
     assert len(live_job_threads()) == threads_before
 
@@ -458,7 +514,8 @@ def test_faults_show_on_their_page_keep_finished_epochs_and_spare_the_others(app
     assert any("The run failed" in e and "injected fault: no space left on device" in e for e in errors), errors
     (record,) = jobs["broken"].snapshot().records
     assert record.status == "failed" and [row.epoch for row in record.epochs] == [1]
-    assert load_record(app_env.runs / f"{record.run_id}.json").epochs == record.epochs
+    saved = store_from_environment().get_run(record.run_id)
+    assert saved.status == "failed" and saved.epochs == record.epochs
 
     errors = [e.value for e in nan.error]
     assert any("The loss became" in e and "epoch 2" in e and "smaller learning rate" in e for e in errors), errors
@@ -487,10 +544,10 @@ def test_faults_show_on_their_page_keep_finished_epochs_and_spare_the_others(app
 @pytest.mark.parametrize("fault", ["model build", "saving the record", "epoch callback"])
 def test_job_level_faults_end_the_job_cleanly_and_free_the_slot(tiny_data, tiny_settings, tmp_path, monkeypatch, fault):
     """Faults outside the trainer's loop: the job still ends with a state, a message, and its slot given back."""
-    from core import jobs as jobs_module
     from core import training
 
     slots = JobSlots(1)
+    store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
     patch = monkeypatch.context()
     monkeypatch = patch.__enter__()
     if fault == "model build":
@@ -502,7 +559,9 @@ def test_job_level_faults_end_the_job_cleanly_and_free_the_slot(tiny_data, tiny_
         def save(*args, **kwargs):
             raise OSError(28, "injected: no space left on device")
 
-        monkeypatch.setattr(jobs_module, "save_record", save)
+        # The database's disk is full: neither the run nor any of its epochs can be written.
+        monkeypatch.setattr(store, "save_run", save)
+        monkeypatch.setattr(store, "add_epoch", save)
     else:
         real = TrainingJob._on_epoch
 
@@ -512,7 +571,7 @@ def test_job_level_faults_end_the_job_cleanly_and_free_the_slot(tiny_data, tiny_
                 raise RuntimeError("injected: the page's epoch hook broke")
 
         monkeypatch.setattr(TrainingJob, "_on_epoch", on_epoch)
-    job = TrainingJob([replace(tiny_settings, epochs=3)], tiny_data, slots=slots, runs_folder=tmp_path).start()
+    job = TrainingJob([replace(tiny_settings, epochs=3)], tiny_data, slots=slots, store=store).start()
     assert job.join(HANG_GUARD)
     snap = job.snapshot()
     assert slots.in_use == 0
@@ -522,26 +581,32 @@ def test_job_level_faults_end_the_job_cleanly_and_free_the_slot(tiny_data, tiny_
     elif fault == "saving the record":
         assert snap.state == "finished" and "not saved" in snap.records[0].message
         assert len(snap.records[0].epochs) == 3  # the run is kept on screen
+        assert store.get_run(snap.records[0].run_id) is None
     else:
         assert snap.state == "failed" and len(snap.records[0].epochs) >= 1
-        assert load_record(tmp_path / f"{snap.records[0].run_id}.json").status == "failed"
-    # The next job on the same slots trains normally.
+        saved = store.get_run(snap.records[0].run_id)
+        assert saved.status == "failed" and saved.epochs == snap.records[0].epochs
+    # The next job on the same slots and store trains, and is saved, normally.
     patch.__exit__(None, None, None)
-    after = TrainingJob([replace(tiny_settings, epochs=1)], tiny_data, slots=slots, runs_folder=tmp_path).start()
+    after = TrainingJob([replace(tiny_settings, epochs=1)], tiny_data, slots=slots, store=store).start()
     assert after.join(HANG_GUARD) and after.snapshot().state == "finished"
+    assert store.get_run(after.run_ids[0]).status == "finished"
 
 
 # ---------------------------------------------------------------------------
-# Records: crash-safe writes, broken files in the runs folder
+# Records: a database process killed mid-write, an old runs folder with broken files
 
 WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
 
-    from core.records import EpochRow, RunRecord, save_record
+    from core.records import EpochRow, RunRecord
+    from core.store import RunStore
 
     folder, ids, version = Path(sys.argv[1]), sys.argv[2].split(","), int(sys.argv[3])
+    folder.mkdir(parents=True, exist_ok=True)
+    store = RunStore(f"sqlite:///{folder / 'runs.sqlite3'}")
     records = {}
     for run_id in ids:
         records[run_id] = RunRecord.start("fit", {"epochs": 200})
@@ -549,20 +614,29 @@ WRITER = textwrap.dedent(
     while True:
         version += 1
         for run_id, record in records.items():
-            # A different length every version: a torn write could not pass for a whole file.
+            # A different length every version: a torn write could not pass for a whole run.
             record.epochs = [
                 EpochRow(e, 1.0 / e, 0.5, 0.7, 1.1, 0.4, 0.6, 0.001, 0.1, "2026-01-01T00:00:00")
                 for e in range(1, 2 + version % 150)
             ]
             record.message = f"version {version}"
-            save_record(record, folder)
-            print(run_id, version, flush=True)
+            store.save_run(record)
+            print(run_id, version, flush=True)  # only once save_run returned: the write is confirmed
     """
 )
 
 
+def store_in(folder: Path) -> RunStore:
+    """The SQLite store the writer below uses in `folder`."""
+    return RunStore(f"sqlite:///{folder / 'runs.sqlite3'}")
+
+
 def kill_while_writing(folder: Path, ids: list[str], rounds: int, seed: int = 0) -> dict:
-    """Run a writer that rewrites `ids` in a loop and SIGKILL it at random moments; return what it reported."""
+    """Run a writer that saves `ids` to the store in `folder` in a loop; SIGKILL it at random moments.
+
+    Returns the last version of each run the writer confirmed; checks after every kill
+    that each run in the database is whole and none lost a confirmed write.
+    """
     rng = random.Random(seed)
     reported: dict[str, int] = {}
     version = 0
@@ -573,7 +647,7 @@ def kill_while_writing(folder: Path, ids: list[str], rounds: int, seed: int = 0)
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
         )
         lines = [writer.stdout.readline() for _ in range(rng.randint(len(ids), 12 * len(ids)))]
-        time.sleep(rng.uniform(0, 0.05))  # land anywhere: between writes, inside one, during the rename
+        time.sleep(rng.uniform(0, 0.05))  # land anywhere: between writes, inside a transaction, during its commit
         os.kill(writer.pid, signal.SIGKILL)
         writer.wait(HANG_GUARD)
         lines += writer.stdout.readlines()
@@ -592,24 +666,32 @@ def kill_while_writing(folder: Path, ids: list[str], rounds: int, seed: int = 0)
 
 
 def check_every_record_whole(folder: Path, reported: dict[str, int]) -> None:
-    """Every .json loads completely, and none is older than the last write the writer confirmed."""
-    for path in folder.glob("*.json"):
-        if path.name.startswith(".tmp-"):
-            continue
-        record = load_record(path)
-        version = int(record.message.split()[-1])
-        assert len(record.epochs) == 1 + version % 150, f"{path.name} is torn"
-        assert version >= reported.get(record.run_id, 0), f"{path.name} lost a confirmed write"
-    assert {p.stem for p in folder.glob("*.json") if not p.name.startswith(".tmp-")} == set(reported)
+    """Every run in the database loads completely, and none is older than the last write the writer confirmed."""
+    import sqlalchemy as sa
+
+    from core.store import runs as runs_table
+
+    store = store_in(folder)
+    try:
+        with store.engine.connect() as conn:
+            run_ids = set(conn.execute(sa.select(runs_table.c.run_id)).scalars())
+        assert run_ids == set(reported), "a run the writer confirmed is missing, or one appeared from nowhere"
+        for run_id in run_ids:
+            record = store.get_run(run_id)
+            version = int(record.message.split()[-1])
+            assert len(record.epochs) == 1 + version % 150, f"{run_id} is torn"
+            assert [row.epoch for row in record.epochs] == list(range(1, 2 + version % 150)), f"{run_id} is torn"
+            assert version >= reported[run_id], f"{run_id} lost a confirmed write"
+    finally:
+        store.engine.dispose()
 
 
-def test_a_writer_killed_mid_write_leaves_only_whole_records(tmp_path):
+def test_a_database_process_killed_mid_write_loses_no_run_reported_saved(tmp_path):
     runs = tmp_path / "runs"
     ids = [f"20260101-000000-fit-kill{i}" for i in range(4)]
     reported = kill_while_writing(runs, ids, rounds=6)
     assert set(reported) == set(ids)
-    records, problems = list_records(runs)
-    assert problems == [] and sorted(r.run_id for r in records) == sorted(ids)
+    assert max(reported.values()) > len(reported), "the writer got through several versions"
 
 
 def bad_record_files(folder: Path, good: RunRecord) -> list[str]:
@@ -627,24 +709,48 @@ def bad_record_files(folder: Path, good: RunRecord) -> list[str]:
     return ["half-written", "empty", "garbage", "not-a-record", "wrong-types", "unknown-status", "a-folder", "dangling"]
 
 
-def test_compare_page_lists_records_after_crashes_and_reports_broken_files(app_env):
-    ids = [f"20260101-000000-fit-kill{i}" for i in range(3)]
-    kill_while_writing(app_env.runs, ids, rounds=2, seed=1)
-    broken = bad_record_files(app_env.runs, load_record(app_env.runs / f"{ids[0]}.json"))
+def test_an_old_runs_folder_with_broken_files_is_imported_once_and_stays_private_to_the_server(app_env, server_slots, sessions):
+    """JSON records of earlier versions go into the server's own space, once; broken files are skipped.
 
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
+    A visitor's Compare page lists their space only: none of the imported runs, then their own run.
+    """
+    ids = [f"20260101-000000-fit-kill{i}" for i in range(3)]
+    crashed = app_env.root / "crashed"
+    kill_while_writing(crashed, ids, rounds=2, seed=1)
+    store = store_in(crashed)
+    good = [store.get_run(run_id) for run_id in ids]
+    store.engine.dispose()
+    for record in good:
+        save_record(record, app_env.runs)  # the format of earlier versions: one JSON file per run
+    bad_record_files(app_env.runs, good[0])
+    server_slots(1)
+
+    at = open_session(sessions, epochs=1)
     at.switch_page("pages/4_compare.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    warnings = [w.value for w in at.warning]
-    for name in broken:
-        assert sum(w.startswith(f"{name}.json: skipped") for w in warnings) == 1, (name, warnings)
-    assert len(warnings) == len(broken)
-    options = at.multiselect(key="overlay_runs").options
-    assert sorted(o.rsplit(" · ", 1)[-1] for o in options) == sorted(ids)
-    # Drawing the surviving runs works too.
-    at.multiselect(key="overlay_runs").set_value(options).run()
+    assert not [w.value for w in at.warning], "broken files of the old folder are not a visitor's business"
+    assert at.multiselect(key="overlay_runs").options == [], "the imported runs belong to the server's space"
+
+    server = store_from_environment()
+    imported = {run.record.run_id: run for run in server.space_runs(SERVER_SPACE)}
+    assert sorted(imported) == sorted(ids) and {run.how for run in imported.values()} == {"imported"}
+    for record in good:
+        assert imported[record.run_id].record.epochs == record.epochs and imported[record.run_id].record.fingerprint is None
+    assert server.count_runs() == len(ids)
+    assert server.import_json_folder_once(app_env.runs) == 0, "imported once per database"
+
+    # The visitor's own run is theirs to overlay, and drawing it works.
+    job = press_train(at, "fit")
+    assert job.join(HANG_GUARD) and job.snapshot().state == "finished"
+    (record,) = job.snapshot().records
+    at.switch_page("pages/4_compare.py").run()
     assert not at.exception, [e.value for e in at.exception]
+    options = at.multiselect(key="overlay_runs").options
+    assert len(options) == 1 and "finished" in options[0], options
+    at.multiselect(key="overlay_runs").set_value([record.run_id]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="overlay_runs").value == [record.run_id]
+    assert server.count_runs() == len(ids) + 1
 
 
 # ---------------------------------------------------------------------------
@@ -728,10 +834,19 @@ def test_closing_the_browser_stops_the_job_after_the_disconnected_session_ttl(tm
         KERAS_HOME=str(tmp_path / "keras"),
         TRAINING_JOB_SLOTS="1",
     )
+    import sqlalchemy as sa
+
+    from core.store import runs as runs_table
+
+    # The server's store: the SQLite file in its runs folder (made here first; the server shares it).
+    runs.mkdir()
+    store = RunStore(f"sqlite:///{runs / 'runs.sqlite3'}")
     with running_app(tmp_path, env, ("--server.disconnectedSessionTTL", "2")) as url:
 
         def saved(status: str) -> list[RunRecord]:
-            return [r for r in list_records(runs)[0] if r.status == status]
+            with store.engine.connect() as conn:
+                run_ids = conn.execute(sa.select(runs_table.c.run_id).where(runs_table.c.status == status)).scalars().all()
+            return [store.get_run(run_id) for run_id in run_ids]
 
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
