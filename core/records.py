@@ -28,6 +28,11 @@ DEFAULT_RUNS_DIR = Path(__file__).resolve().parent.parent / "runs"
 RECORD_FORMAT = 1
 
 STATUSES = ("running", "finished", "stopped", "failed")
+# One point of a run's per-batch curve: the global step (1-based), its epoch, what the method reported
+# for that step (fit and the custom loop: the running mean over the epoch so far; train_on_batch in
+# Keras 3.15: that one batch's figures), and the running mean over the epoch so far.
+BATCH_FIELDS = ("step", "epoch", "loss", "accuracy", "mean_loss", "mean_accuracy")
+MAX_BATCH_POINTS = 1000  # per run: when full, every other point goes and the stride doubles
 METRICS = ("loss", "accuracy", "top5_accuracy")
 FRAME_COLUMNS = ["run", "method", "epoch", "split", "metric", "value", "learning_rate", "seconds", "finished_at"]
 
@@ -71,6 +76,22 @@ class RunRecord:
     versions: dict[str, str] = field(default_factory=dict)
     format: int = RECORD_FORMAT
     fingerprint: str | None = None  # everything that decides its numbers, hashed (core.fingerprint)
+    batches: list[tuple[float, ...]] = field(default_factory=list)  # per-batch curve, BATCH_FIELDS per point
+    batch_stride: int = 1  # points are kept for every batch_stride-th step
+
+    def wants_batch(self, step: int) -> bool:
+        return step % self.batch_stride == 0
+
+    def add_batch(self, step: int, epoch: int, reported: dict[str, Any], running: dict[str, Any]) -> None:
+        """Keep one step's figures, bounded: a long run keeps every 2nd, 4th... step, evenly spread."""
+        if not self.wants_batch(step):
+            return
+        self.batches.append(
+            (step, epoch, float(reported["loss"]), float(reported["accuracy"]), float(running["loss"]), float(running["accuracy"]))
+        )
+        if len(self.batches) >= MAX_BATCH_POINTS:
+            self.batch_stride *= 2
+            self.batches = [point for point in self.batches if point[0] % self.batch_stride == 0]
 
     @classmethod
     def start(cls, method: str, settings: dict[str, Any], label: str = "", fingerprint: str | None = None) -> RunRecord:
@@ -97,6 +118,7 @@ class RunRecord:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in values.items() if k in known}
         values["epochs"] = [EpochRow(**row) for row in values.get("epochs", [])]
+        values["batches"] = _batch_points(values.get("batches", []))
         record = cls(**values)
         if record.status not in STATUSES or not isinstance(record.run_id, str) or not SAFE_RUN_ID.fullmatch(record.run_id):
             raise ValueError(f"not a run record (status {record.status!r}, id {record.run_id!r})")
@@ -105,7 +127,9 @@ class RunRecord:
         texts = (record.method, record.label, record.message, record.started_at)
         if not all(isinstance(text, str) for text in texts) or not isinstance(record.settings, dict) or not (
             record.fingerprint is None or isinstance(record.fingerprint, str)
-        ) or not isinstance(record.versions, dict) or not (record.ended_at is None or isinstance(record.ended_at, str)):
+        ) or not isinstance(record.versions, dict) or not (record.ended_at is None or isinstance(record.ended_at, str)) or (
+            isinstance(record.batch_stride, bool) or not isinstance(record.batch_stride, int) or record.batch_stride < 1
+        ):
             raise ValueError("not a run record (a text field holds something else)")
         for position, row in enumerate(record.epochs, 1):
             numbers = [getattr(row, f.name) for f in fields(EpochRow) if f.name != "finished_at"]
@@ -118,6 +142,23 @@ class RunRecord:
     @property
     def best_val_accuracy(self) -> float | None:
         return max((row.val_accuracy for row in self.epochs), default=None)
+
+
+def _batch_points(values: Any) -> list[tuple[float, ...]]:
+    """A stored per-batch curve back as tuples; refuses anything else (a hostile file may hold anything)."""
+    if not isinstance(values, list) or len(values) > MAX_BATCH_POINTS:
+        raise ValueError("not a run record (its per-batch curve is not a list of at most "
+                         f"{MAX_BATCH_POINTS} points)")
+    points = []
+    for point in values:
+        if (
+            not isinstance(point, (list, tuple))
+            or len(point) != len(BATCH_FIELDS)
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point)
+        ):
+            raise ValueError("not a run record (a point of its per-batch curve is not six numbers)")
+        points.append(tuple(point))
+    return points
 
 
 def library_versions() -> dict[str, str]:

@@ -69,6 +69,8 @@ runs = sa.Table(
     sa.Column("started_at", sa.String(40), nullable=False),
     sa.Column("ended_at", sa.String(40)),
     sa.Column("created", sa.Float, nullable=False),  # seconds since the epoch: eviction order
+    # The per-batch curve as JSON {"stride": s, "points": [[step, epoch, loss, accuracy, mean_loss, mean_accuracy], ...]}.
+    sa.Column("batch_curve", sa.Text, nullable=False, server_default='{"stride": 1, "points": []}'),
 )
 
 epoch_columns = [f.name for f in fields(EpochRow)]
@@ -316,6 +318,7 @@ class RunStore:
             "started_at": record.started_at,
             "ended_at": record.ended_at,
             "created": time.time(),
+            "batch_curve": json.dumps({"stride": record.batch_stride, "points": record.batches}),
         }
 
     @staticmethod
@@ -338,6 +341,7 @@ class RunStore:
 
     @staticmethod
     def _record(row: Any, epoch_rows: list[EpochRow]) -> RunRecord:
+        curve = json.loads(row["batch_curve"] or "{}")
         return RunRecord(
             run_id=row["run_id"],
             method=row["method"],
@@ -350,6 +354,8 @@ class RunStore:
             ended_at=row["ended_at"],
             versions=json.loads(row["versions"]),
             fingerprint=row["fingerprint"],
+            batches=[tuple(point) for point in curve.get("points", [])],
+            batch_stride=int(curve.get("stride", 1)),
         )
 
     # -- the JSON records of earlier versions ---------------------------------

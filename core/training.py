@@ -21,9 +21,10 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -37,6 +38,8 @@ from core.settings import RunSettings
 BatchCallback = Callable[[int, int, int], None]
 # on_epoch(row): called once per finished epoch, train and validation figures included.
 EpochCallback = Callable[[EpochRow], None]
+# A step's figures by metric name ("loss", "accuracy", ...), or a function that reads them when needed.
+Figures = Mapping[str, Any] | Callable[[], Mapping[str, Any]]
 # hold(): a prepared run waits here after its first step until Train is pressed; returns the seconds it waited.
 HoldCallback = Callable[[], float]
 
@@ -104,6 +107,7 @@ class TrainingRun:
         self.batches_per_epoch = math.ceil(len(data.y_train) / settings.batch_size)
         self.epoch = 0
         self.batches_done = 0
+        self.steps_done = 0  # over the whole run: the x axis of the per-batch curve
         self.learning_rate = settings.learning_rate
         self._epoch_started = time.perf_counter()
 
@@ -114,8 +118,13 @@ class TrainingRun:
         self.learning_rate = float(f"{float(learning_rate):.7g}")
         self._epoch_started = time.perf_counter()
 
-    def batches_finished(self, count: int = 1) -> None:
-        """After each training step (or group of steps): publish progress, honour Stop."""
+    def batches_finished(self, count: int = 1, logs: Figures | None = None, running: Figures | None = None) -> None:
+        """After each training step (or group of steps): keep its figures, publish progress, honour Stop.
+
+        `logs` is what the method reports for the step(s), `running` the mean over the epoch so far
+        (the same as `logs` where the method reports running means). Either may be a function that
+        gives them, so reading them back from TensorFlow only costs on the steps the curve keeps.
+        """
         if self.hold is not None:
             # A prepared run: its model was built and its first step traced and run while the
             # visitor read the page. It waits here until Train; the wait is not the epoch's time.
@@ -123,6 +132,11 @@ class TrainingRun:
             self._epoch_started += hold()
             self.check_stop()
         self.batches_done = min(self.batches_done + count, self.batches_per_epoch)
+        self.steps_done += count
+        if logs is not None and self.record.wants_batch(self.steps_done):
+            reported = logs() if callable(logs) else logs
+            mean = running if running is not None else reported
+            self.record.add_batch(self.steps_done, self.epoch, reported, mean() if callable(mean) else mean)
         self.on_batch(self.epoch, self.batches_done, self.batches_per_epoch)
         self.check_stop()
 
@@ -208,7 +222,7 @@ class _ReportToRun(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         # `batch` is the last step run; with steps_per_execution > 1 fit calls this once per group.
-        self.run.batches_finished(batch + 1 - self.run.batches_done)
+        self.run.batches_finished(batch + 1 - self.run.batches_done, logs)  # fit's logs: running means
 
     def on_test_batch_end(self, batch, logs=None):
         self.run.check_stop()
@@ -281,8 +295,9 @@ def train_with_batches(settings: RunSettings, data: PreparedData, hooks: RunHook
                 # we average them ourselves to report the same epoch figures as fit.
                 train = BatchAverages()
                 for x, y in run.train_batches:
-                    train.add(model.train_on_batch(x, y, return_dict=True), len(y))
-                    run.batches_finished()
+                    logs = model.train_on_batch(x, y, return_dict=True)  # this batch's figures alone
+                    train.add(logs, len(y))
+                    run.batches_finished(logs=logs, running=train.means)
                 valid = BatchAverages()
                 for x, y in run.valid_batches:
                     valid.add(model.test_on_batch(x, y, return_dict=True), len(y))
@@ -297,7 +312,7 @@ def train_with_batches(settings: RunSettings, data: PreparedData, hooks: RunHook
                 batches = iter(run.train_batches)
                 for _ in range(0, run.batches_per_epoch, group):
                     train_figures = model.train_function(batches)
-                    run.batches_finished(group)
+                    run.batches_finished(group, logs=train_figures)  # running means, as fit's
                 valid_figures = model.evaluate(run.valid_batches, return_dict=True, verbose=0)
 
             run.end_epoch(train_figures, valid_figures)
@@ -349,13 +364,13 @@ def train_with_custom_loop(settings: RunSettings, data: PreparedData, hooks: Run
             if settings.steps_per_execution == 1:
                 for features, labels in run.train_batches:  # the chapter's loop: one step per batch
                     train_step(features, labels)
-                    run.batches_finished()
+                    run.batches_finished(logs=lambda: {m.name: m.result() for m in train_metrics})
             else:
                 batches = iter(run.train_batches)
                 for first in range(0, run.batches_per_epoch, settings.steps_per_execution):
                     steps = min(settings.steps_per_execution, run.batches_per_epoch - first)
                     train_steps(batches, tf.constant(steps))
-                    run.batches_finished(steps)
+                    run.batches_finished(steps, logs=lambda: {m.name: m.result() for m in train_metrics})
             for features, labels in run.valid_batches:
                 valid_step(features, labels)
                 run.check_stop()

@@ -48,6 +48,9 @@ def test_a_single_json_record_imports():
         (json.dumps(dict(make_run().to_dict(), run_id="../../etc/passwd")).encode(), "not a run record"),
         (json.dumps(dict(make_run().to_dict(), status="<b>pwned</b>")).encode(), "not a run record"),
         (json.dumps(dict(make_run().to_dict(), fingerprint=["a"])).encode(), "not a run record"),
+        (json.dumps(dict(make_run().to_dict(), batches=[[1, 2, "x", 4, 5, 6]])).encode(), "per-batch curve"),
+        (json.dumps(dict(make_run().to_dict(), batches=[[1, 2, 3]] * 2000)).encode(), "per-batch curve"),
+        (json.dumps(dict(make_run().to_dict(), batch_stride=0)).encode(), "not a run record"),
         (b"x" * (MAX_IMPORT_BYTES + 1), "at most"),
     ],
 )

@@ -35,6 +35,7 @@ def store(tmp_path) -> RunStore:
 
 def test_a_saved_run_reads_back_equal(store):
     record = make_run(fingerprint="a" * 32)
+    record.batches, record.batch_stride = [(2, 1, 3.5, 0.25, 3.75, 0.2), (4, 1, 3.0, 0.5, 3.5, 0.3)], 2
     store.save_run(record)
     assert store.get_run(record.run_id) == record
     record.epochs.pop()

@@ -284,3 +284,24 @@ def test_invalid_settings_raise_before_any_training(tiny_data, tiny_settings, mo
 def test_data_padded_to_another_length_is_refused(tiny_data, tiny_settings):
     with pytest.raises(ValueError, match="padded to 40 tokens but the settings ask for 50"):
         run_training(replace(tiny_settings, max_len=50), tiny_data)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_records_a_bounded_per_batch_curve(tiny_data, tiny_settings, method, monkeypatch):
+    """Per-batch figures for all three methods: what the method reports, and the running mean over the epoch."""
+    import core.records
+
+    monkeypatch.setattr(core.records, "MAX_BATCH_POINTS", 8)  # 2 epochs x 12 batches: the stride must double
+    record = run_training(replace(tiny_settings, method=method), tiny_data)
+    steps = [point[0] for point in record.batches]
+    assert record.batch_stride == 4 and steps == list(range(4, 25, 4))
+    assert [point[1] for point in record.batches] == [1, 1, 1, 2, 2, 2]
+    for _step, _epoch, loss, accuracy, mean_loss, mean_accuracy in record.batches:
+        assert loss > 0 and 0 <= accuracy <= 1 and mean_loss > 0 and 0 <= mean_accuracy <= 1
+    last_of_epoch = {point[1]: point for point in record.batches}
+    for row in record.epochs:  # the running mean at an epoch's last step is the epoch's training figure
+        assert last_of_epoch[row.epoch][4] == pytest.approx(row.loss, rel=1e-5)
+    if method == "train_on_batch":  # Keras 3.15: each train_on_batch result is that one batch's
+        assert any(abs(p[2] - p[4]) > 1e-6 for p in record.batches)
+    else:  # fit and the custom loop report running means
+        assert all(p[2] == pytest.approx(p[4], rel=1e-6) for p in record.batches)
