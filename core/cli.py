@@ -106,7 +106,7 @@ def summary_line(record) -> str:
     """How a run ended, with its best and final validation accuracy."""
     summary = f"{record.method}: {record.status}"
     if record.epochs:
-        best = max(record.epochs, key=lambda row: row.val_accuracy)
+        best = record.best_epoch
         summary += (
             f" after {len(record.epochs)} epoch(s), best val_accuracy {best.val_accuracy:.4f} (epoch {best.epoch}), "
             f"final {record.epochs[-1].val_accuracy:.4f}"

@@ -140,8 +140,14 @@ class RunRecord:
         return record
 
     @property
+    def best_epoch(self) -> EpochRow | None:
+        """The epoch with the highest validation accuracy (the first one, on a tie); None before any epoch."""
+        return max(self.epochs, key=lambda row: row.val_accuracy, default=None)
+
+    @property
     def best_val_accuracy(self) -> float | None:
-        return max((row.val_accuracy for row in self.epochs), default=None)
+        best = self.best_epoch
+        return None if best is None else best.val_accuracy
 
 
 def _batch_points(values: Any) -> list[tuple[float, ...]]:

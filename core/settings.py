@@ -14,12 +14,6 @@ from typing import Any
 # The three methods the app teaches, in the order of the reference chapter.
 METHODS: tuple[str, ...] = ("fit", "train_on_batch", "custom_loop")
 
-METHOD_TITLES: dict[str, str] = {
-    "fit": "model.fit",
-    "train_on_batch": "train_on_batch loop",
-    "custom_loop": "custom loop (GradientTape)",
-}
-
 # Bounds chosen so a run stays trainable on a 2-core shared server: beyond them
 # a run either cannot work (max_len below the conv stack's receptive field) or
 # would take hours / exhaust memory for no teaching value.

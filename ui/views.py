@@ -127,7 +127,7 @@ def comparison_summary(records: list[RunRecord]) -> pd.DataFrame:
     for record in records:
         if not record.epochs:
             continue
-        best = max(record.epochs, key=lambda row: row.val_accuracy)
+        best = record.best_epoch
         seconds = [row.seconds for row in record.epochs]
         rows.append(
             {
