@@ -180,11 +180,12 @@ class Hub:
                 job = TrainingJob([settings], data, slots=self.slots, store=self.store, fingerprints=[fingerprint])
                 job.attach(viewer)
                 job.start()
+            # The run exists in the store before anyone can join it (queued runs too): a joiner's space
+            # refers to it at once. A few milliseconds under the lock, once per computation.
+            self.store.save_run(job.planned[0])
             self.jobs_started += 1
             self._active[fingerprint] = job
-        # The run exists in the store from the press on (queued runs too), so spaces can list it at once.
-        self.store.save_run(job.planned[0])
-        return Part(settings, "trained", job=job)
+            return Part(settings, "trained", job=job)
 
 
 # One hub per server process: every session's Train goes through it.
@@ -287,10 +288,7 @@ class Watch:
                 with self._lock:
                     self._state.parts.append(part)
                 self._bump(state="running")
-                try:
-                    self.hub.store.add_to_space(self.space, part.run_id, self.display_name, part.how)
-                except Exception:  # noqa: BLE001 - the run still shows; only the list of saved runs misses it
-                    log.warning("could not add run %s to space %s", part.run_id, self.space, exc_info=True)
+                self._add_to_space(part)
                 if part.job is not None:
                     while not part.job.join(0.2):
                         if self.stop_event.is_set():
@@ -308,6 +306,17 @@ class Watch:
         except Exception as error:  # noqa: BLE001 - the page must learn of any failure
             final, message = "failed", f"{type(error).__name__}: {error}"
         self._bump(state=final, message=message, ended_at=time.monotonic())
+
+    def _add_to_space(self, part: Part) -> None:
+        """List the part's run in the visitor's space; the run row is written first if this store lacks it."""
+        store = self.hub.store
+        try:
+            if part.job is not None and store.get_run(part.run_id) is None:
+                # A run another server started (Ray) and has not saved where this server looks yet.
+                store.save_run(self._part_snapshot(part).records[0])
+            store.add_to_space(self.space, part.run_id, self.display_name, part.how)
+        except Exception:  # noqa: BLE001 - the run still shows; only the list of saved runs misses it
+            log.warning("could not add run %s to space %s", part.run_id, self.space, exc_info=True)
 
     def _stopped_watching(self, part: Part) -> JobSnapshot:
         """The job as this viewer leaves it; if others still watch, it goes on for them."""

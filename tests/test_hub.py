@@ -176,3 +176,27 @@ def test_prepared_runs_are_capped(store, tiny_data, tiny_settings, monkeypatch):
     (second,) = hub._prepared.values()
     hub.discard_prepared(wait=HANG_GUARD)
     assert second.join(0) and hub._prepared == {}
+
+
+def test_a_class_pressing_at_once_trains_once_and_every_space_lists_the_run(hub, store, tiny_data, tiny_settings):
+    """Ten presses within a moment: one computation, and no joiner's space misses the run (it exists before anyone joins)."""
+    barrier = threading.Barrier(10)
+    watches: list[Watch] = []
+    lock = threading.Lock()
+
+    def press(number: int) -> None:
+        barrier.wait()
+        w = watch(hub, [tiny_settings], tiny_data, space=f"me:student{number}")
+        with lock:
+            watches.append(w)
+
+    pressers = [threading.Thread(target=press, args=(n,)) for n in range(10)]
+    for presser in pressers:
+        presser.start()
+    for presser in pressers:
+        presser.join(HANG_GUARD)
+    snaps = [done(w) for w in watches]
+    assert hub.jobs_started == 1 and {s.state for s in snaps} == {"finished"}
+    (run_id,) = {s.records[0].run_id for s in snaps}
+    for number in range(10):
+        assert [(r.record.run_id, r.record.status) for r in store.space_runs(f"me:student{number}")] == [(run_id, "finished")]
