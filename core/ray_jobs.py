@@ -112,6 +112,15 @@ def connect(address: str | None) -> None:
         _connected_address = address
 
 
+def disconnect() -> None:
+    """Leave the cluster (tests and benchmarks that stop one and start another); runs on it go on."""
+    global _connected_address
+    with _connect_lock:
+        ray.shutdown()
+        _connected_address = None
+        _data_refs.clear()  # their ObjectRefs belonged to the old connection
+
+
 def _thread_settings() -> dict[str, str | None]:
     """This process's TensorFlow threading, to reproduce in the worker (None: unset here)."""
     return {name: os.environ.get(name) for name in THREAD_ENV_VARS}

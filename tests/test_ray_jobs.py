@@ -45,10 +45,7 @@ def ray_jobs(ray_address):  # noqa: F811 - the fixture
 
     ray_jobs.connect(ray_address)
     yield ray_jobs
-    import ray
-
-    ray.shutdown()
-    ray_jobs._connected_address = None
+    ray_jobs.disconnect()
     if saved is None:
         os.environ.pop("RAY_ADDRESS", None)
     else:
