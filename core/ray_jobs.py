@@ -49,8 +49,14 @@ SNAPSHOT_WAIT = 0.5  # seconds a snapshot waits for the actor before returning t
 CONNECT_TIMEOUT = 3.0  # seconds to reach the cluster's GCS port before calling it unreachable
 STALE_AFTER = 10.0  # seconds without an answer from a running actor before checking the cluster is there
 
+# Ray ends a driver process 60 s after it lost the cluster's GCS: that would take the app server
+# down with it. A week instead; a run's page hears of the loss at once through _probe.
+RECONNECT_ENV = "RAY_gcs_rpc_server_reconnect_timeout_s"
+RECONNECT_SECONDS = "604800"
+
 _connect_lock = threading.Lock()
 _connected_address: str | None = None
+_lost: str | None = None  # the message, once the cluster this process was connected to went away
 
 
 class RayUnavailable(RuntimeError):
@@ -94,12 +100,18 @@ def connect(address: str | None) -> None:
     """
     global _connected_address
     with _connect_lock:
+        if _lost:
+            raise RayUnavailable(_lost)
         if ray.is_initialized():
             if _connected_address and _connected_address != "auto":
-                _probe(_connected_address)  # a cluster that went away: new jobs hear it (and may fall back)
+                try:
+                    _probe(_connected_address)  # a cluster that went away: new jobs hear it (and may fall back)
+                except RayUnavailable as error:
+                    raise RayUnavailable(_cluster_lost(str(error))) from error
             return
         if address and address != "auto":
             _probe(address)
+        os.environ.setdefault(RECONNECT_ENV, RECONNECT_SECONDS)  # read by Ray when it starts this driver
         try:
             ray.init(
                 address=address or "auto",
@@ -112,12 +124,25 @@ def connect(address: str | None) -> None:
         _connected_address = address
 
 
+def _cluster_lost(reason: str) -> str:
+    """Remember that the cluster went away; the message every later start gets.
+
+    `ray.shutdown()` hangs without a GCS to talk to, so this process cannot join a
+    new cluster: restart the app server (one at a time behind the balancer) once
+    the cluster is back.
+    """
+    global _lost
+    _lost = f"{reason} Restart this app server to use the cluster again once it is back."
+    return _lost
+
+
 def disconnect() -> None:
     """Leave the cluster (tests and benchmarks that stop one and start another); runs on it go on."""
     global _connected_address
+    global _lost
     with _connect_lock:
         ray.shutdown()
-        _connected_address = None
+        _connected_address, _lost = None, None
         _data_refs.clear()  # their ObjectRefs belonged to the old connection
 
 
@@ -263,8 +288,8 @@ class RayTrainingJob:
                     return copy.deepcopy(self._last)
                 answer, self._pending = self._pending, None
                 snapshot, worker_now = ray.get(answer)
-            except RayActorError:  # its process died: killed, out of memory, or its node went
-                return self._end("failed", WORKER_LOST)
+            except RayActorError:  # its process died: killed, out of memory, or its node went, or the cluster
+                return self._end("failed", self._why_lost())
             except RayUnavailable as error:
                 return self._end("failed", str(error))
             except RayError:  # a hiccup between here and the worker: ask again next time
@@ -358,11 +383,22 @@ class RayTrainingJob:
 
     def _check_cluster(self) -> None:
         """A running actor silent for long: find out whether the cluster itself went away."""
+        if _lost:
+            raise RayUnavailable(_lost)
         if self._answered and time.monotonic() - self._pending_since > STALE_AFTER and _connected_address:
             try:
                 _probe(_connected_address)
             except RayUnavailable as error:
-                raise RayUnavailable(f"The Ray cluster went away during the run: {error}") from error
+                raise RayUnavailable(_cluster_lost(f"The Ray cluster went away during the run: {error}")) from error
+
+    def _why_lost(self) -> str:
+        """The worker is gone: say whether the whole cluster went with it."""
+        if _connected_address and _connected_address != "auto":
+            try:
+                _probe(_connected_address)
+            except RayUnavailable as error:
+                return _cluster_lost(f"The Ray cluster went away during the run: {error}")
+        return WORKER_LOST
 
     def _fetch_result(self, snapshot: JobSnapshot) -> None:
         """Once, at the end: the trained weights, then leave so the actor can go."""

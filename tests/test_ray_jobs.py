@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from engines import free_port, ray_address  # noqa: F401 - ray_address is a pytest fixture
+from engines import EngineUnavailable, free_port, ray_address, ray_command, skip_or_fail  # noqa: F401 - ray_address is a pytest fixture
 from recording import figures
 
 from core.jobs import JobSlots, TrainingJob
@@ -180,9 +180,16 @@ def test_the_thread_backend_never_imports_ray(tmp_path):
     assert lines[-1] == "TrainingJob '' None False"
 
 
+def need_ray() -> None:
+    try:
+        ray_command()
+    except EngineUnavailable as error:
+        skip_or_fail(str(error))
+
+
 @pytest.mark.ray
 def test_an_unreachable_cluster_fails_clearly_or_falls_back_to_local(tmp_path):
-    pytest.importorskip("ray")
+    need_ray()
     address = f"127.0.0.1:{free_port()}"  # nothing listens there
     lines = run_script(
         tmp_path,
@@ -201,3 +208,35 @@ def test_an_unreachable_cluster_fails_clearly_or_falls_back_to_local(tmp_path):
     assert lines[-2].startswith(f"RayTrainingJob failed The Ray cluster at {address} cannot be reached")
     assert lines[-1].startswith(f"TrainingJob finished The Ray cluster at {address} cannot be reached")
     assert lines[-1].endswith("Training on this server instead (TRAINING_RAY_FALLBACK=local).")
+
+
+@pytest.mark.ray
+def test_a_cluster_that_goes_away_fails_its_run_and_the_app_server_lives_on(tmp_path):
+    need_ray()
+    lines = run_script(
+        tmp_path,
+        textwrap.dedent(
+            """
+            import time
+            from dataclasses import replace
+            from engines import ray_cluster
+            with ray_cluster() as address:
+                os.environ["RAY_ADDRESS"] = address
+                job, notice = backend.start_job([replace(settings[0], epochs=200)], data)
+                while not (job.snapshot().records and job.snapshot().records[0].epochs):
+                    time.sleep(0.2)
+            lost_at = time.monotonic()  # the whole cluster is gone: GCS, raylet, the worker
+            assert job.join(120)
+            last = job.snapshot()
+            print(last.state, len(last.records[0].epochs) >= 1, last.message)
+            os.environ["TRAINING_RAY_FALLBACK"] = "local"
+            local, notice = backend.start_job(settings, data, save=False)
+            print(type(local).__name__, local.join(120) and local.snapshot().state)
+            time.sleep(max(0.0, 65 - (time.monotonic() - lost_at)))  # Ray ends a driver 60 s after the loss by default
+            print("still serving")
+            """
+        ),
+    )
+    assert lines[-3].startswith("failed True The Ray cluster went away during the run")
+    assert lines[-2] == "TrainingJob finished"
+    assert lines[-1] == "still serving"
