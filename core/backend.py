@@ -38,7 +38,8 @@ def start_job(settings_list: list[RunSettings], data: PreparedData, *, name: str
 
     `name` names the run's actor on Ray (e.g. "run-<fingerprint>") so other app
     servers can find it; threads ignore it. `thread_options` go to TrainingJob
-    (slots, runs_folder, save). The notice is "" unless something the page should
+    (slots, runs_folder, save); on Ray, save and runs_folder apply (the app server
+    saves the records when the run ends). The notice is "" unless something the page should
     say happened (the fallback to local training).
     """
     if not ray_configured():
@@ -52,7 +53,8 @@ def start_job(settings_list: list[RunSettings], data: PreparedData, *, name: str
             notice = f"{error} Training on this server instead ({FALLBACK_ENV}=local)."
             return TrainingJob(settings_list, data, **thread_options).start(), notice
         # The job ends at once as failed with the message: the page shows it as any failed run.
-    return ray_jobs.RayTrainingJob(settings_list, data, name=name).start(), ""
+    saving = {k: v for k, v in thread_options.items() if k in ("save", "runs_folder")}  # a cluster has no local slots
+    return ray_jobs.RayTrainingJob(settings_list, data, name=name, **saving).start(), ""
 
 
 def find_job(name: str):

@@ -25,6 +25,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError
@@ -32,6 +33,7 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayError
 import core
 from core.data import PreparedData
 from core.jobs import JobSnapshot
+from core.records import save_record
 from core.settings import RunSettings
 
 NAMESPACE = "three-ways-training"  # every app server of one deployment looks runs up here
@@ -222,11 +224,21 @@ class _JobActor:
 class RayTrainingJob:
     """A run on the Ray cluster, driven from an app server like a `core.jobs.TrainingJob`."""
 
-    def __init__(self, settings_list: list[RunSettings], data: PreparedData | None, *, name: str | None = None):
+    def __init__(
+        self,
+        settings_list: list[RunSettings],
+        data: PreparedData | None,
+        *,
+        name: str | None = None,
+        save: bool = True,
+        runs_folder: Path | None = None,
+    ):
         if not settings_list:
             raise ValueError("a job needs at least one run")
         self.settings_list = [s.validate() for s in settings_list]
         self.data = data
+        # The worker saves nothing: the handle that started the run saves its records here, at the end, as a thread job does.
+        self.save, self.runs_folder = save, runs_folder
         self.name = name or f"run-{uuid.uuid4().hex}"
         self.viewer_id = uuid.uuid4().hex  # this handle, as one of the run's viewers
         self._actor = None
@@ -374,7 +386,7 @@ class RayTrainingJob:
             settings = ray.get(actor.settings.remote(), timeout=60)
         except (RayActorError, GetTimeoutError):
             return None
-        job = cls([RunSettings.from_dict(values) for values in settings], None, name=name)
+        job = cls([RunSettings.from_dict(values) for values in settings], None, name=name, save=False)  # its starter saves
         job._actor, job._answered = actor, True
         actor.attach.remote(job.viewer_id)
         return job
@@ -406,8 +418,17 @@ class RayTrainingJob:
             snapshot.models = ray.get(self._actor.models.remote(), timeout=120)
         except (RayActorError, GetTimeoutError):
             snapshot.models = {}
-        self._final = snapshot
+        self._final = self._saved(snapshot)
         self._actor.detach.remote(self.viewer_id)
+
+    def _saved(self, final: JobSnapshot) -> JobSnapshot:
+        if self.save:
+            for record in final.records:
+                try:
+                    save_record(record, self.runs_folder)
+                except OSError as error:  # a full or read-only disk must not lose the run on screen
+                    record.message = (record.message + f" (not saved: {error})").strip()
+        return final
 
     def _end(self, state: str, message: str) -> JobSnapshot:
         """End on this side: the last snapshot read, its epochs kept, the run in progress closed."""
@@ -418,7 +439,7 @@ class RayTrainingJob:
         final.state, final.message = state, message
         final.ended_at, final.version = time.monotonic(), final.version + 1
         final.seconds_left_in_epoch = None
-        self._final = final
+        self._final = self._saved(final)
         return final
 
 

@@ -22,6 +22,7 @@ from engines import EngineUnavailable, free_port, ray_address, ray_command, skip
 from recording import figures
 
 from core.jobs import JobSlots, TrainingJob
+from core.records import RUNS_DIR_ENV, load_record
 from core.settings import METHODS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +94,7 @@ def test_stop_through_ray_keeps_the_finished_epochs_and_the_actor_goes(ray_jobs,
     (record,) = last.records
     assert record.status == "stopped" and 1 <= len(record.epochs) < 200
     assert list(last.models) == [record.run_id]  # a stopped run's weights are kept, as with threads
+    assert load_record(Path(os.environ[RUNS_DIR_ENV]) / f"{record.run_id}.json") == record  # saved by this side
     # Its result read, the actor ends and its name is free again.
     wait_for(lambda: ray_jobs.RayTrainingJob.find("run-test-stop") is None, "the ended run's actor to go")
 
@@ -108,6 +110,7 @@ def test_a_killed_worker_fails_the_run_keeps_its_epochs_and_frees_the_cpus(ray_j
     assert last.state == "failed" and last.message == ray_jobs.WORKER_LOST
     (record,) = last.records
     assert record.status == "failed" and record.message == ray_jobs.WORKER_LOST and len(record.epochs) >= 1
+    assert load_record(Path(os.environ[RUNS_DIR_ENV]) / f"{record.run_id}.json") == record
     # The cluster got its 2 CPUs back: a job that needs all of them runs to the end.
     after = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=1)], tiny_data).start()
     assert after.join(HANG_GUARD)
