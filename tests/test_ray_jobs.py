@@ -1,0 +1,245 @@
+"""Training jobs on a real Ray cluster: same figures as threads, Stop, a killed worker, joining, fallback.
+
+One 2-CPU cluster for the module (tests/engines.py); this test process is its
+driver, as an app server would be. Waits poll snapshots until a condition holds;
+the deadlines only stop a hung test, nothing asserts how long anything took.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from engines import EngineUnavailable, free_port, ray_address, ray_command, skip_or_fail  # noqa: F401 - ray_address is a pytest fixture
+from recording import figures
+
+from core.jobs import JobSlots, TrainingJob
+from core.records import RUNS_DIR_ENV, load_record
+from core.settings import METHODS
+
+ROOT = Path(__file__).resolve().parent.parent
+HANG_GUARD = 180.0  # seconds: far beyond any tiny run, only there so a hang fails instead of blocking
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + HANG_GUARD
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting: {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def ray_jobs(ray_address):  # noqa: F811 - the fixture
+    """core.ray_jobs connected to the module's cluster; disconnected before the cluster stops."""
+    saved = os.environ.get("RAY_ADDRESS")
+    os.environ["RAY_ADDRESS"] = ray_address
+    from core import ray_jobs
+
+    ray_jobs.connect(ray_address)
+    yield ray_jobs
+    ray_jobs.disconnect()
+    if saved is None:
+        os.environ.pop("RAY_ADDRESS", None)
+    else:
+        os.environ["RAY_ADDRESS"] = saved
+
+
+def epochs_done(job) -> int:
+    records = job.snapshot().records
+    return len(records[0].epochs) if records else 0
+
+
+@pytest.mark.ray
+def test_the_three_methods_through_ray_give_the_thread_figures(ray_jobs, tiny_data, tiny_settings):
+    settings = [tiny_settings.with_method(m) for m in METHODS]
+    local = TrainingJob(settings, tiny_data, slots=JobSlots(1), save=False).start()
+    assert local.join(HANG_GUARD)
+    remote = ray_jobs.RayTrainingJob(settings, tiny_data).start()
+    assert remote.join(HANG_GUARD)
+
+    here, there = local.snapshot(), remote.snapshot()
+    assert there.state == "finished", there.message
+    assert [r.method for r in there.records] == list(METHODS)
+    for a, b in zip(here.records, there.records, strict=True):
+        assert b.status == "finished" and len(b.epochs) == tiny_settings.epochs
+        assert figures(b, 6) == figures(a, 6), b.method
+    # The weights come once, at the end, and are the thread run's to float precision.
+    assert len(there.models) == len(METHODS)
+    for a, b in zip(here.records, there.records, strict=True):
+        for wa, wb in zip(here.models[a.run_id].weights, there.models[b.run_id].weights, strict=True):
+            np.testing.assert_allclose(wa, wb, rtol=0, atol=1e-5)
+    # On this side's clock, like a thread job's.
+    assert there.started_at <= there.ended_at <= time.monotonic()
+
+
+@pytest.mark.ray
+def test_stop_through_ray_keeps_the_finished_epochs_and_the_actor_goes(ray_jobs, tiny_data, tiny_settings):
+    job = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=200)], tiny_data, name="run-test-stop").start()
+    wait_for(lambda: epochs_done(job) >= 1 and job.snapshot().batches_done > 0, "an epoch and a batch of the next")
+    live = job.snapshot()
+    assert live.state == "running" and live.batches_per_epoch == 12 and live.current_method == "fit"
+    job.stop()
+    assert job.join(HANG_GUARD)
+    last = job.snapshot()
+    assert last.state == "stopped" and last.message.startswith("Stopped by request during epoch")
+    (record,) = last.records
+    assert record.status == "stopped" and 1 <= len(record.epochs) < 200
+    assert list(last.models) == [record.run_id]  # a stopped run's weights are kept, as with threads
+    assert load_record(Path(os.environ[RUNS_DIR_ENV]) / f"{record.run_id}.json") == record  # saved by this side
+    # Its result read, the actor ends and its name is free again.
+    wait_for(lambda: ray_jobs.RayTrainingJob.find("run-test-stop") is None, "the ended run's actor to go")
+
+
+@pytest.mark.ray
+def test_a_killed_worker_fails_the_run_keeps_its_epochs_and_frees_the_cpus(ray_jobs, tiny_data, tiny_settings, monkeypatch):
+    monkeypatch.setenv(ray_jobs.CPUS_PER_JOB_ENV, "2")  # the whole cluster: nothing else runs until it is freed
+    job = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=200)], tiny_data).start()
+    wait_for(lambda: epochs_done(job) >= 1, "a finished epoch")
+    os.kill(job.worker_pid(), signal.SIGKILL)
+    assert job.join(HANG_GUARD)
+    last = job.snapshot()
+    assert last.state == "failed" and last.message == ray_jobs.WORKER_LOST
+    (record,) = last.records
+    assert record.status == "failed" and record.message == ray_jobs.WORKER_LOST and len(record.epochs) >= 1
+    assert load_record(Path(os.environ[RUNS_DIR_ENV]) / f"{record.run_id}.json") == record
+    # The cluster got its 2 CPUs back: a job that needs all of them runs to the end.
+    after = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=1)], tiny_data).start()
+    assert after.join(HANG_GUARD)
+    assert after.snapshot().state == "finished"
+
+
+@pytest.mark.ray
+def test_a_second_handle_finds_the_run_and_the_last_viewer_leaving_stops_it(ray_jobs, tiny_data, tiny_settings):
+    assert ray_jobs.RayTrainingJob.find("run-nobody-started") is None
+    first = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=200)], tiny_data, name="run-test-find").start()
+    wait_for(lambda: epochs_done(first) >= 1, "a finished epoch")
+    second = ray_jobs.RayTrainingJob.find("run-test-find")  # as another app server would
+    assert second is not None and second.settings_list == first.settings_list
+    wait_for(lambda: second.snapshot().state == "running", "the second handle to read the run")
+    assert second.snapshot().records[0].run_id == first.snapshot().records[0].run_id
+    assert epochs_done(second) >= 1
+
+    first.detach()  # one viewer left: the run goes on for the other
+    time.sleep(1.0)  # give the run every chance to (wrongly) stop
+    assert first.snapshot().state == "running"
+    second.detach()  # the last viewer left: the run stops
+    assert first.join(HANG_GUARD) and second.join(HANG_GUARD)
+    assert first.snapshot().state == second.snapshot().state == "stopped"
+
+
+@pytest.mark.ray
+def test_a_job_waits_while_the_cluster_is_full_and_stop_cancels_it(ray_jobs, tiny_data, tiny_settings, monkeypatch):
+    monkeypatch.setenv(ray_jobs.CPUS_PER_JOB_ENV, "3")  # more than the cluster has: never scheduled
+    job = ray_jobs.RayTrainingJob([tiny_settings], tiny_data).start()
+    time.sleep(1.0)
+    assert job.snapshot().state == "waiting"
+    job.stop()
+    assert job.join(10) and job.snapshot().state == "stopped"
+
+
+BACKEND_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    sys.path[:0] = [{root!r}, {tests!r}]
+    from fixture_data import write_fixture_npz
+    from core.data import prepare_data
+    from core.settings import RunSettings
+    data = prepare_data(max_len=40, path=write_fixture_npz({npz!r}), download=False)
+    settings = [RunSettings(epochs=1, batch_size=16, max_len=40)]
+    from core import backend
+    {body}
+    """
+)
+
+
+def run_script(tmp_path, body: str, **env) -> list[str]:
+    script = BACKEND_SCRIPT.format(root=str(ROOT), tests=str(ROOT / "tests"), npz=str(tmp_path / "r.npz"), body=body)
+    environment = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "TRAINING_BACKEND")} | env
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=environment)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip().splitlines()
+
+
+def test_the_thread_backend_never_imports_ray(tmp_path):
+    lines = run_script(
+        tmp_path,
+        textwrap.dedent(
+            """
+            job, notice = backend.start_job(settings, data, name="run-x", save=False)
+            assert job.join(120) and job.snapshot().state == "finished", job.snapshot().message
+            print(type(job).__name__, repr(notice), backend.find_job("run-x"), "ray" in sys.modules)
+            """
+        ),
+    )
+    assert lines[-1] == "TrainingJob '' None False"
+
+
+def need_ray() -> None:
+    try:
+        ray_command()
+    except EngineUnavailable as error:
+        skip_or_fail(str(error))
+
+
+@pytest.mark.ray
+def test_an_unreachable_cluster_fails_clearly_or_falls_back_to_local(tmp_path):
+    need_ray()
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    lines = run_script(
+        tmp_path,
+        textwrap.dedent(
+            """
+            job, notice = backend.start_job(settings, data, save=False)
+            print(type(job).__name__, job.snapshot().state, job.snapshot().message)
+            os.environ["TRAINING_RAY_FALLBACK"] = "local"
+            job, notice = backend.start_job(settings, data, save=False)
+            assert job.join(120)
+            print(type(job).__name__, job.snapshot().state, notice)
+            """
+        ),
+        RAY_ADDRESS=address,
+    )
+    assert lines[-2].startswith(f"RayTrainingJob failed The Ray cluster at {address} cannot be reached")
+    assert lines[-1].startswith(f"TrainingJob finished The Ray cluster at {address} cannot be reached")
+    assert lines[-1].endswith("Training on this server instead (TRAINING_RAY_FALLBACK=local).")
+
+
+@pytest.mark.ray
+def test_a_cluster_that_goes_away_fails_its_run_and_the_app_server_lives_on(tmp_path):
+    need_ray()
+    lines = run_script(
+        tmp_path,
+        textwrap.dedent(
+            """
+            import time
+            from dataclasses import replace
+            from engines import ray_cluster
+            with ray_cluster() as address:
+                os.environ["RAY_ADDRESS"] = address
+                job, notice = backend.start_job([replace(settings[0], epochs=200)], data)
+                while not (job.snapshot().records and job.snapshot().records[0].epochs):
+                    time.sleep(0.2)
+            lost_at = time.monotonic()  # the whole cluster is gone: GCS, raylet, the worker
+            assert job.join(120)
+            last = job.snapshot()
+            print(last.state, len(last.records[0].epochs) >= 1, last.message)
+            os.environ["TRAINING_RAY_FALLBACK"] = "local"
+            local, notice = backend.start_job(settings, data, save=False)
+            print(type(local).__name__, local.join(120) and local.snapshot().state)
+            time.sleep(max(0.0, 65 - (time.monotonic() - lost_at)))  # Ray ends a driver 60 s after the loss by default
+            print("still serving")
+            """
+        ),
+    )
+    assert lines[-3].startswith("failed True The Ray cluster went away during the run")
+    assert lines[-2] == "TrainingJob finished"
+    assert lines[-1] == "still serving"
