@@ -20,8 +20,12 @@ Every cluster is a real one (tests/engines.py) started and stopped here.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from dataclasses import replace
+
+# A one-node cluster on loopback only, like the tests' (Ray would advertise the machine's network address).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 from common import load_data, markdown_table, median, paired_ratio, progress, section, write_summary, yes_no
 
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> str:
             for kind in order:
                 progress(f"overhead round {round_ + 1}/{args.rounds}: {kind}")
                 if kind == "thread":
-                    first, snap = first_batch_and_end(TrainingJob([settings], data, slots=JobSlots(1), save=False))
+                    first, snap = first_batch_and_end(TrainingJob([settings], data, slots=JobSlots(1)))
                     thread_epochs.append(median(epoch_seconds(snap)))
                     thread_first.append(first)
                 else:
@@ -112,7 +116,7 @@ def main(argv: list[str] | None = None) -> str:
     progress(f"throughput: threads, 2 slots, {args.runs} runs")
     slots = JobSlots(2)
     rates["threads in the app process, 2 slots (today's default)"] = throughput(
-        lambda: TrainingJob([two_epochs], data, slots=slots, save=False), args.runs
+        lambda: TrainingJob([two_epochs], data, slots=slots), args.runs
     )
 
     overhead_table = markdown_table(

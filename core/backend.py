@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 
 from core.data import PreparedData
-from core.jobs import TrainingJob
+from core.jobs import JobSlots, TrainingJob
 from core.settings import RunSettings
+from core.store import RunStore
 
 BACKEND_ENV = "TRAINING_BACKEND"  # "threads" (default) or "ray"
 RAY_ADDRESS_ENV = "RAY_ADDRESS"  # Ray's own variable: host:port of the cluster's head (GCS)
@@ -33,28 +34,57 @@ def falls_back_to_local() -> bool:
     return os.environ.get(FALLBACK_ENV, "").strip().lower() == "local"
 
 
-def start_job(settings_list: list[RunSettings], data: PreparedData, *, name: str | None = None, **thread_options):
+def start_job(
+    settings_list: list[RunSettings],
+    data: PreparedData,
+    *,
+    name: str | None = None,
+    viewer: str | None = None,
+    store: RunStore | None = None,
+    fingerprints: list[str | None] | None = None,
+    slots: JobSlots | None = None,
+):
     """Start a job for `settings_list` on the configured backend; return (job, notice).
 
-    `name` names the run's actor on Ray (e.g. "run-<fingerprint>") so other app
-    servers can find it; threads ignore it. `thread_options` go to TrainingJob
-    (slots, runs_folder, save); on Ray, save and runs_folder apply (the app server
-    saves the records when the run ends). The notice is "" unless something the page should
-    say happened (the fallback to local training).
+    `name` names the run's actor on Ray (e.g. "run-<fingerprint>-<n>") so other app
+    servers can find it; threads ignore it. `viewer` is counted as watching from the
+    start (the run stops when its last viewer leaves). `store` receives the records
+    (a thread job writes epochs as they end; a Ray job's records are saved by this
+    server when the run ends). `slots` is the local cap (a cluster has its own). The
+    notice is "" unless something the page should say happened (the fallback to local
+    training).
     """
+
+    def local() -> TrainingJob:
+        job = TrainingJob(settings_list, data, slots=slots, store=store, fingerprints=fingerprints)
+        if viewer is not None:
+            job.attach(viewer)
+        return job.start()
+
     if not ray_configured():
-        return TrainingJob(settings_list, data, **thread_options).start(), ""
+        return local(), ""
     from core import ray_jobs  # Ray loads only here
 
     try:
         ray_jobs.connect(os.environ.get(RAY_ADDRESS_ENV) or None)
     except ray_jobs.RayUnavailable as error:
         if falls_back_to_local():
-            notice = f"{error} Training on this server instead ({FALLBACK_ENV}=local)."
-            return TrainingJob(settings_list, data, **thread_options).start(), notice
+            return local(), f"{error} Training on this server instead ({FALLBACK_ENV}=local)."
         # The job ends at once as failed with the message: the page shows it as any failed run.
-    saving = {k: v for k, v in thread_options.items() if k in ("save", "runs_folder")}  # a cluster has no local slots
-    return ray_jobs.RayTrainingJob(settings_list, data, name=name, **saving).start(), ""
+    job = ray_jobs.RayTrainingJob(settings_list, data, name=name, store=store, fingerprints=fingerprints, viewer=viewer)
+    return job.start(), ""
+
+
+def find_running_job(prefix: str):
+    """A job still training whose name starts with `prefix`, started by any app server on the cluster; None with threads."""
+    if not ray_configured():
+        return None
+    from core import ray_jobs
+
+    try:
+        return ray_jobs.RayTrainingJob.find_running(prefix)
+    except ray_jobs.RayUnavailable:
+        return None
 
 
 def find_job(name: str):

@@ -30,6 +30,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from core.backend import find_running_job, ray_configured, start_job
 from core.data import PreparedData
 from core.fingerprint import run_fingerprint
 from core.jobs import SERVER_SLOTS, JobSlots, JobSnapshot, TrainingJob
@@ -55,6 +56,7 @@ class Part:
     record: RunRecord | None = None  # the cached result; or, once we stopped watching, the run as we last saw it
     model: TrainedModel | None = None
     frozen: JobSnapshot | None = None  # the job as it was when this viewer stopped watching
+    notice: str = ""  # something the page should say about how it runs (the cluster fell back to local)
 
     @property
     def run_id(self) -> str:
@@ -92,12 +94,12 @@ class Hub:
     def _tidy(self) -> None:
         """Forget ended computations, keeping their trained weights for later cached results. Lock held."""
         for fingerprint, job in list(self._active.items()):
-            if job.join(0):
+            if job.ended:
                 del self._active[fingerprint]
                 for model in job.snapshot().models.values():
                     self._remember_model(fingerprint, model)
         for fingerprint, job in list(self._prepared.items()):
-            if job.join(0):  # a prepared run that failed or was stopped
+            if job.ended:  # a prepared run that failed or was stopped
                 del self._prepared[fingerprint]
 
     def _remember_model(self, fingerprint: str, model: TrainedModel) -> None:
@@ -120,8 +122,8 @@ class Hub:
         (preparing costs a second of CPU that running jobs would lose). Returns True
         when a prepared run exists for these inputs afterwards.
         """
-        if os.environ.get(PREPARE_AHEAD_ENV, "1").strip() == "0":
-            return False
+        if os.environ.get(PREPARE_AHEAD_ENV, "1").strip() == "0" or ray_configured():
+            return False  # off, or the run would start on a cluster worker, not here
         fingerprint = self.fingerprint(settings, data)
         with self._lock:
             self._tidy()
@@ -162,6 +164,14 @@ class Hub:
             running = self._active.get(fingerprint)
             if running is not None and running.attach(viewer):
                 return Part(settings, "joined", job=running)
+        if running is None:
+            # Another app server may be training it on the cluster (None without Ray: nothing to ask).
+            elsewhere = find_running_job(f"run-{fingerprint}")
+            if elsewhere is not None and elsewhere.attach(viewer):
+                elsewhere.store = self.store  # the final record is saved from here too (an upsert: saving twice is safe)
+                with self._lock:
+                    self._active.setdefault(fingerprint, elsewhere)
+                return Part(settings, "joined", job=elsewhere)
         if not fresh:
             cached = self.store.cached_result(fingerprint)
             if cached is not None:
@@ -172,20 +182,21 @@ class Hub:
             running = self._active.get(fingerprint)  # someone may have started it meanwhile
             if running is not None and running.attach(viewer):
                 return Part(settings, "joined", job=running)
-            job = self._prepared.pop(fingerprint, None)
+            job, notice = self._prepared.pop(fingerprint, None), ""
             if job is not None and not job.join(0):
                 job.attach(viewer)
                 job.release()
             else:
-                job = TrainingJob([settings], data, slots=self.slots, store=self.store, fingerprints=[fingerprint])
-                job.attach(viewer)
-                job.start()
+                job, notice = start_job(
+                    [settings], data, name=f"run-{fingerprint}-{uuid.uuid4().hex[:8]}", viewer=viewer,
+                    store=self.store, fingerprints=[fingerprint], slots=self.slots,
+                )
             # The run exists in the store before anyone can join it (queued runs too): a joiner's space
             # refers to it at once. A few milliseconds under the lock, once per computation.
             self.store.save_run(job.planned[0])
             self.jobs_started += 1
             self._active[fingerprint] = job
-            return Part(settings, "trained", job=job)
+            return Part(settings, "trained", job=job, notice=notice)
 
 
 # One hub per server process: every session's Train goes through it.
@@ -353,6 +364,7 @@ class Watch:
         records: list[RunRecord] = []
         models: dict[str, TrainedModel] = {}
         shared: dict[str, str] = {}
+        notices = tuple(part.notice for part in parts if part.notice)
         version = own_version
         current: JobSnapshot | None = None
         for part in parts:
@@ -390,4 +402,5 @@ class Watch:
             queue_position=current.queue_position if current else None,
             estimated_start=current.estimated_start if current else None,
             shared=shared,
+            notices=notices,
         )

@@ -206,6 +206,7 @@ class JobSnapshot:
     estimated_start: float | None = None  # while waiting: seconds until it should start, when known
     # Methods whose figures this viewer took from another run: "joined" (live) or "cached" (finished before).
     shared: dict[str, str] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()  # how the runs are made, when the page should say (a cluster fell back to local)
 
     @property
     def active(self) -> bool:
@@ -248,6 +249,7 @@ class TrainingJob:
         fingerprints: list[str] | None = None,
         prepared: bool = False,
         pace: Pace | None = None,
+        run_ids: list[str] | None = None,
     ):
         if not settings_list:
             raise ValueError("a job needs at least one run")
@@ -258,6 +260,8 @@ class TrainingJob:
         self.fingerprints = list(fingerprints) if fingerprints else [None] * len(self.settings_list)
         self.pace = pace or SERVER_PACE
         self.planned = [RunRecord.start(s.method, s.to_dict(), fingerprint=f) for s, f in zip(self.settings_list, self.fingerprints, strict=True)]
+        for record, run_id in zip(self.planned, run_ids or [], strict=False):
+            record.run_id = run_id  # ids chosen elsewhere: a Ray worker's job keeps the app server's ids
         self.stop_event = threading.Event()
         self.started_at = time.monotonic()
         self._lock = threading.Lock()
@@ -347,6 +351,11 @@ class TrainingJob:
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()
+
+    @property
+    def ended(self) -> bool:
+        """True once the job's thread has run and finished; never blocks."""
+        return self._thread.ident is not None and not self._thread.is_alive()
 
     def seconds_left(self) -> float | None:
         """This job's remaining training time from the server's measured pace; None before any measurement."""

@@ -25,7 +25,6 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError
@@ -33,8 +32,9 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayError
 import core
 from core.data import PreparedData
 from core.jobs import JobSnapshot
-from core.records import save_record
+from core.records import RunRecord
 from core.settings import RunSettings
+from core.store import RunStore
 
 NAMESPACE = "three-ways-training"  # every app server of one deployment looks runs up here
 CPUS_PER_JOB_ENV = "TRAINING_RAY_CPUS_PER_JOB"
@@ -157,7 +157,8 @@ def _thread_settings() -> dict[str, str | None]:
 class _JobActor:
     """One run (or one comparison) in a Ray worker process: a plain TrainingJob, its viewers, its end."""
 
-    def __init__(self, settings_dicts: list[dict], data: PreparedData, threads: dict[str, str | None], keep: float):
+    def __init__(self, settings_dicts: list[dict], data: PreparedData, threads: dict[str, str | None], keep: float,
+                 fingerprints: list[str | None], run_ids: list[str], store_url: str | None):
         # Before TensorFlow loads here: the thread pools as in the app process. Intra-op
         # threads change the order of float reductions, so the figures depend on them.
         for name, value in threads.items():
@@ -169,7 +170,11 @@ class _JobActor:
 
         settings = [RunSettings.from_dict(values) for values in settings_dicts]
         # One slot: the actor's CPUs were granted by the cluster, which is the cap.
-        self.job = TrainingJob(settings, data, slots=JobSlots(1), save=False)
+        # The worker writes the run into the app's store itself when it can reach it (PostgreSQL, or a
+        # SQLite file on this machine): epochs as they end and the final state, whoever watches. The
+        # app server that started the run saves it at the end as well. The ids are the app server's.
+        self.job = TrainingJob(settings, data, slots=JobSlots(1), fingerprints=fingerprints, run_ids=run_ids,
+                               store=_store_or_none(store_url))
         self.viewers: set[str] = set()
         self.viewers_lock = threading.Lock()
         self.released = threading.Event()
@@ -187,6 +192,14 @@ class _JobActor:
 
     def settings(self) -> list[dict]:
         return [s.to_dict() for s in self.job.settings_list]
+
+    def planned(self) -> list[dict]:
+        """The run records as planned (ids, fingerprints, settings), for a handle made by `find`."""
+        return [record.to_dict() for record in self.job.planned]
+
+    def viewer_count(self) -> int:
+        with self.viewers_lock:
+            return len(self.viewers)
 
     def models(self) -> dict:
         return self.job.snapshot().models
@@ -221,6 +234,18 @@ class _JobActor:
         ray.kill(ray.get_runtime_context().current_actor, no_restart=True)
 
 
+def _store_or_none(url: str | None):
+    """The app's run store as seen from a worker, or None where it cannot be reached from here."""
+    if not url:
+        return None
+    from core.store import RunStore
+
+    try:
+        return RunStore(url)
+    except Exception:  # noqa: BLE001 - another node cannot open the app server's SQLite file: its handle saves
+        return None
+
+
 class RayTrainingJob:
     """A run on the Ray cluster, driven from an app server like a `core.jobs.TrainingJob`."""
 
@@ -230,17 +255,22 @@ class RayTrainingJob:
         data: PreparedData | None,
         *,
         name: str | None = None,
-        save: bool = True,
-        runs_folder: Path | None = None,
+        store: RunStore | None = None,
+        fingerprints: list[str | None] | None = None,
+        viewer: str | None = None,
     ):
         if not settings_list:
             raise ValueError("a job needs at least one run")
         self.settings_list = [s.validate() for s in settings_list]
         self.data = data
-        # The worker saves nothing: the handle that started the run saves its records here, at the end, as a thread job does.
-        self.save, self.runs_folder = save, runs_folder
+        # The worker saves nothing: the handle that started the run saves its records in `store`, at the end.
+        self.store = store
+        fingerprints = list(fingerprints) if fingerprints else [None] * len(self.settings_list)
+        # The records are planned here, so the run's ids are known (and listed) before the cluster answers.
+        self.planned = [RunRecord.start(s.method, s.to_dict(), fingerprint=f) for s, f in zip(self.settings_list, fingerprints, strict=True)]
         self.name = name or f"run-{uuid.uuid4().hex}"
-        self.viewer_id = uuid.uuid4().hex  # this handle, as one of the run's viewers
+        # The run's first viewer: the caller's (a page's watch), or this handle itself.
+        self.viewer_id = viewer or uuid.uuid4().hex
         self._actor = None
         self._pending = None  # the one snapshot call in flight
         self._pending_since = 0.0
@@ -275,7 +305,10 @@ class RayTrainingJob:
                 namespace=NAMESPACE,
                 lifetime="detached",
                 num_cpus=cpus_per_job(),
-            ).remote([s.to_dict() for s in self.settings_list], _data_ref(self.data), _thread_settings(), _keep_result_seconds())
+            ).remote(
+                [s.to_dict() for s in self.settings_list], _data_ref(self.data), _thread_settings(), _keep_result_seconds(),
+                [r.fingerprint for r in self.planned], self.run_ids, self.store.url if self.store is not None else None,
+            )
         except RayUnavailable as error:
             self._end("failed", str(error))
             return self
@@ -345,9 +378,31 @@ class RayTrainingJob:
 
     # -- viewers and cross-server joining --------------------------------------------
 
-    def attach(self, viewer_id: str) -> None:
-        if self._actor is not None:
-            self._actor.attach.remote(viewer_id)
+    @property
+    def ended(self) -> bool:
+        """True once this handle has the run's final state; never blocks (snapshot() moves it on)."""
+        return self._final is not None
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [record.run_id for record in self.planned]
+
+    @property
+    def viewers(self) -> int:
+        """How many viewers the run has on the cluster, over every app server (1 when it cannot tell)."""
+        if self._actor is None or self._final is not None:
+            return 0
+        try:
+            return ray.get(self._actor.viewer_count.remote(), timeout=2)
+        except (RayError, GetTimeoutError):
+            return 1
+
+    def attach(self, viewer_id: str) -> bool:
+        """Count `viewer_id` as watching; False when the run has already ended (or never started)."""
+        if self._actor is None or not self.snapshot().active:
+            return False
+        self._actor.attach.remote(viewer_id)
+        return True
 
     def detach(self, viewer_id: str | None = None) -> None:
         """A viewer leaves (this handle when None); the run stops when its last viewer leaves while it trains."""
@@ -375,8 +430,11 @@ class RayTrainingJob:
         return ray.get(self._actor.pid.remote(), timeout=60)
 
     @classmethod
-    def find(cls, name: str) -> RayTrainingJob | None:
-        """A handle on the run named `name`, started by any app server of the cluster, or None."""
+    def find(cls, name: str, attach: bool = True) -> RayTrainingJob | None:
+        """A handle on the run named `name`, started by any app server of the cluster, or None.
+
+        With `attach`, the handle counts as one of the run's viewers; without, the caller attaches its own.
+        """
         connect(os.environ.get("RAY_ADDRESS"))
         try:
             actor = ray.get_actor(name, namespace=NAMESPACE)
@@ -386,9 +444,15 @@ class RayTrainingJob:
             settings = ray.get(actor.settings.remote(), timeout=60)
         except (RayActorError, GetTimeoutError):
             return None
-        job = cls([RunSettings.from_dict(values) for values in settings], None, name=name, save=False)  # its starter saves
+        try:
+            planned = ray.get(actor.planned.remote(), timeout=60)
+        except (RayActorError, GetTimeoutError):
+            return None
+        job = cls([RunSettings.from_dict(values) for values in settings], None, name=name)  # its starter saves
+        job.planned = [RunRecord.from_dict(values) for values in planned]
         job._actor, job._answered = actor, True
-        actor.attach.remote(job.viewer_id)
+        if attach:
+            actor.attach.remote(job.viewer_id)
         return job
 
     # -- internals --------------------------------------------------------------------
@@ -422,13 +486,29 @@ class RayTrainingJob:
         self._actor.detach.remote(self.viewer_id)
 
     def _saved(self, final: JobSnapshot) -> JobSnapshot:
-        if self.save:
+        if self.store is not None:
             for record in final.records:
                 try:
-                    save_record(record, self.runs_folder)
-                except OSError as error:  # a full or read-only disk must not lose the run on screen
-                    record.message = (record.message + f" (not saved: {error})").strip()
+                    self.store.save_run(record)
+                except Exception as error:  # noqa: BLE001 - a failing database must not lose the run on screen
+                    record.message = (record.message + f" (not saved: {type(error).__name__}: {error})").strip()
         return final
+
+    @classmethod
+    def find_running(cls, prefix: str) -> RayTrainingJob | None:
+        """A run still training whose actor name starts with `prefix` (e.g. "run-<fingerprint>"), or None."""
+        connect(os.environ.get("RAY_ADDRESS"))
+        from ray.util import list_named_actors
+
+        for entry in list_named_actors(all_namespaces=True):
+            name = entry["name"] if isinstance(entry, dict) else entry
+            namespace = entry.get("namespace") if isinstance(entry, dict) else NAMESPACE
+            if namespace != NAMESPACE or not name.startswith(prefix):
+                continue
+            job = cls.find(name, attach=False)
+            if job is not None and job.snapshot().active:
+                return job
+        return None
 
     def _end(self, state: str, message: str) -> JobSnapshot:
         """End on this side: the last snapshot read, its epochs kept, the run in progress closed."""

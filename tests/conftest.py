@@ -31,6 +31,9 @@ REAL_WORD_INDEX_PATH = os.environ.get(WORD_INDEX_PATH_ENV)
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="keras-home-")
 atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Ray (the ray-marked tests) would otherwise swap 127.0.0.1 for the machine's network address;
+# with this, the test cluster and every connection to it stay on loopback (a one-node cluster).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 # Session-scoped fixtures are built before the per-test fixture below runs.
 os.environ.pop(DATA_PATH_ENV, None)
 os.environ.pop(WORD_INDEX_PATH_ENV, None)

@@ -92,7 +92,9 @@ def ray_cluster(num_cpus: int = RAY_CPUS) -> Iterator[str]:
     ]  # fmt: skip
     log_path = Path(folder) / "ray-start.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        # One node on loopback only: Ray would otherwise advertise the machine's network address.
+        env = dict(os.environ, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while b"Ray runtime started" not in log_path.read_bytes():

@@ -22,7 +22,7 @@ from engines import EngineUnavailable, free_port, ray_address, ray_command, skip
 from recording import figures
 
 from core.jobs import JobSlots, TrainingJob
-from core.records import RUNS_DIR_ENV, load_record
+from core.store import RunStore
 from core.settings import METHODS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def epochs_done(job) -> int:
 @pytest.mark.ray
 def test_the_three_methods_through_ray_give_the_thread_figures(ray_jobs, tiny_data, tiny_settings):
     settings = [tiny_settings.with_method(m) for m in METHODS]
-    local = TrainingJob(settings, tiny_data, slots=JobSlots(1), save=False).start()
+    local = TrainingJob(settings, tiny_data, slots=JobSlots(1)).start()
     assert local.join(HANG_GUARD)
     remote = ray_jobs.RayTrainingJob(settings, tiny_data).start()
     assert remote.join(HANG_GUARD)
@@ -82,8 +82,9 @@ def test_the_three_methods_through_ray_give_the_thread_figures(ray_jobs, tiny_da
 
 
 @pytest.mark.ray
-def test_stop_through_ray_keeps_the_finished_epochs_and_the_actor_goes(ray_jobs, tiny_data, tiny_settings):
-    job = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=200)], tiny_data, name="run-test-stop").start()
+def test_stop_through_ray_keeps_the_finished_epochs_and_the_actor_goes(ray_jobs, tiny_data, tiny_settings, tmp_path):
+    store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
+    job = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=200)], tiny_data, name="run-test-stop", store=store).start()
     wait_for(lambda: epochs_done(job) >= 1 and job.snapshot().batches_done > 0, "an epoch and a batch of the next")
     live = job.snapshot()
     assert live.state == "running" and live.batches_per_epoch == 12 and live.current_method == "fit"
@@ -94,15 +95,16 @@ def test_stop_through_ray_keeps_the_finished_epochs_and_the_actor_goes(ray_jobs,
     (record,) = last.records
     assert record.status == "stopped" and 1 <= len(record.epochs) < 200
     assert list(last.models) == [record.run_id]  # a stopped run's weights are kept, as with threads
-    assert load_record(Path(os.environ[RUNS_DIR_ENV]) / f"{record.run_id}.json") == record  # saved by this side
+    assert store.get_run(record.run_id) == record  # saved by this side
     # Its result read, the actor ends and its name is free again.
     wait_for(lambda: ray_jobs.RayTrainingJob.find("run-test-stop") is None, "the ended run's actor to go")
 
 
 @pytest.mark.ray
-def test_a_killed_worker_fails_the_run_keeps_its_epochs_and_frees_the_cpus(ray_jobs, tiny_data, tiny_settings, monkeypatch):
+def test_a_killed_worker_fails_the_run_keeps_its_epochs_and_frees_the_cpus(ray_jobs, tiny_data, tiny_settings, monkeypatch, tmp_path):
     monkeypatch.setenv(ray_jobs.CPUS_PER_JOB_ENV, "2")  # the whole cluster: nothing else runs until it is freed
-    job = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=200)], tiny_data).start()
+    store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
+    job = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=200)], tiny_data, store=store).start()
     wait_for(lambda: epochs_done(job) >= 1, "a finished epoch")
     os.kill(job.worker_pid(), signal.SIGKILL)
     assert job.join(HANG_GUARD)
@@ -110,7 +112,7 @@ def test_a_killed_worker_fails_the_run_keeps_its_epochs_and_frees_the_cpus(ray_j
     assert last.state == "failed" and last.message == ray_jobs.WORKER_LOST
     (record,) = last.records
     assert record.status == "failed" and record.message == ray_jobs.WORKER_LOST and len(record.epochs) >= 1
-    assert load_record(Path(os.environ[RUNS_DIR_ENV]) / f"{record.run_id}.json") == record
+    assert store.get_run(record.run_id) == record
     # The cluster got its 2 CPUs back: a job that needs all of them runs to the end.
     after = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=1)], tiny_data).start()
     assert after.join(HANG_GUARD)
@@ -174,7 +176,7 @@ def test_the_thread_backend_never_imports_ray(tmp_path):
         tmp_path,
         textwrap.dedent(
             """
-            job, notice = backend.start_job(settings, data, name="run-x", save=False)
+            job, notice = backend.start_job(settings, data, name="run-x")
             assert job.join(120) and job.snapshot().state == "finished", job.snapshot().message
             print(type(job).__name__, repr(notice), backend.find_job("run-x"), "ray" in sys.modules)
             """
@@ -198,10 +200,10 @@ def test_an_unreachable_cluster_fails_clearly_or_falls_back_to_local(tmp_path):
         tmp_path,
         textwrap.dedent(
             """
-            job, notice = backend.start_job(settings, data, save=False)
+            job, notice = backend.start_job(settings, data)
             print(type(job).__name__, job.snapshot().state, job.snapshot().message)
             os.environ["TRAINING_RAY_FALLBACK"] = "local"
-            job, notice = backend.start_job(settings, data, save=False)
+            job, notice = backend.start_job(settings, data)
             assert job.join(120)
             print(type(job).__name__, job.snapshot().state, notice)
             """
@@ -233,7 +235,7 @@ def test_a_cluster_that_goes_away_fails_its_run_and_the_app_server_lives_on(tmp_
             last = job.snapshot()
             print(last.state, len(last.records[0].epochs) >= 1, last.message)
             os.environ["TRAINING_RAY_FALLBACK"] = "local"
-            local, notice = backend.start_job(settings, data, save=False)
+            local, notice = backend.start_job(settings, data)
             print(type(local).__name__, local.join(120) and local.snapshot().state)
             time.sleep(max(0.0, 65 - (time.monotonic() - lost_at)))  # Ray ends a driver 60 s after the loss by default
             print("still serving")
@@ -243,3 +245,31 @@ def test_a_cluster_that_goes_away_fails_its_run_and_the_app_server_lives_on(tmp_
     assert lines[-3].startswith("failed True The Ray cluster went away during the run")
     assert lines[-2] == "TrainingJob finished"
     assert lines[-1] == "still serving"
+
+
+@pytest.mark.ray
+def test_two_app_servers_share_one_computation_through_the_cluster(ray_jobs, tiny_data, tiny_settings, tmp_path):
+    """Two hubs (two app servers) on one store and one cluster: the second server's press joins the first's run."""
+    from core.hub import Hub, Watch
+
+    store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
+    server_1, server_2 = Hub(store, JobSlots(2)), Hub(store, JobSlots(2))
+    long = replace(tiny_settings, epochs=200, seed=5)
+    ann = Watch(server_1, [long], tiny_data, space="class:ray").start()
+    wait_for(lambda: any(r.epochs for r in ann.snapshot().records), "ann's first epoch on the cluster")
+    assert type(server_1._active[server_1.fingerprint(long, tiny_data)]).__name__ == "RayTrainingJob"
+    bob = Watch(server_2, [long], tiny_data, space="class:ray").start()
+    wait_for(lambda: bob.snapshot().shared == {"fit": "joined"}, "bob, on the other server, to join")
+    assert server_2.jobs_started == 0 and server_1.jobs_started == 1
+    wait_for(lambda: bob.snapshot().records and bob.snapshot().records[0].epochs, "bob to see epochs live")
+    assert bob.snapshot().records[0].run_id == ann.snapshot().records[0].run_id
+    ann.stop()
+    assert ann.join(HANG_GUARD)
+    time.sleep(1.0)
+    assert bob.snapshot().state == "running"  # Bob still watches: the run goes on
+    bob.stop()
+    assert bob.join(HANG_GUARD)
+    (run,) = store.space_runs("class:ray")
+    wait_for(lambda: store.get_run(run.record.run_id).status != "running", "the run to stop once nobody watches")
+    final = store.get_run(run.record.run_id)
+    assert final.status == "stopped" and final.epochs, (final.status, final.message)

@@ -183,6 +183,8 @@ def status_line(snap: JobSnapshot) -> None:
 
 def shared_notes(snap: JobSnapshot) -> None:
     """Say honestly which figures came from another visitor's identical run, live or finished earlier."""
+    for notice in snap.notices:
+        st.warning(notice, icon=":material/cloud_off:")
     for record in snap.records:
         how = snap.shared.get(record.method)
         if how == "joined":
