@@ -80,6 +80,19 @@ def test_home_shows_dataset_and_model_summary(app_env):
     assert len(at.get("vega_lite_chart")) >= 2
 
 
+def test_home_table_counts_the_lines_of_the_trainers_real_source(app_env):
+    import inspect
+
+    from core import training
+
+    at = new_app()
+    table = at.dataframe[0].value
+    shown = dict(zip(table["Method"], table["Lines of code"]))
+    for name, trainer in (("model.fit", training.train_with_fit), ("train_on_batch loop", training.train_with_batches),
+                          ("Custom loop (GradientTape)", training.train_with_custom_loop)):
+        assert shown[name] == len(inspect.getsource(trainer).splitlines()), name
+
+
 def test_settings_persist_across_pages(app_env):
     at = new_app()
     apply_tiny_settings(at, epochs=3)
