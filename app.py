@@ -1,8 +1,9 @@
 """Three ways to train a Keras model: the router.
 
-Run with `streamlit run app.py`. This file only routes: page settings, the
-Keras guard, the pages (st.navigation) and the settings sidebar they share.
-The home page is ui/home.py; the method and compare pages are in pages/.
+Run with `streamlit run app.py`. This file only routes: every link through
+this navigation (ui/routing.py), the Keras guard, page settings, the pages
+(st.navigation) and the settings sidebar they share. The home page is
+ui/home.py; the method and compare pages are in pages/.
 """
 
 import streamlit as st
@@ -10,7 +11,11 @@ import streamlit as st
 from ui.home import home
 from ui.i18n import tr
 from ui.keras_guard import keep_keras_session
+from ui.routing import through_app_router
 from ui.settings_form import settings_sidebar
+
+# A shared link that is a fresh server's first request ran in legacy pages-folder mode: rerun as routed here.
+through_app_router()
 
 # Before anything trains: Streamlit would otherwise reset Keras after every rerun (see ui/keras_guard.py).
 keep_keras_session()

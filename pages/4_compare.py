@@ -12,6 +12,7 @@ from ui.data_source import dataset_or_panel
 from ui.i18n import tr
 from ui.learned import compare_learned_panel
 from ui.live_run import job_active_on, live_view, training_controls
+from ui.routing import through_app_router  # noqa: F401 - importing it routes a fresh server's first request
 from ui.settings_form import current_settings
 from ui.views import chart_once_per_version, comparison_summary, summary_table
 

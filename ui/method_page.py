@@ -11,6 +11,7 @@ from ui.data_source import dataset_or_panel
 from ui.i18n import tr
 from ui.learned import learned_panel
 from ui.live_run import job_active_on, live_view, training_controls
+from ui.routing import through_app_router
 from ui.settings_form import current_settings
 from ui.views import draw_method_run, show_source
 
@@ -23,6 +24,7 @@ def method_page(
     show_learning_rate: bool = False,
 ) -> None:
     """`title_key`, `intro_key` and each source's caption are keys of the string catalogue (core/i18n.py)."""
+    through_app_router()
     settings = current_settings().with_method(method)
     st.title(tr(title_key))
     st.markdown(tr(intro_key))
