@@ -22,11 +22,11 @@ import tempfile
 from pathlib import Path
 
 from common import ROOT, markdown_table, median, progress, section, yes_no
-
-from core.i18n import t
 from fixture_data import write_fixture_npz, write_fixture_word_index
 from fresh_server import visit
 from streamlit_server import running_app
+
+from core.i18n import t
 
 TARGET_SECONDS = 1.5
 LINKS = ["/", "/fit?epochs=2&lang=zh", "/train_on_batch?epochs=3&batch_size=64", "/custom_loop?lang=zh", "/compare?lang=en"]

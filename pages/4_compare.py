@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+import ui.routed  # noqa: F401 - importing it routes a fresh server's first request through app.py
 from core import charts
 from core.jobs import JobSnapshot
 from core.records import list_records, records_to_frame
@@ -12,7 +13,6 @@ from ui.data_source import dataset_or_panel
 from ui.i18n import tr
 from ui.learned import compare_learned_panel
 from ui.live_run import job_active_on, live_view, training_controls
-from ui.routing import through_app_router  # noqa: F401 - importing it routes a fresh server's first request
 from ui.settings_form import current_settings
 from ui.views import chart_once_per_version, comparison_summary, summary_table
 

@@ -96,13 +96,29 @@ def test_home_table_counts_the_lines_of_the_trainers_real_source(app_env):
 def test_settings_persist_across_pages(app_env):
     at = new_app()
     apply_tiny_settings(at, epochs=3)
-    # AppTest.switch_page runs the page file itself, without app.py's router and sidebar,
-    # so what carries across is what the page reads: the settings in session state.
+    # AppTest puts Streamlit back in legacy pages-folder mode before every run, so switch_page
+    # runs the page file alone; a method page routes itself through app.py (ui/routing.py),
+    # the compare page only on its first import: what carries across is the settings in session state.
     at.switch_page("pages/2_train_on_batch.py").run()
     assert at.session_state["settings"].epochs == 3
     assert "3 epochs · batch 16 · max_len 40" in texts(at)
     at.switch_page("pages/4_compare.py").run()
     assert at.session_state["settings"].max_len == 40
+
+
+def test_a_page_run_alone_draws_the_whole_app_and_keeps_its_clicks(app_env):
+    """Legacy pages-folder mode (a fresh server's first request; every AppTest run) goes through app.py."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    at = new_app()
+    at.switch_page("pages/3_custom_loop.py").run()
+    assert PagesManager.uses_pages_directory is False  # AppTest set it, the page's run cleared it
+    assert at.title[0].value == "3 · Custom training loop"
+    assert at.sidebar.radio(key="language_choice").value == "en"  # app.py's sidebar, drawn once
+    assert len(at.title) == 1
+    apply_tiny_settings(at, epochs=4)  # the form submit of a routed run is not lost
+    assert at.session_state["settings"].epochs == 4
+    assert "4 epochs · batch 16 · max_len 40" in texts(at)
 
 
 def test_invalid_settings_are_refused_with_a_message(app_env):
@@ -315,3 +331,4 @@ def test_status_line_says_the_step_is_being_traced_before_the_first_batch():
     assert "tracing the training step" in progress_text(0, 0)
     assert "tracing" not in progress_text(3, 0) and "about 4 s left" in progress_text(3, 0)
     assert "tracing" not in progress_text(0, 1)  # a later epoch starts without tracing again
+

@@ -12,11 +12,11 @@ import os
 import shutil
 
 import pytest
-
-from core.i18n import t
 from fixture_data import write_fixture_npz
 from fresh_server import visit
 from streamlit_server import running_app
+
+from core.i18n import t
 
 pytestmark = pytest.mark.browser
 
