@@ -46,10 +46,10 @@ def visit(browser, url: str, timeout_ms: int = 90_000, color_scheme: str = "ligh
         page.goto(url, wait_until="commit")
         page.wait_for_selector("h1", state="visible")
         title_seconds = time.perf_counter() - started
-        page.wait_for_selector('[data-testid="stSidebar"]')
-        # The running indicator can appear a moment after the first paint: wait for it, then for its end.
-        page.wait_for_timeout(300)
-        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+        # Streamlit shows its running indicator only after a short delay: settled is no indicator twice, 1 s apart.
+        for _ in range(2):
+            page.wait_for_timeout(1000)
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
         settled_seconds = time.perf_counter() - started
         sidebar = page.locator('[data-testid="stSidebar"]')
         return Visit(

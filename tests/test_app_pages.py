@@ -332,3 +332,28 @@ def test_status_line_says_the_step_is_being_traced_before_the_first_batch():
     assert "tracing" not in progress_text(3, 0) and "about 4 s left" in progress_text(3, 0)
     assert "tracing" not in progress_text(0, 1)  # a later epoch starts without tracing again
 
+
+def test_the_router_and_the_pages_import_no_tensorflow():
+    """Paint first: everything app.py and the pages import at their top loads without TensorFlow (a fresh interpreter)."""
+    import ast
+    import subprocess
+    import sys
+
+    root = Path(APP).parent
+    modules = set()
+    for script in [root / "app.py", *(root / page for page in PAGES)]:
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom):
+                modules.add(node.module)
+            elif isinstance(node, ast.Import):
+                modules.update(alias.name for alias in node.names)
+    assert {"ui.home", "ui.keras_guard", "ui.method_page", "ui.routing"} <= modules
+    check = (
+        "import importlib, sys\n"
+        f"for name in {sorted(modules)!r}: importlib.import_module(name)\n"
+        "from ui.home import trainer_lines; trainer_lines()\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", check], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]", done.stdout

@@ -1,8 +1,13 @@
-"""The body every method page shares: intro, the real source, Train/Stop, the live run, what the model learned."""
+"""The body every method page shares: intro, the real source, Train/Stop, the live run, what the model learned.
+
+Pages name their sources (functions and classes of core.training) instead of
+importing them: core.training imports TensorFlow, seconds on a fresh server,
+so it is imported here after the title and intro are on the page, behind a
+short "Loading TensorFlow" status.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
 import streamlit as st
@@ -20,16 +25,18 @@ def method_page(
     method: str,
     title_key: str,
     intro_key: str,
-    sources: list[tuple[Callable, str]],
+    sources: list[tuple[str, str]],
     show_learning_rate: bool = False,
 ) -> None:
-    """`title_key`, `intro_key` and each source's caption are keys of the string catalogue (core/i18n.py)."""
+    """`sources`: (name in core.training, caption key); `title_key`, `intro_key` and captions are catalogue keys."""
     through_app_router()
     settings = current_settings().with_method(method)
     st.title(tr(title_key))
     st.markdown(tr(intro_key))
-    for position, (function, caption_key) in enumerate(sources):
-        show_source(function, tr(caption_key), expanded=position == 0)
+    with st.spinner(tr("home.loading_tf")):
+        from core import training  # TensorFlow: seconds on a fresh server, so after the title
+    for position, (name, caption_key) in enumerate(sources):
+        show_source(getattr(training, name), tr(caption_key), expanded=position == 0)
     data = dataset_or_panel(settings.max_len)
     if data is None:
         return
