@@ -4,18 +4,20 @@ Shared by tests/test_fresh_server_links.py (each link works, first and
 again) and bench/first_paint.py (title time before and after). A visit opens
 the link in a new browser context (a new Streamlit session), times the
 request until the page's h1 is visible, waits for the script to finish and
-then reads the app's shape: the sidebar settings form, the language switch,
+then reads the app's shape: the sidebar's settings panel with its Apply button, the language switch,
 the page titles in the navigation, and the layout's width.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
 # Streamlit's centered layout caps the main column at 736 px (plus padding); the app asks for wide.
 WIDE_MIN_PX = 900
 VIEWPORT = {"width": 1400, "height": 1000}
+APPLY = re.compile("Apply settings|应用设置")
 
 
 @dataclass
@@ -55,7 +57,7 @@ def visit(browser, url: str, timeout_ms: int = 90_000, color_scheme: str = "ligh
         return Visit(
             title_seconds=title_seconds,
             settled_seconds=settled_seconds,
-            has_settings_form=sidebar.locator('[data-testid="stForm"]').count() > 0,
+            has_settings_form=sidebar.locator(".st-key-settings_panel").get_by_role("button", name=APPLY).count() == 1,
             has_language_switch=sidebar.locator('[data-testid="stRadio"]').count() > 0,
             # A link's text is its Material icon's name, then its title.
             nav_titles=[t.split("\n")[-1].strip() for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()],

@@ -121,6 +121,47 @@ def test_a_page_run_alone_draws_the_whole_app_and_keeps_its_clicks(app_env):
     assert "4 epochs · batch 16 · max_len 40" in texts(at)
 
 
+def in_page_order(node):
+    """Every element under `node`, in the order the page shows them."""
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from in_page_order(child)
+
+
+@pytest.mark.parametrize("page,method", [("pages/1_fit.py", "fit"), ("pages/3_custom_loop.py", "custom_loop")])
+def test_method_pages_put_train_stop_and_the_live_view_before_the_code(app_env, page, method):
+    at = new_app()
+    at.switch_page(page).run()
+    order = list(in_page_order(at.main))
+    position = {id(element): index for index, element in enumerate(order)}
+    train, stop = at.button(key=f"train_{method}"), at.button(key=f"stop_{method}")
+    empty_hint = next(e for e in at.info if "Press **Train**" in e.value)
+    first_code = at.code[0]
+    assert "def train_with_" in first_code.value  # still the real source
+    assert position[id(train)] < position[id(stop)] < position[id(empty_hint)] < position[id(first_code)]
+
+
+def test_settings_changed_but_not_applied_are_named_and_not_used(app_env):
+    at = new_app()
+    apply_tiny_settings(at, epochs=2)
+    at.switch_page("pages/1_fit.py").run()
+    assert not [w for w in at.warning if "not applied" in w.value]
+    at.number_input(key="set_epochs").set_value(5).run()
+    at.number_input(key="set_plateau").set_value(3).run()
+    notices = [w.value for w in at.warning if "Changed, not applied yet" in w.value]
+    assert len(notices) == 2, "one under the sidebar's Apply button, one above Train"
+    assert all("`epochs`" in n and "`reduce_lr_patience`" in n and "`batch_size`" not in n for n in notices), notices
+    assert [w.value for w in at.sidebar.warning] == notices[:1]
+    # Train now uses what was applied, as the notice says.
+    at.button(key="train_fit").click().run()
+    assert at.session_state["job"].snapshot().records[0].settings["epochs"] == 2
+    at.button(key="stop_fit").click().run()
+    wait_for_job(at)
+    at.button(key="apply_settings").click().run()
+    assert at.session_state["settings"].epochs == 5 and at.session_state["settings"].reduce_lr_patience == 3
+    assert not [w for w in at.warning if "not applied" in w.value]
+
+
 def test_invalid_settings_are_refused_with_a_message(app_env):
     at = new_app()
     at.number_input(key="set_max_len").set_value(40)
@@ -229,7 +270,8 @@ def test_a_finished_run_shows_what_the_model_learned(app_env):
     at.button(key="train_custom_loop").click().run()
     wait_for_job(at)
     assert not at.exception, [e.value for e in at.exception]
-    assert at.subheader[-1].value == "What the model learned"
+    subheaders = [header.value for header in at.subheader]
+    assert subheaders.index("What the model learned") < subheaders.index("The code that runs"), subheaders
     models = at.session_state["trained_models"]
     assert list(models) == ["custom_loop"]
     run_id = models["custom_loop"].run_id

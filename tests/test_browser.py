@@ -258,3 +258,24 @@ def test_switching_to_chinese_and_a_shared_link(new_page, server):
     expect(page.get_by_role("spinbutton", name="每条新闻的词元数 (max_len)")).to_have_value("50")
     expect(page.get_by_text(re.compile("batch_size")).first).to_be_visible()
     no_exception(page)
+
+
+def test_train_comes_first_and_unapplied_settings_say_so(new_page, tmp_path):
+    page = new_page()
+    go_to(page, "1 · model.fit")
+    train = page.get_by_role("button", name="Train", exact=True)
+    box, code = train.bounding_box(), page.get_by_test_id("stCode").first.bounding_box()
+    assert box["y"] + box["height"] <= 1000, "Train is in the first screenful of a 1000-px window"
+    assert box["y"] < code["y"], "the code follows the action"
+    # A value changed in the sidebar but not applied is named, in the sidebar and above Train.
+    page.get_by_role("spinbutton", name="Epochs").fill("7")
+    page.get_by_role("spinbutton", name="Epochs").press("Enter")
+    pending = page.get_by_text("Changed, not applied yet")
+    expect(pending).to_have_count(2)
+    expect(pending.first).to_contain_text("epochs")
+    screenshot(page, "pending_settings", tmp_path)
+    page.get_by_role("button", name="Apply settings").click()
+    expect(page.get_by_text("Settings applied.")).to_be_visible()
+    expect(pending).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^7 epochs · batch 32"))).to_be_visible()
+    no_exception(page)

@@ -1,4 +1,4 @@
-"""The body every method page shares: intro, the real source, Train/Stop, the live run, what the model learned.
+"""The body every method page shares: intro, Train/Stop and the live run, what the model learned, the real source.
 
 Pages name their sources (functions and classes of core.training) instead of
 importing them: core.training imports TensorFlow, seconds on a fresh server,
@@ -17,7 +17,7 @@ from ui.i18n import tr
 from ui.learned import learned_panel
 from ui.live_run import job_active_on, live_view, training_controls
 from ui.routing import through_app_router
-from ui.settings_form import current_settings
+from ui.settings_form import current_settings, pending_notice
 from ui.views import draw_method_run, show_source
 
 
@@ -35,23 +35,26 @@ def method_page(
     st.markdown(tr(intro_key))
     with st.spinner(tr("home.loading_tf")):
         from core import training  # TensorFlow: seconds on a fresh server, so after the title
+    data = dataset_or_panel(settings.max_len)
+    if data is not None:
+        # The action first: what a run will use, Train and Stop, the progress and the live chart.
+        st.caption(
+            tr(
+                "method_page.settings_line", epochs=settings.epochs, batch=settings.batch_size, max_len=settings.max_len,
+                lr=f"{settings.learning_rate:g}", seed=settings.seed,
+            )
+        )
+        pending_notice()
+        training_controls(method, [settings], data)
+        live_view(
+            method,
+            partial(draw_method_run, show_learning_rate=show_learning_rate),
+            empty_hint=tr("method_page.empty"),
+        )
+        # Outside the live fragment, and not while this page's run trains: predictions are never redone per refresh.
+        if not job_active_on(method):
+            learned_panel(method)
+    # Then the lesson: the real source of what the Train button runs.
+    st.subheader(tr("method_page.code_title"))
     for position, (name, caption_key) in enumerate(sources):
         show_source(getattr(training, name), tr(caption_key), expanded=position == 0)
-    data = dataset_or_panel(settings.max_len)
-    if data is None:
-        return
-    st.caption(
-        tr(
-            "method_page.settings_line", epochs=settings.epochs, batch=settings.batch_size, max_len=settings.max_len,
-            lr=f"{settings.learning_rate:g}", seed=settings.seed,
-        )
-    )
-    training_controls(method, [settings], data)
-    live_view(
-        method,
-        partial(draw_method_run, show_learning_rate=show_learning_rate),
-        empty_hint=tr("method_page.empty"),
-    )
-    # Outside the live fragment, and not while this page's run trains: predictions are never redone per refresh.
-    if not job_active_on(method):
-        learned_panel(method)

@@ -264,4 +264,7 @@ curves printed in the book the app is built from.
     "chart.topic": "Topic",
     "chart.train_newswires": "Training newswires",
     "chart.times_predicted": "Times predicted",
+    # -- ui14
+    "settings.pending": "Changed, not applied yet: {fields}. Runs use the applied settings until you press **Apply settings**.",
+    "method_page.code_title": "The code that runs",
 }

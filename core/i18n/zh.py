@@ -224,4 +224,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "chart.topic": "主题",
     "chart.train_newswires": "训练新闻数",
     "chart.times_predicted": "被预测的次数",
+    # -- ui14
+    "settings.pending": "已更改但尚未应用：{fields}。点击 **应用设置** 之前，训练仍使用已应用的设置。",
+    "method_page.code_title": "运行的代码",
 }
