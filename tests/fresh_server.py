@@ -57,7 +57,7 @@ def visit(browser, url: str, timeout_ms: int = 90_000, color_scheme: str = "ligh
         return Visit(
             title_seconds=title_seconds,
             settled_seconds=settled_seconds,
-            has_settings_form=sidebar.locator(".st-key-settings_panel").get_by_role("button", name=APPLY).count() == 1,
+            has_settings_form=sidebar.get_by_role("button", name=APPLY).count() == 1,
             has_language_switch=sidebar.locator('[data-testid="stRadio"]').count() > 0,
             # A link's text is its Material icon's name, then its title.
             nav_titles=[t.split("\n")[-1].strip() for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()],

@@ -1,8 +1,9 @@
 """The home page: what the three methods are, the data at a glance, the model.
 
-Drawn by app.py's navigation as its default page. What needs no TensorFlow
-comes first (title, intro, the methods table, links to the pages), so it
-paints at once on a fresh server; the data (whose preparation imports Keras)
+Drawn by app.py's navigation as its default page. The title and intro come
+first and need nothing but Streamlit (the heavier imports, pandas and Altair,
+follow them; TensorFlow comes later still), so they paint at once on a fresh
+server; the methods table and the links to the pages follow; the data (whose preparation imports Keras)
 and the model summary follow, each behind a short status while it loads.
 The table's "lines" column counts the trainers' real source, read from
 core/training.py with `ast` rather than imported: importing it would load
@@ -14,16 +15,16 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from core import charts
-from core.data import PreparedData, decode_newswire
-from ui.data_source import dataset_or_panel, upload_panel
 from ui.i18n import tr
-from ui.views import chart_once_per_version
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from core.data import PreparedData
 
 # Row of the methods table -> the trainer whose source it counts (core/training.py).
 TRAINERS = {"fit": "train_with_fit", "batch": "train_with_batches", "custom": "train_with_custom_loop"}
@@ -45,6 +46,7 @@ def trainer_lines() -> dict[str, int]:
 
 def method_table() -> pd.DataFrame:
     """The three methods at a glance, in the session's language."""
+    import pandas as pd
     lines = trainer_lines()
     rows = [
         [tr(f"table.{m}.{c}") for c in ("name", "control", "flexibility")] + [lines[m], tr(f"table.{m}.when")]
@@ -56,6 +58,8 @@ def method_table() -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False)
 def model_summary(vocab_size: int, num_classes: int, max_len: int) -> pd.DataFrame:
+    import pandas as pd
+
     from core.model import build_model, summary_rows  # imports Keras: only once the page is drawn
     from core.settings import RunSettings
 
@@ -64,6 +68,13 @@ def model_summary(vocab_size: int, num_classes: int, max_len: int) -> pd.DataFra
 
 
 def dataset_at_a_glance(data: PreparedData) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from core import charts
+    from core.data import decode_newswire
+    from ui.views import chart_once_per_version
+
     st.subheader(tr("home.data_title"))
     a, b, c, d = st.columns(4)
     a.metric(tr("home.metric.train"), f"{len(data.y_train):,}")
@@ -100,6 +111,9 @@ def dataset_at_a_glance(data: PreparedData) -> None:
 def home() -> None:
     st.title(tr("app.title"))
     st.markdown(tr("home.intro"))
+    # pandas, NumPy, Altair and the data code load after the title and intro are on the page.
+    from ui.data_source import dataset_or_panel, upload_panel
+
     st.dataframe(method_table(), hide_index=True, width="stretch")
     cols = st.columns(4)
     cols[0].page_link("pages/1_fit.py", label=tr("home.link.fit"), icon=":material/play_arrow:")

@@ -3,7 +3,8 @@
 Pages name their sources (functions and classes of core.training) instead of
 importing them: core.training imports TensorFlow, seconds on a fresh server,
 so it is imported here after the title and intro are on the page, behind a
-short "Loading TensorFlow" status.
+short "Loading TensorFlow" status; the modules that bring pandas and Altair
+are imported after the title too.
 """
 
 from __future__ import annotations
@@ -12,13 +13,9 @@ from functools import partial
 
 import streamlit as st
 
-from ui.data_source import dataset_or_panel
 from ui.i18n import tr
-from ui.learned import learned_panel
-from ui.live_run import job_active_on, live_view, training_controls
 from ui.routing import through_app_router
 from ui.settings_form import current_settings, pending_notice
-from ui.views import draw_method_run, show_source
 
 
 def method_page(
@@ -33,6 +30,12 @@ def method_page(
     settings = current_settings().with_method(method)
     st.title(tr(title_key))
     st.markdown(tr(intro_key))
+    # Imported after the title and intro are on the page: pandas and Altair take a moment on a fresh server.
+    from ui.data_source import dataset_or_panel
+    from ui.learned import learned_panel
+    from ui.live_run import job_active_on, live_view, training_controls
+    from ui.views import draw_method_run, show_source
+
     with st.spinner(tr("home.loading_tf")):
         from core import training  # TensorFlow: seconds on a fresh server, so after the title
     data = dataset_or_panel(settings.max_len)
