@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import time
 from dataclasses import dataclass, fields
@@ -35,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core.records import EpochRow, RunRecord, list_records, runs_dir
+from core.spaces import SERVER_SPACE, class_space, private_space, valid_class_code  # noqa: F401 - re-exported
 
 DATABASE_URL_ENV = "DATABASE_URL"
 DB_PATH_ENV = "TRAINING_DB_PATH"
@@ -43,8 +43,6 @@ PER_SERVER_ENV = "TRAINING_RUNS_PER_SERVER"
 DEFAULT_PER_SPACE = 200  # a class of 30 trying 6 settings each fits
 DEFAULT_PER_SERVER = 5000  # about 25 MB of epochs at 10 epochs a run
 SCHEMA_VERSION = 1
-SERVER_SPACE = "server"  # runs made outside the web app (command line, imported JSON): no link reaches it
-CLASS_CODE = re.compile(r"[a-z0-9][a-z0-9-]{2,23}")  # short, readable aloud, safe in a URL
 
 metadata = sa.MetaData()
 
@@ -93,22 +91,6 @@ space_runs = sa.Table(
     sa.Column("added", sa.Float, nullable=False),
     sa.Index("space_runs_by_space", "space", "added"),
 )
-
-
-def private_space(visitor_id: str) -> str:
-    return f"me:{visitor_id}"
-
-
-def class_space(code: str) -> str:
-    return f"class:{code}"
-
-
-def valid_class_code(text: object) -> str | None:
-    """The class code in `text`, lower-cased, or None when it is not 3-24 letters, digits and dashes."""
-    if not isinstance(text, str):
-        return None
-    code = text.strip().lower()
-    return code if CLASS_CODE.fullmatch(code) else None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
 """Method 1: model.fit, controlled through callbacks."""
 
-from core.training import _ReportToRun, fit_control_callbacks, train_with_fit
 from ui.method_page import method_page
 
 method_page(
@@ -8,8 +7,8 @@ method_page(
     "fit.title",
     "fit.intro",
     [
-        (train_with_fit, "source.fit.main"),
-        (_ReportToRun, "source.fit.callback"),
-        (fit_control_callbacks, "source.fit.control"),
+        ("train_with_fit", "source.fit.main"),
+        ("_ReportToRun", "source.fit.callback"),
+        ("fit_control_callbacks", "source.fit.control"),
     ],
 )

@@ -1,6 +1,5 @@
 """Method 2: a loop of train_on_batch / test_on_batch, with the learning rate halved mid-run."""
 
-from core.training import BatchAverages, train_with_batches
 from ui.method_page import method_page
 
 method_page(
@@ -8,8 +7,8 @@ method_page(
     "batch.title",
     "batch.intro",
     [
-        (train_with_batches, "source.batch.main"),
-        (BatchAverages, "source.batch.averages"),
+        ("train_with_batches", "source.batch.main"),
+        ("BatchAverages", "source.batch.averages"),
     ],
     show_learning_rate=True,
 )

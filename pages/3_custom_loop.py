@@ -1,6 +1,5 @@
 """Method 3: a custom loop with tf.GradientTape and tf.function, no compile."""
 
-from core.training import train_with_custom_loop
 from ui.method_page import method_page
 
-method_page("custom_loop", "custom.title", "custom.intro", [(train_with_custom_loop, "source.custom.main")])
+method_page("custom_loop", "custom.title", "custom.intro", [("train_with_custom_loop", "source.custom.main")])

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import ui.routed  # noqa: F401 - importing it routes a fresh server's first request through app.py
 from core import charts
 from core.jobs import JobSnapshot
 from core.records import records_to_frame

@@ -80,16 +80,86 @@ def test_home_shows_dataset_and_model_summary(app_env):
     assert len(at.get("vega_lite_chart")) >= 2
 
 
+def test_home_table_counts_the_lines_of_the_trainers_real_source(app_env):
+    import inspect
+
+    from core import training
+
+    at = new_app()
+    table = at.dataframe[0].value
+    shown = dict(zip(table["Method"], table["Lines of code"]))
+    for name, trainer in (("model.fit", training.train_with_fit), ("train_on_batch loop", training.train_with_batches),
+                          ("Custom loop (GradientTape)", training.train_with_custom_loop)):
+        assert shown[name] == len(inspect.getsource(trainer).splitlines()), name
+
+
 def test_settings_persist_across_pages(app_env):
     at = new_app()
     apply_tiny_settings(at, epochs=3)
-    # AppTest.switch_page runs the page file itself, without app.py's router and sidebar,
-    # so what carries across is what the page reads: the settings in session state.
+    # AppTest puts Streamlit back in legacy pages-folder mode before every run, so switch_page
+    # runs the page file alone; a method page routes itself through app.py (ui/routing.py),
+    # the compare page only on its first import: what carries across is the settings in session state.
     at.switch_page("pages/2_train_on_batch.py").run()
     assert at.session_state["settings"].epochs == 3
     assert "3 epochs · batch 16 · max_len 40" in texts(at)
     at.switch_page("pages/4_compare.py").run()
     assert at.session_state["settings"].max_len == 40
+
+
+def test_a_page_run_alone_draws_the_whole_app_and_keeps_its_clicks(app_env):
+    """Legacy pages-folder mode (a fresh server's first request; every AppTest run) goes through app.py."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    at = new_app()
+    at.switch_page("pages/3_custom_loop.py").run()
+    assert PagesManager.uses_pages_directory is False  # AppTest set it, the page's run cleared it
+    assert at.title[0].value == "3 · Custom training loop"
+    assert at.sidebar.radio(key="language_choice").value == "en"  # app.py's sidebar, drawn once
+    assert len(at.title) == 1
+    apply_tiny_settings(at, epochs=4)  # the form submit of a routed run is not lost
+    assert at.session_state["settings"].epochs == 4
+    assert "4 epochs · batch 16 · max_len 40" in texts(at)
+
+
+def in_page_order(node):
+    """Every element under `node`, in the order the page shows them."""
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from in_page_order(child)
+
+
+@pytest.mark.parametrize("page,method", [("pages/1_fit.py", "fit"), ("pages/3_custom_loop.py", "custom_loop")])
+def test_method_pages_put_train_stop_and_the_live_view_before_the_code(app_env, page, method):
+    at = new_app()
+    at.switch_page(page).run()
+    order = list(in_page_order(at.main))
+    position = {id(element): index for index, element in enumerate(order)}
+    train, stop = at.button(key=f"train_{method}"), at.button(key=f"stop_{method}")
+    empty_hint = next(e for e in at.info if "Press **Train**" in e.value)
+    first_code = at.code[0]
+    assert "def train_with_" in first_code.value  # still the real source
+    assert position[id(train)] < position[id(stop)] < position[id(empty_hint)] < position[id(first_code)]
+
+
+def test_settings_changed_but_not_applied_are_named_and_not_used(app_env):
+    at = new_app()
+    apply_tiny_settings(at, epochs=2)
+    at.switch_page("pages/1_fit.py").run()
+    assert not [w for w in at.warning if "not applied" in w.value]
+    at.number_input(key="set_epochs").set_value(5).run()
+    at.number_input(key="set_plateau").set_value(3).run()
+    notices = [w.value for w in at.warning if "Changed, not applied yet" in w.value]
+    assert len(notices) == 2, "one under the sidebar's Apply button, one above Train"
+    assert all("`epochs`" in n and "`reduce_lr_patience`" in n and "`batch_size`" not in n for n in notices), notices
+    assert [w.value for w in at.sidebar.warning] == notices[:1]
+    # Train now uses what was applied, as the notice says.
+    at.button(key="train_fit").click().run()
+    assert at.session_state["job"].snapshot().records[0].settings["epochs"] == 2
+    at.button(key="stop_fit").click().run()
+    wait_for_job(at)
+    at.button(key="apply_settings").click().run()
+    assert at.session_state["settings"].epochs == 5 and at.session_state["settings"].reduce_lr_patience == 3
+    assert not [w for w in at.warning if "not applied" in w.value]
 
 
 def test_invalid_settings_are_refused_with_a_message(app_env):
@@ -203,7 +273,8 @@ def test_a_finished_run_shows_what_the_model_learned(app_env):
     at.button(key="train_custom_loop").click().run()
     wait_for_job(at)
     assert not at.exception, [e.value for e in at.exception]
-    assert at.subheader[-1].value == "What the model learned"
+    subheaders = [header.value for header in at.subheader]
+    assert subheaders.index("What the model learned") < subheaders.index("The code that runs"), subheaders
     models = at.session_state["trained_models"]
     assert list(models) == ["custom_loop"]
     run_id = models["custom_loop"].run_id
@@ -305,3 +376,43 @@ def test_status_line_says_the_step_is_being_traced_before_the_first_batch():
     assert "tracing the training step" in progress_text(0, 0)
     assert "tracing" not in progress_text(3, 0) and "about 4 s left" in progress_text(3, 0)
     assert "tracing" not in progress_text(0, 1)  # a later epoch starts without tracing again
+
+
+def modules_loaded_by_importing(scripts: list[str]) -> list[str]:
+    """In a fresh interpreter with Streamlit loaded: what importing everything `scripts` import at their top loads."""
+    import ast
+    import subprocess
+    import sys
+
+    root = Path(APP).parent
+    modules = set()
+    for script in scripts:
+        for node in ast.parse((root / script).read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ImportFrom):
+                modules.add(node.module)
+            elif isinstance(node, ast.Import):
+                modules.update(alias.name for alias in node.names)
+    check = (
+        "import importlib, sys, streamlit\n"
+        "before = set(sys.modules)\n"
+        f"for name in {sorted(modules)!r}: importlib.import_module(name)\n"
+        "from ui.home import trainer_lines; trainer_lines()\n"
+        "print(' '.join(sorted(set(sys.modules) - before)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", check], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.split()
+
+
+def test_the_router_and_the_pages_import_no_tensorflow():
+    """Paint first: nothing app.py or a page imports at its top loads TensorFlow."""
+    loaded = modules_loaded_by_importing(["app.py", *PAGES])
+    assert "ui.method_page" in loaded and "ui.home" in loaded
+    assert not [m for m in loaded if m.split(".")[0] in ("tensorflow", "keras")]
+
+
+def test_the_router_home_and_method_pages_draw_their_title_before_pandas_and_altair():
+    """Those take a moment on a fresh server: app.py, ui/home.py and the method pages import them after the title."""
+    loaded = modules_loaded_by_importing(["app.py", *PAGES[:3]])
+    assert {"ui.home", "ui.method_page", "ui.settings_form"} <= set(loaded)
+    assert not [m for m in loaded if m.split(".")[0] in ("pandas", "altair", "numpy", "tensorflow", "keras")]

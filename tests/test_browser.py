@@ -86,9 +86,13 @@ def new_page(browser, server):
         context.close()
 
 
-def wait_until_idle(page: Page) -> None:
-    """Streamlit shows a running indicator while the script runs; wait for the page to settle."""
-    page.wait_for_selector('[data-testid="stSidebar"]')
+def wait_until_idle(page: Page, sidebar: bool = True) -> None:
+    """Streamlit shows a running indicator while the script runs; wait for the page to settle.
+
+    `sidebar=False` on a phone-width window, where the sidebar starts collapsed.
+    """
+    if sidebar:
+        page.wait_for_selector('[data-testid="stSidebar"]')
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
     )
@@ -258,3 +262,108 @@ def test_switching_to_chinese_and_a_shared_link(new_page, server):
     expect(page.get_by_role("spinbutton", name="每条新闻的词元数 (max_len)")).to_have_value("50")
     expect(page.get_by_text(re.compile("batch_size")).first).to_be_visible()
     no_exception(page)
+
+
+def test_train_comes_first_and_unapplied_settings_say_so(new_page, tmp_path):
+    page = new_page()
+    go_to(page, "1 · model.fit")
+    train = page.get_by_role("button", name="Train", exact=True)
+    box, code = train.bounding_box(), page.get_by_test_id("stCode").first.bounding_box()
+    assert box["y"] + box["height"] <= 1000, "Train is in the first screenful of a 1000-px window"
+    assert box["y"] < code["y"], "the code follows the action"
+    # A value changed in the sidebar but not applied is named, in the sidebar and above Train.
+    page.get_by_role("spinbutton", name="Epochs").fill("7")
+    page.get_by_role("spinbutton", name="Epochs").press("Enter")
+    pending = page.get_by_text("Changed, not applied yet")
+    expect(pending).to_have_count(2)
+    expect(pending.first).to_contain_text("epochs")
+    screenshot(page, "pending_settings", tmp_path)
+    page.get_by_role("button", name="Apply settings").click()
+    expect(page.get_by_text("Settings applied.")).to_be_visible()
+    expect(pending).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^7 epochs · batch 32"))).to_be_visible()
+    no_exception(page)
+
+
+def background_luminance(page: Page) -> float:
+    """Relative brightness (0 black .. 1 white) of the app's background as the browser paints it."""
+    rgb = page.locator('[data-testid="stApp"]').evaluate("element => getComputedStyle(element).backgroundColor")
+    red, green, blue = (int(v) for v in re.findall(r"\d+", rgb)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_theme_follows_the_viewers_preference(browser, server, tmp_path, scheme):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(f"{server}/train_on_batch?epochs=6&max_len=40")
+        wait_until_idle(page)
+        luminance = background_luminance(page)
+        assert luminance < 0.2 if scheme == "dark" else luminance > 0.8, (scheme, luminance)
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.get_by_text(re.compile(r"^Finished: 6 epochs"))).to_be_visible(timeout=120_000)
+        page.wait_for_timeout(1500)  # let Vega draw
+        screenshot(page, f"theme_{scheme}", tmp_path)
+        no_exception(page)
+    finally:
+        context.close()
+
+
+def phone_page(browser, server) -> tuple:
+    context = browser.new_context(viewport={"width": 400, "height": 900}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    return context, page
+
+
+def sideways_overflow(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def test_a_phone_width_window_never_scrolls_sideways(browser, server, tmp_path):
+    context, page = phone_page(browser, server)
+    try:
+        page.goto(f"{server}/fit?epochs=3&max_len=40")
+        wait_until_idle(page, sidebar=False)
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.get_by_text(re.compile(r"^Finished: 3 epochs"))).to_be_visible(timeout=120_000)
+        page.wait_for_timeout(1500)
+        assert sideways_overflow(page) <= 0
+        screenshot(page, "phone_fit", tmp_path)
+        page.goto(f"{server}/compare?epochs=2&max_len=40")
+        wait_until_idle(page, sidebar=False)
+        page.get_by_role("button", name="Train all three").click()
+        expect(page.get_by_text(re.compile(r"^Finished: 6 epochs"))).to_be_visible(timeout=120_000)
+        page.wait_for_timeout(1500)
+        assert sideways_overflow(page) <= 0
+        screenshot(page, "phone_compare", tmp_path)
+        no_exception(page)
+    finally:
+        context.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the metric charts are one concatenated Vega-Lite chart (three fixed-width panels), cut off at 400 px; "
+    "fixed when ui/views.run_charts draws charts.as_separate_panels in st.columns (then remove this mark)",
+)
+def test_on_a_phone_every_chart_fits_its_place(browser, server):
+    context, page = phone_page(browser, server)
+    try:
+        page.goto(f"{server}/custom_loop?epochs=2&max_len=40")
+        wait_until_idle(page, sidebar=False)
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.get_by_text(re.compile(r"^Finished: 2 epochs"))).to_be_visible(timeout=120_000)
+        page.wait_for_timeout(1500)
+        # Charts in tabs not shown yet have nothing drawn: those are left out.
+        drawn = page.locator('[data-testid="stVegaLiteChart"]').evaluate_all(
+            "charts => charts.map(c => [c.querySelector('canvas, svg.marks'), c.clientWidth])"
+            ".filter(([drawing, place]) => drawing && place > 0)"
+            ".map(([drawing, place]) => [drawing.getBoundingClientRect().width, place])"
+        )
+        assert len(drawn) >= 2, "a finished run shows its charts"
+        assert all(chart_width <= place + 1 for chart_width, place in drawn), drawn
+    finally:
+        context.close()

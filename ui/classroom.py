@@ -15,7 +15,7 @@ import uuid
 
 import streamlit as st
 
-from core.store import class_space, private_space, valid_class_code
+from core.spaces import class_space, private_space, valid_class_code
 from ui.i18n import tr
 
 VISITOR_KEY = "visitor_id"

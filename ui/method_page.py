@@ -1,49 +1,64 @@
-"""The body every method page shares: intro, the real source, Train/Stop, the live run, what the model learned."""
+"""The body every method page shares: intro, Train/Stop and the live run, what the model learned, the real source.
+
+Pages name their sources (functions and classes of core.training) instead of
+importing them: core.training imports TensorFlow, seconds on a fresh server,
+so it is imported here after the title and intro are on the page, behind a
+short "Loading TensorFlow" status; the modules that bring pandas and Altair
+are imported after the title too.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
 import streamlit as st
 
-from ui.data_source import dataset_or_panel
 from ui.i18n import tr
-from ui.learned import learned_panel
-from ui.live_run import job_active_on, live_view, prepare_ahead, training_controls
-from ui.settings_form import current_settings
-from ui.views import draw_method_run, show_source
+from ui.routing import through_app_router
+from ui.settings_form import current_settings, pending_notice
 
 
 def method_page(
     method: str,
     title_key: str,
     intro_key: str,
-    sources: list[tuple[Callable, str]],
+    sources: list[tuple[str, str]],
     show_learning_rate: bool = False,
 ) -> None:
-    """`title_key`, `intro_key` and each source's caption are keys of the string catalogue (core/i18n.py)."""
+    """`sources`: (name in core.training, caption key); `title_key`, `intro_key` and captions are catalogue keys."""
+    through_app_router()
     settings = current_settings().with_method(method)
     st.title(tr(title_key))
     st.markdown(tr(intro_key))
-    for position, (function, caption_key) in enumerate(sources):
-        show_source(function, tr(caption_key), expanded=position == 0)
+    # Imported after the title and intro are on the page: pandas and Altair take a moment on a fresh server.
+    from ui.data_source import dataset_or_panel
+    from ui.learned import learned_panel
+    from ui.live_run import job_active_on, live_view, prepare_ahead, training_controls
+    from ui.views import draw_method_run, show_source
+
+    with st.spinner(tr("home.loading_tf")):
+        from core import training  # TensorFlow: seconds on a fresh server, so after the title
     data = dataset_or_panel(settings.max_len)
-    if data is None:
-        return
-    st.caption(
-        tr(
-            "method_page.settings_line", epochs=settings.epochs, batch=settings.batch_size, max_len=settings.max_len,
-            lr=f"{settings.learning_rate:g}", seed=settings.seed,
+    if data is not None:
+        # The action first: what a run will use, Train and Stop, the progress and the live chart.
+        st.caption(
+            tr(
+                "method_page.settings_line", epochs=settings.epochs, batch=settings.batch_size, max_len=settings.max_len,
+                lr=f"{settings.learning_rate:g}", seed=settings.seed,
+            )
         )
-    )
-    training_controls(method, [settings], data)
-    prepare_ahead(settings, data)  # so Train answers at once: the model is built and traced while the visitor reads
-    live_view(
-        method,
-        partial(draw_method_run, show_learning_rate=show_learning_rate),
-        empty_hint=tr("method_page.empty"),
-    )
-    # Outside the live fragment, and not while this page's run trains: predictions are never redone per refresh.
-    if not job_active_on(method):
-        learned_panel(method)
+        pending_notice()
+        training_controls(method, [settings], data)
+        prepare_ahead(settings, data)  # so Train answers at once: the model is built and traced while the visitor reads
+        live_view(
+            method,
+            partial(draw_method_run, show_learning_rate=show_learning_rate),
+            empty_hint=tr("method_page.empty"),
+        )
+        # Outside the live fragment, and not while this page's run trains: predictions are never redone per refresh.
+        if not job_active_on(method):
+            learned_panel(method)
+    # Then the lesson: the real source of what the Train button runs.
+    st.subheader(tr("method_page.code_title"))
+    for position, (name, caption_key) in enumerate(sources):
+        show_source(getattr(training, name), tr(caption_key), expanded=position == 0)

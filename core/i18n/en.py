@@ -300,4 +300,7 @@ curves printed in the book the app is built from.
     "runs.col.best": "best val accuracy",
     "runs.col.final": "final val accuracy",
     "runs.col.started": "started",
+    # -- ui14
+    "settings.pending": "Changed, not applied yet: {fields}. Runs use the applied settings until you press **Apply settings**.",
+    "method_page.code_title": "The code that runs",
 }

@@ -254,4 +254,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "runs.col.best": "最佳验证准确率",
     "runs.col.final": "最终验证准确率",
     "runs.col.started": "开始时间",
+    # -- ui14
+    "settings.pending": "已更改但尚未应用：{fields}。点击 **应用设置** 之前，训练仍使用已应用的设置。",
+    "method_page.code_title": "运行的代码",
 }
