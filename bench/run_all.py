@@ -36,6 +36,8 @@ SCRIPTS = [
     ("responsiveness", "responsiveness.py", [], ["--reruns", "4", "--epochs", "1"]),
     ("memory", "memory.py", [], ["--epochs", "1", "--runs", "4"]),
     ("class", "class_load.py", ["--before"], ["--students", "6", "--distinct", "2", "--epochs", "1"]),
+    ("first_paint", "first_paint.py", [], []),
+    ("ray", "ray_scaling.py", [], ["--rounds", "1", "--runs", "2"]),
 ]
 
 INTRO = """# Benchmarks

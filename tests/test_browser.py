@@ -344,11 +344,6 @@ def test_a_phone_width_window_never_scrolls_sideways(browser, server, tmp_path):
         context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the metric charts are one concatenated Vega-Lite chart (three fixed-width panels), cut off at 400 px; "
-    "fixed when ui/views.run_charts draws charts.as_separate_panels in st.columns (then remove this mark)",
-)
 def test_on_a_phone_every_chart_fits_its_place(browser, server):
     context, page = phone_page(browser, server)
     try:

@@ -13,7 +13,7 @@ Running it within the same run, rather than asking for a rerun, keeps the
 run's button clicks and form submits, which a rerun would drop. The flag is
 process-wide, so on a server this happens once; Streamlit's AppTest resets it
 before every run, so there it happens on every run. app.py and the method
-pages call it first thing; a page that cannot imports `ui.routed` instead.
+pages call it first thing.
 """
 
 from __future__ import annotations

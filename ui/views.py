@@ -85,9 +85,12 @@ def run_charts(
     rule_epoch: int | None = None,
     show_learning_rate: bool = False,
 ) -> None:
-    chart_once_per_version(
-        f"{name}-metrics", version, lambda: charts.metric_chart(records_to_frame(records), rule_epoch=rule_epoch)
-    )
+    # One column per metric panel: side by side on a wide page, stacked on a phone (Streamlit stacks
+    # columns below 640 px), each panel as wide as its column; a concatenated chart would be cut off.
+    panels = lambda: charts.as_separate_panels(charts.metric_chart(records_to_frame(records), rule_epoch=rule_epoch))  # noqa: E731
+    for index, column in enumerate(st.columns(len(charts.METRIC_TITLES))):
+        with column:
+            chart_once_per_version(f"{name}-metrics-{index}", version, lambda index=index: panels()[index])
     if show_learning_rate:
         chart_once_per_version(
             f"{name}-lr", version, lambda: charts.learning_rate_chart(records_to_frame(records), rule_epoch)

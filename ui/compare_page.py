@@ -1,0 +1,50 @@
+"""The Compare page's body: the three methods trained with identical settings, then your (or your class's) runs.
+
+The page file only calls `compare_page()`. Modules that bring pandas, Altair and
+TensorFlow are imported after the title, so the page paints at once on a fresh server.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.i18n import tr
+from ui.routing import through_app_router
+from ui.settings_form import current_settings, pending_notice
+
+
+def draw_comparison(snap) -> None:
+    """The live comparison: the three methods' curves on one chart, then their summary table."""
+    from core import charts
+    from core.records import records_to_frame
+    from ui.views import chart_once_per_version, comparison_summary, summary_table
+
+    if not any(r.epochs for r in snap.records):
+        st.caption(tr("compare.first_points"))
+    version = tuple((r.run_id, len(r.epochs), r.status) for r in snap.records)
+    chart_once_per_version("compare-live", version, lambda: charts.comparison_chart(records_to_frame(snap.records)))
+    summary = comparison_summary(snap.records)
+    if not summary.empty:
+        summary_table(summary)
+
+
+def compare_page() -> None:
+    through_app_router()
+    st.title(tr("compare.title"))
+    st.markdown(tr("compare.intro"))
+    from core.settings import METHODS
+    from ui.data_source import dataset_or_panel
+    from ui.learned import compare_learned_panel
+    from ui.live_run import job_active_on, live_view, training_controls
+    from ui.saved_runs import saved_runs_section
+
+    settings = current_settings()
+    data = dataset_or_panel(settings.max_len)
+    if data is not None:
+        pending_notice()
+        training_controls("compare", [settings.with_method(m) for m in METHODS], data, label=tr("run.train_all"))
+        live_view("compare", draw_comparison, empty_hint=tr("compare.empty"))
+        # Outside the live fragment, and not while the comparison trains.
+        if not job_active_on("compare"):
+            compare_learned_panel()
+    saved_runs_section()
