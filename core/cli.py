@@ -24,9 +24,23 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from core.settings import METHODS, RunSettings, SettingsError
+from core.settings import CHOSEN_FIELDS, METHODS, OPTIONAL_FIELDS, RunSettings, SettingsError
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+# What each setting's flag does, for --help (the settings themselves are core.settings.RunSettings').
+FLAG_HELP = {
+    "epochs": "passes over the training set",
+    "batch_size": "newswires per step",
+    "max_len": "tokens kept per newswire",
+    "learning_rate": "Nadam's initial rate",
+    "seed": "initial weights and batch order",
+    "lr_halving_epoch": "train_on_batch: halve the rate when this epoch starts",
+    "steps_per_execution": "batches per compiled call (same figures, faster)",
+    "early_stopping_patience": "fit: stop after this many epochs without a better val_loss",
+    "reduce_lr_patience": "fit: halve the rate after this many epochs without a better val_loss",
+}
 
 
 def _optional_int(text: str) -> int | None:
@@ -50,24 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--method", choices=[*METHODS, "all"], default="all", help="which trainer (default: all, one after the other)"
     )
-    parser.add_argument("--epochs", type=int, help=f"passes over the training set (default {defaults.epochs})")
-    parser.add_argument("--batch-size", type=int, help=f"newswires per step (default {defaults.batch_size})")
-    parser.add_argument("--max-len", type=int, help=f"tokens kept per newswire (default {defaults.max_len})")
-    parser.add_argument("--learning-rate", type=float, help=f"Nadam's initial rate (default {defaults.learning_rate})")
-    parser.add_argument("--seed", type=int, help=f"initial weights and batch order (default {defaults.seed})")
-    parser.add_argument(
-        "--lr-halving-epoch",
-        type=_optional_int,
-        default=argparse.SUPPRESS,
-        help=f"train_on_batch: halve the rate when this epoch starts, or 'none' (default {defaults.lr_halving_epoch})",
-    )
-    parser.add_argument("--steps-per-execution", type=int, help="fit: batches per compiled call (default 1)")
-    parser.add_argument(
-        "--early-stopping-patience", type=int, help="fit: stop after this many epochs without a better val_loss"
-    )
-    parser.add_argument(
-        "--reduce-lr-patience", type=int, help="fit: halve the rate after this many epochs without a better val_loss"
-    )
+    # One flag per setting a visitor chooses, named after its RunSettings field; unset keeps the default.
+    for name in CHOSEN_FIELDS:
+        default = getattr(defaults, name)
+        if name in OPTIONAL_FIELDS:  # None is a value here ("never"), so an unset flag is left out altogether
+            options = {"type": _optional_int, "default": argparse.SUPPRESS}
+            shown = "none" if default is None else default
+            help_text = f"{FLAG_HELP[name]}, or 'none' (default {shown})"
+        else:
+            options = {"type": float if isinstance(default, float) else int}
+            help_text = f"{FLAG_HELP[name]} (default {default})"
+        parser.add_argument(f"--{name.replace('_', '-')}", help=help_text, **options)
     parser.add_argument(
         "--data",
         metavar="PATH",
@@ -82,13 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> list[RunSettings]:
     """One validated RunSettings per method to train; raises SettingsError."""
-    names = (
-        "epochs", "batch_size", "max_len", "learning_rate", "seed", "steps_per_execution",
-        "early_stopping_patience", "reduce_lr_patience",
-    )  # fmt: skip
-    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
-    if hasattr(args, "lr_halving_epoch"):  # None is a value here: "never"
-        given["lr_halving_epoch"] = args.lr_halving_epoch
+    given = {
+        name: getattr(args, name)
+        for name in CHOSEN_FIELDS
+        if hasattr(args, name) and (name in OPTIONAL_FIELDS or getattr(args, name) is not None)
+    }
     methods = METHODS if args.method == "all" else (args.method,)
     return [RunSettings(method=method, **given).validate() for method in methods]
 

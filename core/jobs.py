@@ -228,6 +228,24 @@ class _Progress:
     models: dict[str, TrainedModel] = field(default_factory=dict)
 
 
+# Every job of this process that may still be running, so a shutdown can stop them all (see stop_every_job).
+_live_jobs: weakref.WeakSet[TrainingJob] = weakref.WeakSet()
+
+
+def stop_every_job(wait: float = 60.0) -> int:
+    """Stop every job of this process and wait up to `wait` seconds for each; returns how many were running.
+
+    For a process about to exit (a test session, a server shutting down): a worker thread still
+    inside TensorFlow when the interpreter finalizes aborts the whole process.
+    """
+    running = [job for job in list(_live_jobs) if job._thread.is_alive()]
+    for job in running:
+        job.stop()
+    for job in running:
+        job.join(wait)
+    return len(running)
+
+
 class TrainingJob:
     """Train `settings_list` one after the other in a worker thread.
 
@@ -280,6 +298,7 @@ class TrainingJob:
     # -- called from the page -------------------------------------------------
 
     def start(self) -> TrainingJob:
+        _live_jobs.add(self)
         self._thread.start()
         return self
 

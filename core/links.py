@@ -14,21 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from core.settings import RunSettings, SettingsError
+from core.settings import CHOSEN_FIELDS, OPTIONAL_FIELDS, RunSettings, SettingsError
 
 # The settings a link carries: the ones the sidebar offers (the method is the page's).
-LINK_FIELDS: tuple[str, ...] = (
-    "epochs",
-    "batch_size",
-    "max_len",
-    "learning_rate",
-    "seed",
-    "lr_halving_epoch",
-    "steps_per_execution",
-    "early_stopping_patience",
-    "reduce_lr_patience",
-)
-OPTIONAL_FIELDS = frozenset({"lr_halving_epoch", "early_stopping_patience", "reduce_lr_patience"})
+LINK_FIELDS: tuple[str, ...] = CHOSEN_FIELDS
 MAX_VALUE_LENGTH = 32  # longer than any valid value: refuse without parsing
 
 

@@ -23,6 +23,29 @@ MIN_MAX_LEN = 14  # Conv1D(5) -> pool(2) -> Conv1D(3) -> pool(2) needs >= 14 ste
 MAX_MAX_LEN = 2000
 MAX_LEARNING_RATE = 1.0
 MAX_STEPS_PER_EXECUTION = 256
+MAX_SEED = 2**31 - 1
+
+# Whole-number settings and their bounds (inclusive); validate(), the sidebar, links and the command
+# line all read them here. Optional ones may also be None ("off"), which the sidebar shows as 0.
+WHOLE_BOUNDS: dict[str, tuple[int, int]] = {
+    "epochs": (1, MAX_EPOCHS),
+    "batch_size": (1, MAX_BATCH_SIZE),
+    "max_len": (MIN_MAX_LEN, MAX_MAX_LEN),
+    "seed": (0, MAX_SEED),
+    "shuffle_buffer": (1, 1_000_000),
+    "lr_halving_epoch": (1, MAX_EPOCHS),
+    "steps_per_execution": (1, MAX_STEPS_PER_EXECUTION),
+    "early_stopping_patience": (1, MAX_EPOCHS),
+    "reduce_lr_patience": (1, MAX_EPOCHS),
+}
+OPTIONAL_FIELDS = frozenset({"lr_halving_epoch", "early_stopping_patience", "reduce_lr_patience"})
+# The settings a visitor chooses (sidebar, links, command line), in the sidebar's order. The method is
+# the page's (or --method); the shuffle buffer stays the chapter's.
+CHOSEN_FIELDS: tuple[str, ...] = (
+    "epochs", "batch_size", "max_len", "learning_rate", "seed",
+    "lr_halving_epoch", "steps_per_execution", "early_stopping_patience", "reduce_lr_patience",
+)
+SMALLEST_LEARNING_RATE_OFFERED = 1e-6  # the sidebar's lower bound; validate() only asks for > 0
 
 
 class SettingsError(ValueError):
@@ -62,15 +85,8 @@ class RunSettings:
 
         if self.method not in METHODS:
             problems.append(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
-        whole("epochs", 1, MAX_EPOCHS)
-        whole("batch_size", 1, MAX_BATCH_SIZE)
-        whole("max_len", MIN_MAX_LEN, MAX_MAX_LEN)
-        whole("seed", 0, 2**31 - 1)
-        whole("shuffle_buffer", 1, 1_000_000)
-        whole("lr_halving_epoch", 1, MAX_EPOCHS, optional=True)
-        whole("steps_per_execution", 1, MAX_STEPS_PER_EXECUTION)
-        whole("early_stopping_patience", 1, MAX_EPOCHS, optional=True)
-        whole("reduce_lr_patience", 1, MAX_EPOCHS, optional=True)
+        for name, (low, high) in WHOLE_BOUNDS.items():
+            whole(name, low, high, optional=name in OPTIONAL_FIELDS)
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
             problems.append(f"learning_rate must be a finite number, got {lr!r}")

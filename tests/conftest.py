@@ -54,6 +54,15 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     # Preparing runs ahead of Train starts background training threads on every method page;
     # tests of it turn it on themselves (tests/test_hub.py), the rest keep their thread counts exact.
     monkeypatch.setenv("TRAINING_PREPARE_AHEAD", "0")
+    yield
+    # The hub is one per process, as on a server; a test's runs must not be joined by the next test
+    # (whose store is another file): every job ends with its test, and the next gets a new hub.
+    import sys
+
+    if "core.jobs" in sys.modules:
+        sys.modules["core.jobs"].stop_every_job(wait=60)
+    if "core.hub" in sys.modules:
+        sys.modules["core.hub"]._server_hub = None
 
 
 @pytest.fixture(scope="session")
@@ -85,3 +94,11 @@ def real_data_path() -> Path:
     if not path.is_file():
         pytest.skip(f"{DATA_PATH_ENV}={REAL_NPZ_PATH} is not a file")
     return path
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No training thread may still be inside TensorFlow when the interpreter exits: that aborts the process."""
+    import sys
+
+    if "core.jobs" in sys.modules:
+        sys.modules["core.jobs"].stop_every_job(wait=60)

@@ -154,7 +154,7 @@ def test_settings_changed_but_not_applied_are_named_and_not_used(app_env):
     assert [w.value for w in at.sidebar.warning] == notices[:1]
     # Train now uses what was applied, as the notice says.
     at.button(key="train_fit").click().run()
-    assert at.session_state["job"].snapshot().records[0].settings["epochs"] == 2
+    assert at.session_state["job"].settings_list[0].epochs == 2
     at.button(key="stop_fit").click().run()
     wait_for_job(at)
     at.button(key="apply_settings").click().run()

@@ -17,7 +17,15 @@ import streamlit as st
 
 from core.i18n import LANGUAGES
 from core.links import LINK_FIELDS, settings_from_query, settings_to_query
-from core.settings import MAX_BATCH_SIZE, MAX_EPOCHS, MAX_MAX_LEN, MIN_MAX_LEN, RunSettings, SettingsError
+from core.settings import (
+    CHOSEN_FIELDS,
+    MAX_LEARNING_RATE,
+    OPTIONAL_FIELDS,
+    SMALLEST_LEARNING_RATE_OFFERED,
+    WHOLE_BOUNDS,
+    RunSettings,
+    SettingsError,
+)
 from ui.i18n import URL_LANGUAGE, language_picker, tr
 
 SETTINGS_KEY = "settings"
@@ -36,6 +44,21 @@ WIDGET_KEYS = {
     "reduce_lr_patience": "set_plateau",
     "steps_per_execution": "set_steps",
 }
+
+
+# RunSettings field -> the catalogue keys of its box's label and help (None: no help).
+WIDGET_TEXTS = {
+    "epochs": ("settings.epochs", None),
+    "batch_size": ("settings.batch", None),
+    "max_len": ("settings.max_len", "settings.max_len_help"),
+    "learning_rate": ("settings.lr", None),
+    "seed": ("settings.seed", "settings.seed_help"),
+    "lr_halving_epoch": ("settings.halving", None),
+    "early_stopping_patience": ("settings.early", "settings.early_help"),
+    "reduce_lr_patience": ("settings.plateau", "settings.plateau_help"),
+    "steps_per_execution": ("settings.steps", "settings.steps_help"),
+}
+assert set(WIDGET_KEYS) == set(WIDGET_TEXTS) == set(CHOSEN_FIELDS), "every chosen setting has one box"
 
 
 def current_settings() -> RunSettings:
@@ -77,21 +100,32 @@ def settings_to_link(settings: RunSettings) -> None:
             st.query_params[name] = value
 
 
+def number_box(name: str, settings: RunSettings, **options) -> None:
+    """The sidebar's number box for one RunSettings field, bounded as core.settings bounds it."""
+    label_key, help_key = WIDGET_TEXTS[name]
+    if name == "learning_rate":
+        low, high = SMALLEST_LEARNING_RATE_OFFERED, MAX_LEARNING_RATE
+    else:
+        low, high = WHOLE_BOUNDS[name]
+        low = 0 if name in OPTIONAL_FIELDS else low  # 0 in the box means "off"
+    st.number_input(
+        tr(label_key), low, high, _widget_value(settings, name), key=WIDGET_KEYS[name],
+        help=tr(help_key) if help_key else None, **options,
+    )
+
+
 def _widget_settings(applied: RunSettings) -> RunSettings:
     """The settings the sidebar's widgets show now (applied or not); a widget not drawn yet shows the applied value."""
     shown = {field: st.session_state.get(key, _widget_value(applied, field)) for field, key in WIDGET_KEYS.items()}
-    return replace(
-        applied,
-        epochs=int(shown["epochs"]),
-        batch_size=int(shown["batch_size"]),
-        max_len=int(shown["max_len"]),
-        learning_rate=float(shown["learning_rate"]),
-        seed=int(shown["seed"]),
-        lr_halving_epoch=_optional(int(shown["lr_halving_epoch"])),
-        early_stopping_patience=_optional(int(shown["early_stopping_patience"])),
-        reduce_lr_patience=_optional(int(shown["reduce_lr_patience"])),
-        steps_per_execution=int(shown["steps_per_execution"]),
-    )
+    values = {}
+    for field, value in shown.items():
+        if field == "learning_rate":
+            values[field] = float(value)
+        elif field in OPTIONAL_FIELDS:
+            values[field] = _optional(int(value))
+        else:
+            values[field] = int(value)
+    return replace(applied, **values)
 
 
 def _widget_value(settings: RunSettings, field: str) -> int | float:
@@ -136,27 +170,14 @@ def settings_sidebar() -> RunSettings:
     settings = current_settings()
     with st.sidebar.container(border=True, key="settings_panel"):
         st.markdown(tr("settings.heading"))
-        st.number_input(tr("settings.epochs"), 1, MAX_EPOCHS, settings.epochs, key="set_epochs")
-        st.number_input(tr("settings.batch"), 1, MAX_BATCH_SIZE, settings.batch_size, key="set_batch")
-        st.number_input(
-            tr("settings.max_len"), MIN_MAX_LEN, MAX_MAX_LEN, settings.max_len, step=10, key="set_max_len",
-            help=tr("settings.max_len_help"),
-        )
-        st.number_input(tr("settings.lr"), 1e-6, 1.0, settings.learning_rate, step=1e-4, format="%.5f", key="set_lr")
-        st.number_input(tr("settings.seed"), 0, 2**31 - 1, settings.seed, key="set_seed", help=tr("settings.seed_help"))
+        number_box("epochs", settings)
+        number_box("batch_size", settings)
+        number_box("max_len", settings, step=10)
+        number_box("learning_rate", settings, step=1e-4, format="%.5f")
+        number_box("seed", settings)
         with st.expander(tr("settings.options")):
-            st.number_input(tr("settings.halving"), 0, MAX_EPOCHS, settings.lr_halving_epoch or 0, key="set_halving")
-            st.number_input(
-                tr("settings.early"), 0, MAX_EPOCHS, settings.early_stopping_patience or 0,
-                key="set_early", help=tr("settings.early_help"),
-            )
-            st.number_input(
-                tr("settings.plateau"), 0, MAX_EPOCHS, settings.reduce_lr_patience or 0,
-                key="set_plateau", help=tr("settings.plateau_help"),
-            )
-            st.number_input(
-                tr("settings.steps"), 1, 256, settings.steps_per_execution, key="set_steps", help=tr("settings.steps_help"),
-            )
+            for name in ("lr_halving_epoch", "early_stopping_patience", "reduce_lr_patience", "steps_per_execution"):
+                number_box(name, settings)
         submitted = st.button(tr("settings.apply"), type="primary", key="apply_settings")
         if submitted:
             try:
