@@ -76,7 +76,7 @@ def find_reuters_file(path: str | os.PathLike[str] | None = None, *, download: b
         if candidate:
             found = Path(candidate).expanduser()
             if not found.is_file():
-                raise DatasetUnavailableError(f"{source} points at {found}, which is not a file. {how_to_supply_data()}")
+                raise DatasetUnavailableError(f"{source} points at {found}, which is not a file.", how_to_supply_data())
             return found
     cached = keras_cache_dir() / KERAS_FILE_NAME
     if cached.is_file():
@@ -92,9 +92,9 @@ def find_reuters_file(path: str | os.PathLike[str] | None = None, *, download: b
             )
         except Exception as error:  # offline, proxy, disk full: all mean "not available"
             raise DatasetUnavailableError(
-                f"The Reuters data could not be downloaded ({type(error).__name__}: {error}). {how_to_supply_data()}"
+                f"The Reuters data could not be downloaded ({type(error).__name__}: {error}).", how_to_supply_data()
             ) from error
-    raise DatasetUnavailableError(f"No Reuters data file was found. {how_to_supply_data()}")
+    raise DatasetUnavailableError("No Reuters data file was found.", how_to_supply_data())
 
 
 def find_word_index_file(path: str | os.PathLike[str] | None = None, *, download: bool = True) -> Path | None:

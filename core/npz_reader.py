@@ -49,7 +49,15 @@ class DataError(Exception):
 
 
 class DatasetUnavailableError(DataError):
-    """No Reuters file could be found or downloaded."""
+    """No Reuters file could be found or downloaded.
+
+    `problem` says what went wrong; `advice` how to supply the data (core.data.how_to_supply_data).
+    The message is both, for the command line; the app shows `problem` above its own, translated advice.
+    """
+
+    def __init__(self, problem: str, advice: str = ""):
+        self.problem, self.advice = problem, advice
+        super().__init__(f"{problem} {advice}".strip())
 
 
 class InvalidDatasetError(DataError):
@@ -164,7 +172,7 @@ def read_reuters_npz(source: str | os.PathLike[str] | bytes | IO[bytes]) -> tupl
         # core.data imports this module (and this branch is the only one that needs it).
         from core.data import how_to_supply_data
 
-        raise DatasetUnavailableError(f"{name} does not exist. {how_to_supply_data()}") from error
+        raise DatasetUnavailableError(f"{name} does not exist.", how_to_supply_data()) from error
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise InvalidDatasetError(f"{name} is not a .npz archive (not a readable zip file: {error}).") from error
     with archive:

@@ -416,3 +416,18 @@ def test_the_router_home_and_method_pages_draw_their_title_before_pandas_and_alt
     loaded = modules_loaded_by_importing(["app.py", *PAGES[:3]])
     assert {"ui.home", "ui.method_page", "ui.settings_form"} <= set(loaded)
     assert not [m for m in loaded if m.split(".")[0] in ("pandas", "altair", "numpy", "tensorflow", "keras")]
+
+
+def test_without_data_the_page_says_how_to_supply_it_once(tmp_path, monkeypatch):
+    """The problem, then the page's own (translated) advice: not the command line's English advice as well."""
+    monkeypatch.setenv("REUTERS_NPZ_PATH", str(tmp_path / "missing.npz"))
+    st.cache_resource.clear()
+    try:
+        at = new_app()
+        assert not at.exception
+        shown = texts(at)
+        assert "which is not a file" in shown  # the problem itself
+        assert shown.count("to the path of a") == 1, shown  # the advice once
+        assert "Set the environment variable" not in shown  # core's English advice stays with the command line
+    finally:
+        st.cache_resource.clear()

@@ -34,7 +34,7 @@ def _download_once() -> tuple[str | None, str]:
     try:
         return str(find_reuters_file(download=True)), ""
     except DataError as error:
-        return None, str(error)
+        return None, getattr(error, "problem", str(error))  # the page adds its own advice, translated
 
 
 def _locate_file() -> tuple[str | None, str]:
@@ -97,7 +97,7 @@ def dataset_or_panel(max_len: int) -> PreparedData | None:
         with st.spinner(tr("data.preparing")):
             return current_dataset(max_len)
     except DataError as error:
-        problem = str(error)
+        problem = getattr(error, "problem", str(error))  # what went wrong; the advice below is the page's own
     st.error(tr("data.unavailable"), icon=":material/dataset:")
     st.markdown(tr("data.how_to", problem=problem, env=DATA_PATH_ENV, cache=keras_cache_dir()))
     upload_panel()
