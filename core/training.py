@@ -210,7 +210,7 @@ class BatchAverages:
 # Method 1: model.fit, with control through callbacks
 
 
-class _ReportToRun(keras.callbacks.Callback):
+class ReportToRun(keras.callbacks.Callback):
     """Forwards fit's progress and epoch logs to the run, and raises to stop mid-epoch."""
 
     def __init__(self, run: TrainingRun):
@@ -263,7 +263,7 @@ def train_with_fit(settings: RunSettings, data: PreparedData, hooks: RunHooks | 
             # Without steps_per_epoch, Keras 3.15 opens a spare iterator at each epoch's end and
             # so skips every other shuffle order; with it, fit sees the same batches as the loops.
             steps_per_epoch=run.batches_per_epoch,
-            callbacks=[_ReportToRun(run), *fit_control_callbacks(settings)],
+            callbacks=[ReportToRun(run), *fit_control_callbacks(settings)],
             verbose=0,
         )
     return run.outcome()

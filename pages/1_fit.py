@@ -8,7 +8,7 @@ method_page(
     "fit.intro",
     [
         ("train_with_fit", "source.fit.main"),
-        ("_ReportToRun", "source.fit.callback"),
+        ("ReportToRun", "source.fit.callback"),
         ("fit_control_callbacks", "source.fit.control"),
     ],
 )

@@ -169,7 +169,7 @@ going while you click around. Settings in the sidebar apply to every page.
 `model.fit` is the most powerful built-in way to train: it takes NumPy arrays, a
 `tf.data.Dataset` or a Python generator, runs the loop for you, and lets you steer
 it **through callbacks**. This page's progress bar and charts come from a callback
-(`_ReportToRun`); in the sidebar's *Method options* you can add `EarlyStopping`
+(`ReportToRun`); in the sidebar's *Method options* you can add `EarlyStopping`
 or `ReduceLROnPlateau` and watch their effect on the curves.
 """,
     "batch.title": "2 · train_on_batch loop",

@@ -144,7 +144,7 @@ ZH: dict[str, str] = {
     "fit.intro": """
 `model.fit` 是功能最强的内置训练方式：它接受 NumPy 数组、`tf.data.Dataset`
 或 Python 生成器，替你运行训练循环，并让你**通过回调函数**来控制训练。本页的进度条和
-图表就来自一个回调（`_ReportToRun`）；在侧边栏的*方法选项*中可以加入 `EarlyStopping`
+图表就来自一个回调（`ReportToRun`）；在侧边栏的*方法选项*中可以加入 `EarlyStopping`
 或 `ReduceLROnPlateau`，观察它们对曲线的影响。
 """,
     "batch.title": "2 · train_on_batch 循环",
