@@ -486,8 +486,8 @@ def test_faults_show_on_their_page_keep_finished_epochs_and_spare_the_others(app
     real_batches_finished = training.TrainingRun.batches_finished
     real_build = training.build_model
 
-    def batches_finished(run, count=1):
-        real_batches_finished(run, count)
+    def batches_finished(run, count=1, logs=None, running=None):
+        real_batches_finished(run, count, logs, running)
         if run.settings.seed == broken_seed and run.epoch == 2 and run.batches_done >= 3:
             raise OSError(28, "injected fault: no space left on device")
         if run.settings.seed == nan_seed and run.epoch == 2 and run.batches_done == 1:
