@@ -17,18 +17,14 @@ import argparse
 from dataclasses import replace
 
 from common import load_data, markdown_table, progress, section, write_summary, yes_no
+from support import FIGURES, figures
 
-FIGURES = ("loss", "accuracy", "top5_accuracy", "val_loss", "val_accuracy", "val_top5_accuracy", "learning_rate")
 
 
 def best_and_final(record) -> tuple[float, int, float]:
     accuracies = [row.val_accuracy for row in record.epochs]
     best = max(accuracies)
     return best, accuracies.index(best) + 1, accuracies[-1]
-
-
-def figures(record, decimals: int = 4) -> list[tuple[float, ...]]:
-    return [tuple(round(getattr(row, name), decimals) for name in FIGURES) for row in record.epochs]
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -71,8 +67,8 @@ def main(argv: list[str] | None = None) -> str:
         ]
         if not args.no_speed:
             fast = run_training(replace(settings, epochs=min(args.speed_epochs, args.epochs), steps_per_execution=args.steps), data)
-            first = figures(plain)[: len(fast.epochs)]
-            same = fast.status == "finished" and figures(fast) == first
+            first = figures(plain, 4)[: len(fast.epochs)]
+            same = fast.status == "finished" and figures(fast, 4) == first
             difference = max(
                 (abs(a - b) for x, y in zip(figures(fast, 7), figures(plain, 7)) for a, b in zip(x, y)), default=float("nan")
             )

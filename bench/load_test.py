@@ -59,7 +59,7 @@ def main() -> int:
 
     import streamlit as st
     os.environ["TRAINING_PREPARE_AHEAD"] = "0"  # no runs prepared ahead: the thread counts stay exact
-    from test_reliability import (
+    from support import (
         collect_until,
         figures,
         full_error_details,
@@ -153,7 +153,7 @@ def main() -> int:
         failures.append("a closed session's run that had started was not saved as stopped")
 
     # Phase 3: a writer killed (SIGKILL) at random moments while it rewrites records.
-    from test_reliability import kill_while_writing
+    from support import kill_while_writing
 
     crash_folder = folder / "crash-runs"
     ids = [f"20260101-000000-fit-kill{i}" for i in range(args.sessions)]

@@ -121,9 +121,9 @@ def main(argv: list[str] | None = None) -> str:
     print(text, flush=True)
     share = {side: {name: 100 * results[side][0][name] / max(1, results[side][1]) for name in names} for side in results}
     write_summary(args.summary_json, [
-        {"what": f"batch loop profile: share in the compiled step (chapter / app)", "value": f"{share['reference']['compiled step']:.0f} % / {share['app']['compiled step']:.0f} %", "target": "", "met": None},
-        {"what": f"batch loop profile: share freeing iterators at the end of loops (chapter / app)", "value": f"{share['reference']['iterator freed / at the for line']:.0f} % / {share['app']['iterator freed / at the for line']:.0f} %", "target": "", "met": None},
-        {"what": f"batch loop profile: share in the app's own per-batch work", "value": f"{share['app']['app per batch']:.1f} %", "target": "", "met": None},
+        {"what": "batch loop profile: share in the compiled step (chapter / app)", "value": f"{share['reference']['compiled step']:.0f} % / {share['app']['compiled step']:.0f} %", "target": "", "met": None},
+        {"what": "batch loop profile: share freeing iterators at the end of loops (chapter / app)", "value": f"{share['reference']['iterator freed / at the for line']:.0f} % / {share['app']['iterator freed / at the for line']:.0f} %", "target": "", "met": None},
+        {"what": "batch loop profile: share in the app's own per-batch work", "value": f"{share['app']['app per batch']:.1f} %", "target": "", "met": None},
     ])
     return text
 

@@ -29,7 +29,6 @@ import argparse
 import math
 import os
 import tempfile
-import threading
 import time
 
 from common import load_data, markdown_table, median, progress, section, write_summary, yes_no

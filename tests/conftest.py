@@ -14,9 +14,12 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import streamlit as st
 from fixture_data import write_fixture_npz
+from streamlit.testing.v1 import AppTest
 
 from core.data import DATA_PATH_ENV, WORD_INDEX_PATH_ENV
 from core.records import RUNS_DIR_ENV
@@ -38,7 +41,16 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 os.environ.pop(DATA_PATH_ENV, None)
 os.environ.pop(WORD_INDEX_PATH_ENV, None)
 
-TINY_MAX_LEN = 40
+from support import (  # noqa: E402
+    HANG_GUARD,
+    TINY_MAX_LEN,
+    full_error_details,
+    gate_training,
+    install_server_slots,
+    live_job_threads,
+    state,
+    wait_for,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -102,3 +114,47 @@ def pytest_sessionfinish(session, exitstatus):
 
     if "core.jobs" in sys.modules:
         sys.modules["core.jobs"].stop_every_job(wait=60)
+
+
+# -- the app's environment, the server-wide cap, sessions that clean up after themselves
+
+
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    """Fixture data through REUTERS_NPZ_PATH, an empty runs folder, fresh shared caches."""
+    (tmp_path / "data").mkdir()
+    npz = write_fixture_npz(tmp_path / "data" / "reuters.npz")
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("REUTERS_NPZ_PATH", str(npz))
+    monkeypatch.setenv("TRAINING_RUNS_DIR", str(runs))
+    st.cache_resource.clear()
+    with full_error_details():
+        yield SimpleNamespace(root=tmp_path, npz=npz, runs=runs)
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def server_slots(monkeypatch):
+    """`server_slots(capacity)`: replace the server's cap and hub for this test (see install_server_slots)."""
+    return lambda capacity: install_server_slots(capacity, monkeypatch.setattr)
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    opened = gate_training(monkeypatch.setattr)
+    yield opened
+    opened.set()
+
+
+@pytest.fixture
+def sessions():
+    """AppTest sessions; whatever happens, their watches are stopped and the jobs under them end."""
+    opened: list[AppTest] = []
+    yield opened
+    for at in opened:
+        job = state(at, "job")
+        if job is not None:
+            job.stop()
+            job.join(HANG_GUARD)
+    # A stopped watch leaves its job, which stops once nobody watches it: wait for that too.
+    wait_for(lambda: not any(t.name == "training-job" for t in live_job_threads()), "the sessions' jobs to end")

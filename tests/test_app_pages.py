@@ -7,58 +7,15 @@ until the job ends.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
-
 from fixture_data import write_fixture_npz
+from streamlit.testing.v1 import AppTest
+from support import APP, apply_tiny_settings, new_app, texts, wait_for_job
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/1_fit.py", "pages/2_train_on_batch.py", "pages/3_custom_loop.py", "pages/4_compare.py"]
-
-
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    """Fixture data via the project's variable, records in a temp folder, fresh caches."""
-    npz = write_fixture_npz(tmp_path / "reuters.npz")
-    monkeypatch.setenv("REUTERS_NPZ_PATH", str(npz))
-    monkeypatch.setenv("TRAINING_RUNS_DIR", str(tmp_path / "runs"))
-    st.cache_resource.clear()
-    yield tmp_path
-    st.cache_resource.clear()
-
-
-def new_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    return at
-
-
-def apply_tiny_settings(at: AppTest, epochs: int = 2) -> None:
-    at.number_input(key="set_epochs").set_value(epochs)
-    at.number_input(key="set_batch").set_value(16)
-    at.number_input(key="set_max_len").set_value(40)
-    at.button(key="apply_settings").click().run()
-    assert at.session_state["settings"].max_len == 40
-
-
-def wait_for_job(at: AppTest, until: str = "ended", timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        snap = at.session_state["job"].snapshot()
-        if (until == "ended" and not snap.active) or (until == "epoch" and any(r.epochs for r in snap.records)):
-            at.run()
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"job did not reach {until!r} in {timeout}s")
-
-
-def texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "info", "success", "warning", "error", "caption") for e in at.get(kind)]
-    return "\n".join(str(p) for p in parts)
 
 
 @pytest.mark.parametrize("page", [None, *PAGES])

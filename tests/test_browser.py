@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from fixture_data import write_fixture_npz, write_fixture_word_index
 from streamlit_server import running_app
 

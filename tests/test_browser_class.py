@@ -12,7 +12,6 @@ import re
 import shutil
 
 import pytest
-
 from fixture_data import write_fixture_npz
 from streamlit_server import running_app
 

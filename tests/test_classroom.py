@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app_pages import APP, app_env, apply_tiny_settings, texts, wait_for_job  # noqa: F401 - app_env is a fixture
+from support import APP, apply_tiny_settings, texts, wait_for_job
 
 from core.store import class_space, private_space, store_from_environment
 
@@ -29,7 +29,7 @@ def press_train(at: AppTest, page: str = "pages/1_fit.py", key: str = "train_fit
     assert not at.exception, [e.value for e in at.exception]
 
 
-def test_a_second_visitor_with_identical_settings_joins_the_running_computation(app_env):  # noqa: F811
+def test_a_second_visitor_with_identical_settings_joins_the_running_computation(app_env):
     from core.hub import server_hub
 
     ann, bob = visitor(epochs=30), visitor(epochs=30)
@@ -51,7 +51,7 @@ def test_a_second_visitor_with_identical_settings_joins_the_running_computation(
     wait_for_job(ann)
 
 
-def test_a_finished_identical_run_shows_at_once_and_can_be_trained_again_live(app_env):  # noqa: F811
+def test_a_finished_identical_run_shows_at_once_and_can_be_trained_again_live(app_env):
     from core.hub import server_hub
 
     ann = visitor()
@@ -74,7 +74,7 @@ def test_a_finished_identical_run_shows_at_once_and_can_be_trained_again_live(ap
     assert [round(r.val_accuracy, 6) for r in again.records[0].epochs] == [round(r.val_accuracy, 6) for r in first.epochs]
 
 
-def test_runs_are_private_unless_shared_in_a_class_space(app_env):  # noqa: F811
+def test_runs_are_private_unless_shared_in_a_class_space(app_env):
     ann = visitor({"class": "Bio-7"})
     ann.text_input(key="display_name_input").set_value("Ann").run()
     press_train(ann)
@@ -101,7 +101,7 @@ def test_runs_are_private_unless_shared_in_a_class_space(app_env):  # noqa: F811
 
 
 @pytest.mark.parametrize("code", ["x", "no spaces", "../etc", "a" * 40])
-def test_an_invalid_class_code_is_named_and_runs_stay_private(app_env, code):  # noqa: F811
+def test_an_invalid_class_code_is_named_and_runs_stay_private(app_env, code):
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["class"] = code
     at.run()

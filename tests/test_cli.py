@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-import json
-from dataclasses import replace
 import os
 import re
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest

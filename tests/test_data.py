@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +11,17 @@ import keras
 import keras.src.datasets.reuters as keras_reuters
 import numpy as np
 import pytest
-from fixture_data import make_fixture_arrays, write_fixture_npz, write_fixture_word_index
+from fixture_data import (
+    SystemCommand,
+    TouchMarker,
+    make_fixture_arrays,
+    npy_bytes,
+    ragged,
+    write_fixture_npz,
+    write_fixture_word_index,
+    write_npz,
+    write_pickle_bomb,
+)
 
 from core import data, npz_reader
 from core.data import (
@@ -27,26 +35,6 @@ from core.data import (
     read_reuters_npz,
     split_like_keras,
 )
-
-
-def npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=True)
-    return buffer.getvalue()
-
-
-def write_npz(path: Path, members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> Path:
-    """An .npz written member by member, so a test can put anything in it."""
-    with zipfile.ZipFile(path, "w", compression=compression) as archive:
-        for name, payload in members.items():
-            archive.writestr(name, payload)
-    return path
-
-
-def ragged(*sequences) -> np.ndarray:
-    array = np.empty(len(sequences), dtype=object)
-    array[:] = [list(s) for s in sequences]
-    return array
 
 
 @pytest.fixture
@@ -96,35 +84,7 @@ def test_topic_names_equal_keras():
 # Hostile and broken files
 
 
-class _TouchMarker:
-    """Unpickling this calls pathlib.Path.touch(marker): a file appears if the pickle runs."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (Path.touch, (self.marker,))
-
-
-class _SystemCommand:
-    """Unpickling this runs a shell command that creates the marker."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.system, (f"touch '{self.marker}'",))
-
-
-def write_pickle_bomb(path: Path, payload: object) -> Path:
-    """An .npz whose x is an 'object array' made of an arbitrary pickle."""
-    header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(header, {"descr": "|O", "fortran_order": False, "shape": (1,)})
-    x_member = header.getvalue() + pickle.dumps(payload, protocol=2)
-    return write_npz(path, {"x.npy": x_member, "y.npy": npy_bytes(np.array([0]))})
-
-
-@pytest.mark.parametrize("payload_type", [_TouchMarker, _SystemCommand])
+@pytest.mark.parametrize("payload_type", [TouchMarker, SystemCommand])
 def test_pickle_payload_is_refused_and_never_runs(tmp_path, payload_type):
     # First prove the payload is live: numpy's unsafe loader does run it.
     control = tmp_path / "control-marker"
@@ -143,7 +103,7 @@ def test_pickle_payload_is_refused_and_never_runs(tmp_path, payload_type):
 
 def test_pickle_payload_in_an_upload_is_refused(tmp_path):
     marker = tmp_path / "marker"
-    hostile = write_pickle_bomb(tmp_path / "hostile.npz", _TouchMarker(marker))
+    hostile = write_pickle_bomb(tmp_path / "hostile.npz", TouchMarker(marker))
     with pytest.raises(InvalidDatasetError, match="the uploaded file: the x array was refused"):
         prepare_data(max_len=40, path=hostile.read_bytes(), download=False)
     assert not marker.exists()

@@ -7,9 +7,9 @@ import json
 import zipfile
 
 import pytest
+from support import make_run
 
 from core.exchange import MAX_IMPORT_BYTES, MAX_MEMBER_BYTES, RunFileError, runs_from_file, runs_table, runs_to_zip
-from test_store import make_run
 
 
 def zipped(members: dict[str, bytes | str]) -> bytes:

@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import streamlit as st
-from fixture_data import make_fixture_arrays, write_fixture_npz
+from fixture_data import SystemCommand, TouchMarker, make_fixture_arrays, npy_bytes, ragged, write_fixture_npz, write_pickle_bomb
 from streamlit.testing.v1 import AppTest
-from test_data import _SystemCommand, _TouchMarker, npy_bytes, ragged, write_pickle_bomb
-from test_reliability import APP, outside, recording_writes, state, texts
+from support import APP, outside, recording_writes, state, texts
 
 from core import data as core_data
 from core.data import (
@@ -102,7 +101,7 @@ def still_works_afterwards(good_upload):
 # Code hidden in a pickle
 
 
-@pytest.mark.parametrize("payload_type", [_TouchMarker, _SystemCommand])
+@pytest.mark.parametrize("payload_type", [TouchMarker, SystemCommand])
 def test_a_pickle_payload_never_runs(tmp_path, payload_type):
     marker = tmp_path / "marker"
     payload = write_pickle_bomb(tmp_path / "evil.npz", payload_type(marker)).read_bytes()
@@ -116,7 +115,7 @@ def test_a_pickle_payload_through_the_real_uploader(tmp_path, good_upload, monke
     monkeypatch.setenv("REUTERS_NPZ_PATH", str(write_fixture_npz(tmp_path / "reuters.npz")))
     st.cache_resource.clear()
     marker = tmp_path / "marker"
-    payload = write_pickle_bomb(tmp_path / "evil.npz", _SystemCommand(marker)).read_bytes()
+    payload = write_pickle_bomb(tmp_path / "evil.npz", SystemCommand(marker)).read_bytes()
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     with recording_writes() as writes:
@@ -282,13 +281,13 @@ def test_a_payload_beside_numpy_integers_still_never_runs(tmp_path):
     marker = tmp_path / "marker"
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, {"descr": "|O", "fortran_order": False, "shape": (2,)})
-    body = pickle.dumps(objects([np.int64(1), np.int32(2)], [np.int64(3), _TouchMarker(marker)]), protocol=3)
+    body = pickle.dumps(objects([np.int64(1), np.int32(2)], [np.int64(3), TouchMarker(marker)]), protocol=3)
     problem = refused("evil.npz", archive({"x.npy": header.getvalue() + body, "y.npy": npy_bytes(np.array([0, 1]))}))
     assert "it asks to run `builtins.getattr`" in problem  # how pickle names Path.touch
     time.sleep(0.2)
     assert not marker.exists()
     # An object-dtype scalar wrapping the payload: the payload is refused first, the scalar would be next.
-    problem = refused("evil.npz", _scalar_pickle(np.dtype(object), _TouchMarker(marker)))
+    problem = refused("evil.npz", _scalar_pickle(np.dtype(object), TouchMarker(marker)))
     assert "it asks to run `builtins.getattr`" in problem and not marker.exists()
 
 

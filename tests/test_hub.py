@@ -11,29 +11,13 @@ import time
 from dataclasses import fields, replace
 
 import pytest
+from support import HANG_GUARD, figures, wait_for
 
 from core.fingerprint import run_fingerprint
 from core.hub import Hub, Watch
 from core.jobs import JobSlots
 from core.settings import METHODS, RunSettings
 from core.store import RunStore
-
-HANG_GUARD = 120.0
-
-
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + HANG_GUARD
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting: {what}")
-        time.sleep(0.02)
-
-
-def figures(record, places: int = 6) -> list[tuple[float, ...]]:
-    return [
-        tuple(round(v, places) for v in (r.loss, r.accuracy, r.top5_accuracy, r.val_loss, r.val_accuracy, r.val_top5_accuracy))
-        for r in record.epochs
-    ]
 
 
 @pytest.fixture

@@ -8,16 +8,13 @@ three ways: the sidebar switch, a `?lang=zh` link, and the browser's locale.
 from __future__ import annotations
 
 import string
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
+from support import APP
 
 from core.i18n import EN, LANGUAGES, STRINGS, ZH, language_from_locale, t
-from fixture_data import write_fixture_npz
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ["pages/1_fit.py", "pages/2_train_on_batch.py", "pages/3_custom_loop.py", "pages/4_compare.py"]
 CHINESE_TITLES = {
     None: "训练 Keras 模型的三种方法",
@@ -51,15 +48,6 @@ def test_chinese_texts_are_chinese_and_lookups_fill_values():
 @pytest.mark.parametrize("locale,expected", [("zh-CN", "zh"), ("zh_TW", "zh"), ("ZH", "zh"), ("en-GB", "en"), ("fr", "en"), (None, "en"), ("", "en")])
 def test_the_browser_locale_picks_the_default_language(locale, expected):
     assert language_from_locale(locale) == expected
-
-
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    monkeypatch.setenv("REUTERS_NPZ_PATH", str(write_fixture_npz(tmp_path / "reuters.npz")))
-    monkeypatch.setenv("TRAINING_RUNS_DIR", str(tmp_path / "runs"))
-    st.cache_resource.clear()
-    yield tmp_path
-    st.cache_resource.clear()
 
 
 @pytest.mark.parametrize("page", [None, *PAGES])

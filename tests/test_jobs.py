@@ -11,21 +11,12 @@ import time
 from dataclasses import replace
 
 import pytest
+from support import HANG_GUARD, figures, wait_for
 
 from core import training
 from core.jobs import JobSlots, TrainingJob
-from core.store import RunStore
 from core.settings import METHODS
-
-HANG_GUARD = 120.0  # seconds: far beyond any tiny run, only there so a hang fails instead of blocking
-
-
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + HANG_GUARD
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting: {what}")
-        time.sleep(0.02)
+from core.store import RunStore
 
 
 def finish(job: TrainingJob) -> None:
@@ -270,13 +261,6 @@ def test_a_job_hands_free_memory_back_when_it_ends(tiny_data, tiny_settings, tmp
     monkeypatch.undo()
     if sys.platform.startswith("linux"):
         assert core.jobs.release_free_memory() is True  # glibc here: the trim really ran
-
-
-def figures(record, places: int = 6) -> list[tuple[float, ...]]:
-    return [
-        tuple(round(v, places) for v in (r.loss, r.accuracy, r.top5_accuracy, r.val_loss, r.val_accuracy, r.val_top5_accuracy))
-        for r in record.epochs
-    ]
 
 
 def test_waiting_jobs_start_first_come_first_served():

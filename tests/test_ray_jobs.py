@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from engines import EngineUnavailable, free_port, ray_address, ray_command, skip_or_fail  # noqa: F401 - ray_address is a pytest fixture
-from recording import figures
+from support import figures
 
 from core.jobs import JobSlots, TrainingJob
-from core.store import RunStore
 from core.settings import METHODS
+from core.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
 HANG_GUARD = 180.0  # seconds: far beyond any tiny run, only there so a hang fails instead of blocking

@@ -14,12 +14,10 @@ import threading
 from dataclasses import replace
 
 import pytest
+from support import BATCHES_PER_EPOCH, Recorder, figures
 
 from core.settings import METHODS
-from recording import BATCHES_PER_EPOCH, Recorder, figures
-
 from core.training import run_training
-
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +37,8 @@ def test_speed_option_gives_the_plain_figures_and_full_progress(tiny_data, tiny_
     settings = replace(tiny_settings, method=method, steps_per_execution=steps)
     record = run_training(settings, tiny_data, recorder.on_batch, recorder.on_epoch)
     assert record.status == "finished", record.message
-    assert figures(record) == figures(plain_runs[method])
-    assert figures(record)[-1][0] < figures(record)[0][0]  # it learned: not two copies of the initial state
+    assert figures(record, 4) == figures(plain_runs[method], 4)
+    assert figures(record, 4)[-1][0] < figures(record, 4)[0][0]  # it learned: not two copies of the initial state
     # One progress report per group, the last one at the epoch's total.
     groups = list(range(steps, BATCHES_PER_EPOCH, steps)) + [BATCHES_PER_EPOCH]
     assert recorder.batches == [(epoch, done, BATCHES_PER_EPOCH) for epoch in (1, 2) for done in groups]
@@ -52,7 +50,7 @@ def test_batch_loop_speed_option_still_halves_the_learning_rate(tiny_data, tiny_
     plain = run_training(halving, tiny_data)
     fast = run_training(replace(halving, steps_per_execution=5), tiny_data)
     assert [row.learning_rate for row in fast.epochs] == [0.001, 0.0005]
-    assert figures(fast) == figures(plain)
+    assert figures(fast, 4) == figures(plain, 4)
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -12,20 +12,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support import make_run
 
-from core.records import EpochRow, RunRecord, save_record
+from core.records import save_record
 from core.store import SERVER_SPACE, RunStore, class_space, private_space, store_from_environment, valid_class_code
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def make_run(method: str = "fit", epochs: int = 2, status: str = "finished", fingerprint: str | None = None) -> RunRecord:
-    record = RunRecord.start(method, {"epochs": epochs, "batch_size": 32}, fingerprint=fingerprint)
-    for epoch in range(1, epochs + 1):
-        record.epochs.append(EpochRow(epoch, 1.0 / epoch, 0.5, 0.7, 1.1, 0.4 + epoch / 100, 0.6, 0.001, 2.5, "2026-11-27T10:00:00"))
-    if status != "running":
-        record.end(status)
-    return record
 
 
 @pytest.fixture

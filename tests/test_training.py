@@ -14,14 +14,12 @@ from dataclasses import replace
 import keras
 import numpy as np
 import pytest
+from support import BATCHES_PER_EPOCH, Recorder, figures
 
 from core import training
 from core.records import EpochRow
 from core.settings import METHODS, RunSettings, SettingsError
-from recording import BATCHES_PER_EPOCH, Recorder, figures
-
 from core.training import fit_control_callbacks, run_training
-
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +50,8 @@ def test_every_method_finishes(three_runs):
 
 @pytest.mark.parametrize("method", ["train_on_batch", "custom_loop"])
 def test_same_figures_as_fit(three_runs, method):
-    fit_figures = figures(three_runs["fit"][0])
-    assert figures(three_runs[method][0]) == fit_figures
+    fit_figures = figures(three_runs["fit"][0], 4)
+    assert figures(three_runs[method][0], 4) == fit_figures
     # And the run learned something, so agreement is not just three copies of the initial state.
     assert fit_figures[-1][0] < fit_figures[0][0]
 
@@ -62,8 +60,8 @@ def test_learning_rate_halves_when_its_epoch_starts(tiny_data, tiny_settings, th
     settings = replace(tiny_settings, method="train_on_batch", lr_halving_epoch=2)
     record = run_training(settings, tiny_data)
     assert [row.learning_rate for row in record.epochs] == [0.001, 0.0005]
-    fit_figures = figures(three_runs["fit"][0])
-    halved = figures(record)
+    fit_figures = figures(three_runs["fit"][0], 4)
+    halved = figures(record, 4)
     assert halved[0] == fit_figures[0]
     assert halved[1][:6] != fit_figures[1][:6]
 
@@ -90,7 +88,7 @@ def test_steps_per_execution_reports_each_group_and_changes_no_figure(tiny_data,
     settings = RunSettings(epochs=3, batch_size=16, max_len=40, lr_halving_epoch=None, steps_per_execution=5)
     record = run_training(settings, tiny_data, recorder.on_batch)
     assert recorder.batches == [(epoch, done, 12) for epoch in (1, 2, 3) for done in (5, 10, 12)]
-    assert figures(record) == figures(three_runs["fit"][0])
+    assert figures(record, 4) == figures(three_runs["fit"][0], 4)
 
 
 # ---------------------------------------------------------------------------

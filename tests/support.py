@@ -1,0 +1,438 @@
+"""What the tests and the benchmarks share: waiting, the figures that must agree, app sessions, recorded writes.
+
+One module of helpers, so no test or benchmark imports a test module: the
+figures two runs must agree on, waits that poll (their deadlines only stop a
+hang), AppTest sessions of the app, the server's cap and hub replaced for a test,
+a gate that holds training, the many-sessions and killed-writer scenarios that
+tests/test_reliability.py and bench/load_test.py both run, and the recording of
+every file the process writes (an audit hook, installed on first use).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+from fixture_data import write_fixture_npz
+from streamlit.testing.v1 import AppTest
+
+from core.hub import Watch
+from core.jobs import JobSlots
+from core.records import EpochRow, RunRecord
+from core.store import RunStore
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+HANG_GUARD = 120.0
+TINY_MAX_LEN = 40
+METHOD_PAGES = {"fit": "pages/1_fit.py", "train_on_batch": "pages/2_train_on_batch.py", "custom_loop": "pages/3_custom_loop.py"}
+FIGURES = ("loss", "accuracy", "top5_accuracy", "val_loss", "val_accuracy", "val_top5_accuracy", "learning_rate")
+
+
+def figures(record, decimals: int = 6) -> list[tuple[float, ...]]:
+    """Every epoch's figures, rounded: what must agree between two runs of the same math."""
+    return [tuple(round(getattr(row, name), decimals) for name in FIGURES) for row in record.epochs]
+
+
+def live_job_threads() -> list[threading.Thread]:
+    """Training jobs and the watches of visitors over them (core.jobs, core.hub)."""
+    return [t for t in threading.enumerate() if t.name in ("training-job", "training-watch") and t.is_alive()]
+
+
+def wait_for(condition, what: str, timeout: float = HANG_GUARD) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting: {what}")
+        time.sleep(0.05)
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "info", "success", "warning", "error", "caption") for e in at.get(kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def collect_until(condition, what: str, timeout: float = HANG_GUARD) -> None:
+    """Run full garbage collections until `condition` holds, as a server's collector eventually would.
+
+    A dropped AppTest can stay referenced for a moment by the frames of its
+    script thread as it winds down; a single gc.collect() may run before that.
+    """
+    wait_for(lambda: gc.collect() >= 0 and condition(), what, timeout)
+
+
+def state(at: AppTest, key: str):
+    try:
+        return at.session_state[key]
+    except KeyError:
+        return None
+
+
+# Every file this process opens for writing, renames or removes, and every SQLite database it opens
+# (SQLite opens its files in C, out of sight of the "open" event: the connect names the file), while recording.
+_writes: list[str] | None = None
+_writes_lock = threading.Lock()
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _writes is None:
+        return
+    target = None
+    if event == "open" and len(args) == 3 and isinstance(args[0], (str, bytes, os.PathLike)):
+        path, mode, flags = args
+        if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (mode is None and isinstance(flags, int) and flags & _WRITE_FLAGS):
+            target = path
+    elif event in ("os.rename", "os.replace", "os.link", "os.symlink") and len(args) >= 2:
+        target = args[1]
+    elif event in ("os.remove", "os.rmdir", "os.truncate", "os.chmod") and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        target = args[0]
+    elif event == "sqlite3.connect" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        target = args[0] if os.fsdecode(args[0]) != ":memory:" else None
+    if target is not None:
+        with _writes_lock:
+            if _writes is not None:
+                _writes.append(os.path.abspath(os.fsdecode(target)))
+
+
+_hook_installed = False
+
+
+@contextmanager
+def recording_writes():
+    """The absolute paths this process writes to (any thread) inside the block.
+
+    The audit hook goes in on first use (a hook cannot be taken out again), and records
+    nothing outside this block.
+    """
+    global _writes, _hook_installed
+    if not _hook_installed:
+        sys.addaudithook(_audit)
+        _hook_installed = True
+    seen: list[str] = []
+    _writes = seen
+    try:
+        yield seen
+    finally:
+        _writes = None
+
+
+def outside(paths: list[str], *allowed: Path) -> list[str]:
+    """The paths written outside the allowed folders (TensorFlow's own autograph sources aside)."""
+    roots = [str(a.resolve()) + os.sep for a in allowed]
+    return sorted(
+        {
+            p
+            for p in paths
+            if not any((os.path.realpath(p) + os.sep).startswith(r) for r in roots)
+            and not os.path.basename(p).startswith("__autograph_generated_file")
+            and not os.path.isdir(p)  # tempfile.NamedTemporaryFile reports its folder, then the file itself
+        }
+    )
+
+
+@contextmanager
+def full_error_details():
+    """The app hides tracebacks from visitors (client.showErrorDetails); a failing test should show them."""
+    from streamlit import config
+
+    before = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "full")
+    try:
+        yield
+    finally:
+        config.set_option("client.showErrorDetails", before)
+
+
+def install_server_slots(capacity: int, setattr=setattr) -> JobSlots:
+    """A fresh process-wide cap and a fresh hub built on it, as a server starting with `capacity` slots has.
+
+    The hub (core.hub.server_hub()) captures its slots when it is built, so replacing
+    core.jobs.SERVER_SLOTS alone would not reach the sessions' jobs. `setattr` is
+    monkeypatch.setattr in tests (undone afterwards), the builtin in bench/load_test.py.
+    """
+    import core.hub
+    import core.jobs
+    import ui.live_run
+
+    slots = JobSlots(capacity)
+    setattr(core.jobs, "SERVER_SLOTS", slots)
+    setattr(ui.live_run, "SERVER_SLOTS", slots)  # what a waiting page without a queue position reports
+    setattr(core.hub, "_server_hub", core.hub.Hub(slots=slots))  # its store: store_from_environment, per call
+    return slots
+
+
+def gate_training(setattr=setattr) -> threading.Event:
+    """Jobs hold their slot but do not train until the returned event is set: makes 'waiting' certain.
+
+    Jobs call core.training.train(settings, data, hooks) once they hold a slot.
+    """
+    from core import training
+
+    real = training.train
+    opened = threading.Event()
+
+    def gated(*args, **kwargs):
+        if not opened.wait(HANG_GUARD):
+            raise RuntimeError("the test never opened the gate")
+        return real(*args, **kwargs)
+
+    setattr(training, "train", gated)
+    return opened
+
+
+def open_session(sessions: list, *, seed: int = 0, epochs: int = 1, upload: bytes | None = None) -> AppTest:
+    """A new visitor: opens the home page, maybe uploads a file, applies tiny settings."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    sessions.append(at)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    if upload is not None:
+        at.file_uploader(key="reuters_upload").upload("alt.npz", upload).run()
+        assert state(at, "uploaded_reuters") is not None, texts(at)
+    at.number_input(key="set_epochs").set_value(epochs)
+    at.number_input(key="set_batch").set_value(16)
+    at.number_input(key="set_max_len").set_value(TINY_MAX_LEN)
+    at.number_input(key="set_seed").set_value(seed)
+    at.button(key="apply_settings").click().run()
+    settings = at.session_state["settings"]
+    assert (settings.epochs, settings.max_len, settings.seed) == (epochs, TINY_MAX_LEN, seed)
+    return at
+
+
+def press_train(at: AppTest, method: str) -> Watch:
+    at.switch_page(METHOD_PAGES[method]).run()
+    at.button(key=f"train_{method}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at.session_state["job"]
+
+
+def answered(snap) -> bool:
+    """A Train press the server has answered: its job trains, or waits with a place in the queue."""
+    return snap.state == "running" or snap.queue_position is not None
+
+
+def run_sessions(sessions: list, app_env, slots: JobSlots, gate: threading.Event, count: int, epochs: int) -> dict:
+    """`count` visitors train at once under the cap; returns what was observed. Used by bench/load_test.py too."""
+    methods = ["fit", "train_on_batch", "custom_loop"]
+    alt = write_fixture_npz(app_env.root / "data" / "alt.npz", seed=7).read_bytes()  # visitor 0 trains on an upload of their own
+    threads_before = len(live_job_threads())
+    started = time.monotonic()
+    visitors = []
+    for i in range(count):
+        at = open_session(sessions, seed=100 + i, epochs=epochs, upload=alt if i == 0 else None)
+        method = methods[i % len(methods)]
+        v = SimpleNamespace(at=at, method=method, seed=100 + i, job=press_train(at, method))
+        visitors.append(v)
+        # The press is answered before the next visitor presses: its job holds a slot or has a place in the queue.
+        wait_for(lambda job=v.job: answered(job.snapshot()), "the press to be queued")
+
+    # The cap lets `capacity` in; the rest wait, visibly, first come first served.
+    waiting = count - slots.capacity
+    assert (slots.in_use, slots.waiting) == (slots.capacity, waiting)
+    positions = []
+    for v in visitors:
+        v.at.run()
+        assert not v.at.exception, [e.value for e in v.at.exception]
+        snap = v.job.snapshot()
+        if snap.state == "waiting":
+            shown = re.search(r"In the queue: number (\d+) \((\d+) ahead of you\)", texts(v.at))
+            assert shown, texts(v.at)
+            assert int(shown[1]) == snap.queue_position and int(shown[2]) == snap.queue_position - 1
+            assert not v.at.get("progress")
+            positions.append(snap.queue_position)
+        else:
+            assert snap.state == "running" and v.at.get("progress"), "a training run shows its progress bar"
+    assert positions == list(range(1, waiting + 1)), "the queue keeps the order of the presses"
+    assert [v.job.snapshot().state for v in visitors] == ["running"] * slots.capacity + ["waiting"] * waiting
+
+    # Open the gate: runs train; every page keeps rendering while they do.
+    gate.set()
+    max_waiting, max_in_use, renders = count - slots.capacity, slots.in_use, []
+    observer = open_session(sessions, seed=1)
+    while True:
+        snaps = [v.job.snapshot() for v in visitors]
+        max_waiting = max(max_waiting, sum(s.state == "waiting" for s in snaps))
+        max_in_use = max(max_in_use, slots.in_use)
+        assert slots.in_use <= slots.capacity
+        if not any(s.active for s in snaps):
+            break
+        for at in [v.at for v in visitors] + [observer]:
+            began = time.monotonic()
+            at.run()
+            renders.append(time.monotonic() - began)
+            assert not at.exception, [(e.message, e.stack_trace) for e in at.exception]
+        observer.switch_page("pages/4_compare.py" if len(renders) % 2 else METHOD_PAGES["fit"])
+        if time.monotonic() - started > HANG_GUARD * 3:
+            raise AssertionError("the runs did not end")
+    wall = time.monotonic() - started
+    for v in visitors:
+        assert v.job.join(HANG_GUARD)
+        v.at.run()
+    wait_for(lambda: slots.in_use == 0, "every slot to be given back")
+    gc.collect()
+    return {
+        "visitors": visitors,
+        "observer": observer,
+        "max_waiting": max_waiting,
+        "max_in_use": max_in_use,
+        "renders": renders,
+        "wall": wall,
+        "threads_before": threads_before,
+        "threads_after": len(live_job_threads()),
+    }
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    from core.records import EpochRow, RunRecord
+    from core.store import RunStore
+
+    folder, ids, version = Path(sys.argv[1]), sys.argv[2].split(","), int(sys.argv[3])
+    folder.mkdir(parents=True, exist_ok=True)
+    store = RunStore(f"sqlite:///{folder / 'runs.sqlite3'}")
+    records = {}
+    for run_id in ids:
+        records[run_id] = RunRecord.start("fit", {"epochs": 200})
+        records[run_id].run_id = run_id
+    while True:
+        version += 1
+        for run_id, record in records.items():
+            # A different length every version: a torn write could not pass for a whole run.
+            record.epochs = [
+                EpochRow(e, 1.0 / e, 0.5, 0.7, 1.1, 0.4, 0.6, 0.001, 0.1, "2026-01-01T00:00:00")
+                for e in range(1, 2 + version % 150)
+            ]
+            record.message = f"version {version}"
+            store.save_run(record)
+            print(run_id, version, flush=True)  # only once save_run returned: the write is confirmed
+    """
+)
+
+
+def store_in(folder: Path) -> RunStore:
+    """The SQLite store the writer below uses in `folder`."""
+    return RunStore(f"sqlite:///{folder / 'runs.sqlite3'}")
+
+
+def kill_while_writing(folder: Path, ids: list[str], rounds: int, seed: int = 0) -> dict:
+    """Run a writer that saves `ids` to the store in `folder` in a loop; SIGKILL it at random moments.
+
+    Returns the last version of each run the writer confirmed; checks after every kill
+    that each run in the database is whole and none lost a confirmed write.
+    """
+    rng = random.Random(seed)
+    reported: dict[str, int] = {}
+    version = 0
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for _ in range(rounds):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(folder), ",".join(ids), str(version)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        )
+        lines = [writer.stdout.readline() for _ in range(rng.randint(len(ids), 12 * len(ids)))]
+        time.sleep(rng.uniform(0, 0.05))  # land anywhere: between writes, inside a transaction, during its commit
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait(HANG_GUARD)
+        lines += writer.stdout.readlines()
+        writer.stdout.close()
+        assert writer.returncode == -signal.SIGKILL
+        for line in lines:
+            if not line.endswith("\n") or not line.strip():
+                continue  # the kill can cut the writer's own report short; only whole lines confirm a write
+            fields = line.split()
+            assert len(fields) == 2, f"unexpected line from the writer: {line!r}"
+            run_id, number = fields
+            reported[run_id] = max(reported.get(run_id, 0), int(number))
+        version = max(reported.values())
+        check_every_record_whole(folder, reported)
+    return reported
+
+
+def check_every_record_whole(folder: Path, reported: dict[str, int]) -> None:
+    """Every run in the database loads completely, and none is older than the last write the writer confirmed."""
+    import sqlalchemy as sa
+
+    from core.store import runs as runs_table
+
+    store = store_in(folder)
+    try:
+        with store.engine.connect() as conn:
+            run_ids = set(conn.execute(sa.select(runs_table.c.run_id)).scalars())
+        assert run_ids == set(reported), "a run the writer confirmed is missing, or one appeared from nowhere"
+        for run_id in run_ids:
+            record = store.get_run(run_id)
+            version = int(record.message.split()[-1])
+            assert len(record.epochs) == 1 + version % 150, f"{run_id} is torn"
+            assert [row.epoch for row in record.epochs] == list(range(1, 2 + version % 150)), f"{run_id} is torn"
+            assert version >= reported[run_id], f"{run_id} lost a confirmed write"
+    finally:
+        store.engine.dispose()
+
+
+BATCHES_PER_EPOCH = 12  # 192 training newswires / 16
+
+
+class Recorder:
+    """Callbacks that remember every call."""
+
+    def __init__(self):
+        self.batches: list[tuple[int, int, int]] = []
+        self.rows: list[EpochRow] = []
+
+    def on_batch(self, epoch: int, done: int, total: int) -> None:
+        self.batches.append((epoch, done, total))
+
+    def on_epoch(self, row: EpochRow) -> None:
+        self.rows.append(row)
+
+
+def new_app() -> AppTest:
+    """A new visitor on the home page."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    return at
+
+
+def apply_tiny_settings(at: AppTest, epochs: int = 2) -> None:
+    at.number_input(key="set_epochs").set_value(epochs)
+    at.number_input(key="set_batch").set_value(16)
+    at.number_input(key="set_max_len").set_value(TINY_MAX_LEN)
+    at.button(key="apply_settings").click().run()
+    assert at.session_state["settings"].max_len == TINY_MAX_LEN
+
+
+def wait_for_job(at: AppTest, until: str = "ended", timeout: float = HANG_GUARD) -> None:
+    """Until the session's run has ended (or finished its first epoch), then one more page run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        snap = at.session_state["job"].snapshot()
+        if (until == "ended" and not snap.active) or (until == "epoch" and any(r.epochs for r in snap.records)):
+            at.run()
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"job did not reach {until!r} in {timeout}s")
+
+
+def make_run(method: str = "fit", epochs: int = 2, status: str = "finished", fingerprint: str | None = None) -> RunRecord:
+    """A run record with made-up but plausible epochs, for store and file tests."""
+    record = RunRecord.start(method, {"epochs": epochs, "batch_size": 32}, fingerprint=fingerprint)
+    for epoch in range(1, epochs + 1):
+        record.epochs.append(EpochRow(epoch, 1.0 / epoch, 0.5, 0.7, 1.1, 0.4 + epoch / 100, 0.6, 0.001, 2.5, "2026-11-27T10:00:00"))
+    if status != "running":
+        record.end(status)
+    return record
