@@ -135,7 +135,7 @@ def method_agreement(records: Iterable[RunRecord]) -> list[Agreement]:
         customs.remove(partner)
         shared = min(len(fit.epochs), len(partner.epochs))
         largest = {
-            metric: max(abs(getattr(a, metric) - getattr(b, metric)) for a, b in zip(fit.epochs[:shared], partner.epochs[:shared]))
+            metric: max(abs(getattr(a, metric) - getattr(b, metric)) for a, b in zip(fit.epochs[:shared], partner.epochs[:shared], strict=True))
             for metric in AGREEMENT_METRICS
         }
         same_math = fit.settings.get("learning_rate") == partner.settings.get("learning_rate") and not any(
@@ -204,7 +204,7 @@ def batch_frame(records: Iterable[RunRecord], labels: Sequence[str], weight: flo
     """
     columns = ["run", "method", "step", "epoch", "series", "metric", "value", "smoothed"]
     frames = []
-    for record, label in zip(records, labels):
+    for record, label in zip(records, labels, strict=True):
         if not record.batches:
             continue
         points = pd.DataFrame(record.batches, columns=list(BATCH_FIELDS))
