@@ -155,6 +155,11 @@ def sweep_settings(base: RunSettings, method: str, setting: str, values: Iterabl
     return [replace(base, method=method, **{setting: value}).validate() for value in kept]
 
 
+def swept_setting(records: Sequence[RunRecord]) -> str | None:
+    """The SWEEP_CHOICES setting whose value differs among `records` (the first such), or None."""
+    return next((key for key in SWEEP_CHOICES if len({_shown(r.settings.get(key)) for r in records}) > 1), None)
+
+
 def parse_sweep_value(setting: str, text: object) -> float | int:
     """A value typed into the sweep box, as the setting's type; ValueError with a plain message otherwise."""
     if setting == "learning_rate":

@@ -92,6 +92,12 @@ def test_sweep_settings_vary_one_setting_within_the_cap():
         compare.sweep_settings(base, "fit", "method", ["fit", "custom_loop"])
 
 
+def test_the_swept_setting_is_read_from_the_runs():
+    runs = [record("fit", batch_size=16), record("fit", batch_size=64)]
+    assert compare.swept_setting(runs) == "batch_size"
+    assert compare.swept_setting(runs[:1]) is None
+
+
 def test_typed_sweep_values_are_read_as_the_settings_type():
     assert compare.parse_sweep_value("learning_rate", "3e-3") == 0.003
     assert compare.parse_sweep_value("batch_size", "64") == 64 and isinstance(compare.parse_sweep_value("batch_size", "64.0"), int)
@@ -123,3 +129,55 @@ def test_batch_frame_holds_both_series_raw_and_smoothed():
     mean_loss = frame[(frame.series == "mean") & (frame.metric == "loss")]
     assert mean_loss["value"].tolist() == [2.0, 1.5] == mean_loss["smoothed"].tolist()
     assert list(compare.batch_frame([], [], 0.5).columns) == ["run", "method", "step", "epoch", "series", "metric", "value", "smoothed"]
+
+
+# ---------------------------------------------------------------------------
+# Compare's table and sweep controls, through AppTest on the fixture data
+
+from test_app_pages import apply_tiny_settings, app_env, new_app, wait_for_job  # noqa: E402, F401
+
+
+def compare_app():
+    at = new_app()
+    apply_tiny_settings(at, epochs=1)
+    at.switch_page("pages/4_compare.py").run()
+    assert not at.exception
+    return at
+
+
+def test_the_sweep_trains_one_run_per_value_and_draws_accuracy_against_it(app_env):
+    at = compare_app()
+    at.selectbox(key="sweep_setting").set_value("batch_size").run()
+    assert at.multiselect(key="sweep_values_batch_size").value == [16, 32, 64]
+    at.button(key="train_sweep").click().run()
+    wait_for_job(at, timeout=240)
+    snap = at.session_state["job"].snapshot()
+    assert [(r.method, r.settings["batch_size"]) for r in snap.records] == [("custom_loop", b) for b in (16, 32, 64)]
+    assert not at.exception
+    # The sweep's charts were drawn: the overlay's three panels and accuracy against batch size.
+    specs = at.session_state["chart_specs"]
+    assert {"sweep-0", "sweep-1", "sweep-2", "sweep-result"} <= set(specs)
+    result_rows = next(iter(specs["sweep-result"][1]["datasets"].values()))
+    assert [row["value"] for row in result_rows] == [16, 32, 64]
+    # Every run is in the saved table, and ticking two of them overlays them, labelled by what differs.
+    table = at.dataframe(key="runs_table").value
+    assert len(table) == 3
+    at.session_state["runs_table"] = {"selection": {"rows": [0, 2], "columns": [], "cells": []}}
+    at.toggle(key="overlay_book").set_value(False).run()
+    overlay = at.session_state["chart_specs"]["compare-overlay-0"][1]
+    labels = {row["run"] for rows in overlay["datasets"].values() for row in rows if "run" in row}
+    # The table lists the newest run first: rows 0 and 2 are batch 64 and batch 16.
+    assert labels == {"custom loop · batch 16", "custom loop · batch 64"}
+    assert "compare-overlay-batches-0" in at.session_state["chart_specs"]  # their per-batch curves too
+    assert [b.label for b in at.get("download_button") if b.key == "download_selected_runs"]
+    assert not at.exception
+
+
+def test_a_sweep_that_cannot_train_says_why_and_offers_no_train_button(app_env):
+    at = compare_app()
+    at.multiselect(key="sweep_values_learning_rate").set_value([0.001]).run()
+    assert any("2 to 5" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "train_sweep"]
+    at.multiselect(key="sweep_values_learning_rate").set_value([0.001, "fast"]).run()
+    assert any("fast" in e.value for e in at.error)
+    assert not at.exception
