@@ -220,7 +220,10 @@ def comparison_panel(frame: pd.DataFrame, metric: str, texts: dict[str, str] | N
     # which Vega-Lite would read as nested fields) and the labels go in the tooltip titles.
     pairs = list(dict.fromkeys(zip(data["run"], data["split"], strict=True)))
     keys = {pair: f"k{i}" for i, pair in enumerate(pairs)}
-    data = data.assign(key=[keys[pair] for pair in zip(data["run"], data["split"], strict=True)])
+    widths = dict(zip(runs, stroke_widths(len(runs)), strict=True))
+    data = data.assign(
+        key=[keys[pair] for pair in zip(data["run"], data["split"], strict=True)], width=data["run"].map(widths).astype(float)
+    )
     highlight = alt.selection_point(name=f"highlight_{metric}", fields=["run"], bind="legend")
     zoom = alt.selection_interval(name=f"zoom_{metric}", bind="scales", encodings=["x"])
     hover = alt.selection_point(
@@ -229,11 +232,18 @@ def comparison_panel(frame: pd.DataFrame, metric: str, texts: dict[str, str] | N
     x = _epoch_x(t["epoch"])
     colour = alt.Color("run:N").title(t["run"]).scale(domain=runs).legend(orient="bottom", columns=1, labelLimit=360)
     splits = [t["train"], t["validation"]]
-    dash = alt.StrokeDash("split:N").title(t["split"]).scale(domain=splits, range=list(SPLIT_DASHES.values()))
+    dash = (
+        alt.StrokeDash("split:N")
+        .title(t["split"])
+        .scale(domain=splits, range=list(SPLIT_DASHES.values()))
+        .legend(orient="bottom", columns=1)  # one entry a line: a row of two is cut off on a narrow panel
+    )
     base = alt.Chart(data).encode(x=x, y=_value_y(metric, t[metric]), color=colour)
     lines = base.mark_line().encode(
         strokeDash=dash,
-        strokeWidth=alt.StrokeWidth("run:N").scale(domain=runs, range=stroke_widths(len(runs))).legend(None),
+        # Widths as data, unscaled: encoded from `run` they would share (and, legend-less, remove) the colour
+        # legend, and clicks on it would no longer highlight a run.
+        strokeWidth=alt.StrokeWidth("width:Q").scale(None),
         opacity=alt.when(highlight).then(alt.value(1.0)).otherwise(alt.value(0.12)),
     ).add_params(highlight, zoom)
     points = base.mark_point(filled=True, size=50).encode(
@@ -255,7 +265,7 @@ def comparison_panel(frame: pd.DataFrame, metric: str, texts: dict[str, str] | N
 def comparison_chart(frame: pd.DataFrame, texts: dict[str, str] | None = None) -> alt.HConcatChart:
     """Several runs overlaid, one `comparison_panel` per metric side by side (`as_separate_panels` splits them)."""
     panels = [comparison_panel(frame, metric, texts) for metric in METRIC_TITLES]
-    return alt.hconcat(*panels).resolve_scale(y="independent", strokeWidth="independent")
+    return alt.hconcat(*panels).resolve_scale(y="independent")
 
 
 def comparison_panels(frame: pd.DataFrame, texts: dict[str, str] | None = None) -> list[alt.LayerChart]:
@@ -264,7 +274,12 @@ def comparison_panels(frame: pd.DataFrame, texts: dict[str, str] | None = None) 
     Built one by one rather than split from `comparison_chart`: a concatenation keeps
     its interactive parameters at its top level, so a panel taken out of it would lose them.
     """
-    return [fill_width(comparison_panel(frame, metric, texts)) for metric in METRIC_TITLES]
+    # SVG rather than vega-embed's canvas: a few hundred points at most, and the legend entries and lines
+    # become page elements (crisp when zoomed, reachable by assistive tools and by the browser tests).
+    return [
+        fill_width(comparison_panel(frame, metric, texts)).properties(usermeta={"embedOptions": {"renderer": "svg"}})
+        for metric in METRIC_TITLES
+    ]
 
 
 def batch_chart(frame: pd.DataFrame, metric: str, texts: dict[str, str] | None = None, colour: str = "series") -> alt.LayerChart:

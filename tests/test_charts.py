@@ -175,7 +175,9 @@ def test_comparison_panels_highlight_from_the_legend_zoom_epochs_and_hover_every
     assert titles == ["Epoch"] + [f"{run} · {split}" for run in RUNS for split in ("train", "validation")]
     assert rule["transform"][0]["pivot"] == "key"
     # Runs step down in width, so two identical lines both stay visible.
-    widths = first(spec, "line")["encoding"]["strokeWidth"]["scale"]["range"]
+    line = first(spec, "line")
+    assert line["encoding"]["strokeWidth"] == {"field": "width", "type": "quantitative", "scale": None}
+    widths = list(dict.fromkeys(row["width"] for row in rows_of(spec, line)))
     assert widths == sorted(widths, reverse=True) and widths[0] > widths[1]
 
 
