@@ -19,7 +19,7 @@ from core.data import PreparedData
 from core.jobs import JobSnapshot
 from core.settings import METHODS, RunSettings, SettingsError
 from ui.i18n import tr
-from ui.live_run import live_view, training_controls
+from ui.live_run import JOB_PAGE_KEY, RESULTS_KEY, live_view, training_controls
 from ui.saved_runs import labelled, overlay_charts
 from ui.views import chart_once_per_version, chart_texts, image_downloads
 
@@ -88,4 +88,8 @@ def sweep_section(settings: RunSettings, data: PreparedData) -> None:
         st.error(tr("sweep.invalid", problems="; ".join(problems)), icon=":material/block:")
         return
     training_controls(PAGE_ID, settings_list, data, label=tr("sweep.train"))
+    if st.session_state.get(JOB_PAGE_KEY) != PAGE_ID and PAGE_ID not in st.session_state.get(RESULTS_KEY, {}):
+        # No sweep yet: the comparison's live view above already says when a job trains on another page.
+        st.info(tr("sweep.empty"), icon=":material/play_circle:")
+        return
     live_view(PAGE_ID, partial(draw_sweep, fallback_setting=setting), empty_hint=tr("sweep.empty"))
