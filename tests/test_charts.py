@@ -112,7 +112,7 @@ def test_metric_chart_draws_every_row_with_typed_encodings(frame):
         assert encoding["color"]["scale"]["domain"] == ["train", "validation"]
         assert encoding["detail"]["field"] == "run"  # two runs are two lines, not one zigzag
     tips = tooltip_fields(point)
-    assert {"epoch", "split", "metric", "value", "learning_rate", "seconds"} <= set(tips)
+    assert {"epoch", "split", "value", "learning_rate", "seconds"} <= set(tips)  # the panel title names the metric
     assert tips["value"]["format"] == ".4f"
     assert "tooltip" not in line["encoding"]  # tooltips sit on the points
 
@@ -144,7 +144,7 @@ def test_comparison_chart_colours_runs_and_dashes_validation(frame):
     spec = charts.comparison_chart(frame).to_dict()
     assert len(spec["hconcat"]) == 3
     line, point = first(spec, "line"), first(spec, "point")
-    assert len(rows_of(spec, line)) == 36
+    assert len(rows_of(spec, line)) == 12  # one metric per panel: 2 runs x 3 epochs x 2 splits
     assert (line["encoding"]["color"]["field"], line["encoding"]["color"]["type"]) == ("run", "nominal")
     dash = line["encoding"]["strokeDash"]
     assert (dash["field"], dash["type"]) == ("split", "nominal")
@@ -152,8 +152,76 @@ def test_comparison_chart_colours_runs_and_dashes_validation(frame):
     assert dash["scale"]["range"][0] == [1, 0]  # train solid
     assert dash["scale"]["range"][1] != [1, 0]  # validation dashed
     assert "strokeDash" not in point["encoding"]  # or the legend would show circles, not dashes
-    assert {"run", "method", "epoch", "split", "value"} <= set(tooltip_fields(point))
-    assert not [u for u in units(spec) if mark_type(u) == "rule"]
+
+
+def panel_params(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    # Altair lifts a layer's parameters to the top of the spec (with the views they belong to).
+    found = [*spec.get("params", []), *(param for layer in spec["layer"] for param in layer.get("params", []))]
+    return {param["name"]: param for param in found}
+
+
+def test_comparison_panels_highlight_from_the_legend_zoom_epochs_and_hover_every_run(frame):
+    panels = charts.comparison_panels(frame)
+    assert len(panels) == 3
+    spec = panels[1].to_dict()
+    params = panel_params(spec)
+    assert params["highlight_accuracy"]["bind"] == "legend" and params["highlight_accuracy"]["select"]["fields"] == ["run"]
+    assert params["zoom_accuracy"]["bind"] == "scales" and params["zoom_accuracy"]["select"]["encodings"] == ["x"]
+    assert params["hover_accuracy"]["select"]["nearest"] is True
+    assert spec["width"] == "container" and spec["config"]["legend"]["orient"] == "bottom"
+    # The rule's tooltip names every (run, split) at the hovered epoch.
+    rule = first(spec, "rule")
+    titles = [tip["title"] for tip in rule["encoding"]["tooltip"]]
+    assert titles == ["Epoch"] + [f"{run} · {split}" for run in RUNS for split in ("train", "validation")]
+    assert rule["transform"][0]["pivot"] == "key"
+    # Runs step down in width, so two identical lines both stay visible.
+    line = first(spec, "line")
+    assert line["encoding"]["strokeWidth"] == {"field": "width", "type": "quantitative", "scale": None}
+    widths = list(dict.fromkeys(row["width"] for row in rows_of(spec, line)))
+    assert widths == sorted(widths, reverse=True) and widths[0] > widths[1]
+
+
+def test_comparison_chart_texts_come_from_the_page(frame):
+    words = {"loss": "损失", "accuracy": "准确率", "epoch": "轮次", "run": "运行", "split": "数据集", "train": "训练",
+             "validation": "验证"}
+    spec = charts.comparison_panel(frame, "loss", words).to_dict()
+    line = first(spec, "line")
+    assert spec["title"] == "损失" and line["encoding"]["y"]["title"] == "损失"
+    assert line["encoding"]["x"]["title"] == "轮次" and line["encoding"]["color"]["title"] == "运行"
+    assert line["encoding"]["strokeDash"]["scale"]["domain"] == ["训练", "验证"]
+    assert {row["split"] for row in rows_of(spec, line)} == {"训练", "验证"}
+    assert any(tip["title"].endswith("· 验证") for tip in first(spec, "rule")["encoding"]["tooltip"])
+
+
+def test_charts_render_to_png_and_svg(frame):
+    spec = charts.comparison_panels(frame)[0].to_dict()
+    assert charts.chart_image(spec, "png").startswith(b"\x89PNG")
+    svg = charts.chart_image(spec, "svg")
+    assert svg.lstrip().startswith(b"<svg") and b"Loss" in svg
+    with pytest.raises(ValueError):
+        charts.chart_image(spec, "gif")
+
+
+def test_batch_chart_draws_raw_faint_and_smoothed_over_it():
+    from core.compare import batch_frame
+    from core.records import RunRecord
+
+    run = RunRecord("r1", "train_on_batch", {}, label="r1")
+    run.batches = [(step, 1, 2.0 / step, 0.1 * step, 2.0, 0.1) for step in range(1, 6)]
+    spec = charts.batch_chart(batch_frame([run], ["r1"], 0.6), "loss", {"batch_loss": "每批损失"}).to_dict()
+    raw, smoothed = [u for u in units(spec) if mark_type(u) == "line"]
+    assert raw["mark"]["opacity"] < 1 and smoothed["encoding"]["y"]["field"] == "smoothed"
+    assert spec["title"] == "每批损失" and raw["encoding"]["color"]["field"] == "series"
+    assert len(rows_of(spec, raw)) == 10  # loss only: reported and running mean, 5 steps each
+
+
+def test_sweep_chart_puts_accuracy_against_the_swept_value():
+    results = pd.DataFrame({"value": [0.0005, 0.001, 0.003], "final val accuracy": [0.6, 0.7, 0.65],
+                            "best val accuracy": [0.62, 0.71, 0.7]})
+    spec = charts.sweep_chart(results, "learning rate", log_x=True).to_dict()
+    line = first(spec, "line")
+    assert line["encoding"]["x"]["scale"]["type"] == "log" and line["encoding"]["x"]["title"] == "learning rate"
+    assert [row["value"] for row in rows_of(spec, line)] == [0.0005, 0.001, 0.003]
 
 
 # --- learning_rate_chart ----------------------------------------------------------
@@ -200,16 +268,17 @@ def test_training_charts_accept_an_empty_frame(build, empty_frame):
     drawn = [u for u in units(spec) if mark_type(u) in ("line", "point")]
     assert drawn and all(rows_of(spec, u) == [] for u in drawn)
     # A rule asked for is there even before the first epoch ends.
-    rules = [u for u in units(spec) if mark_type(u) == "rule"]
+    rules = [u for u in units(spec) if mark_type(u) == "rule" and "pivot" not in str(u.get("transform"))]
     assert all(rows_of(spec, u)[0]["epoch"] == 5 for u in rules)
 
 
 def test_book_and_runs_overlay(frame):
     from core.reference import reference_frame
 
-    both = pd.concat([frame, reference_frame()], ignore_index=True)
+    book = reference_frame()
+    both = pd.concat([frame, book], ignore_index=True)
     spec = charts.comparison_chart(both).to_dict()
-    assert len(rows_of(spec, first(spec, "line"))) == 36 + len(reference_frame())
+    assert len(rows_of(spec, first(spec, "line"))) == 12 + int((book["metric"] == "loss").sum())
 
 
 # --- data charts ------------------------------------------------------------------
@@ -302,3 +371,15 @@ def test_charts_module_needs_neither_streamlit_nor_tensorflow():
     # A fresh interpreter: other tests in the session may have imported both.
     code = "import sys, core.charts; sys.exit(bool({'streamlit', 'tensorflow'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], check=False, cwd=PROJECT_ROOT).returncode == 0
+
+
+def test_method_charts_take_the_pages_words(frame):
+    words = {"loss": "损失", "epoch": "轮次", "split": "数据集", "train": "训练", "validation": "验证", "lr_halves": "学习率减半"}
+    spec = charts.metric_chart(frame, rule_epoch=2, texts=words).to_dict()
+    line = first(spec, "line")
+    assert spec["hconcat"][0]["title"] == "损失" and line["encoding"]["x"]["title"] == "轮次"
+    assert line["encoding"]["color"]["scale"]["domain"] == ["训练", "验证"]
+    assert line["encoding"]["color"]["scale"]["range"] == [charts.SPLIT_COLOURS["train"], charts.SPLIT_COLOURS["validation"]]
+    assert [row["label"] for row in rows_of(spec, first(spec, "rule"))] == ["学习率减半"]
+    lr = charts.learning_rate_chart(frame, 2, texts=words).to_dict()
+    assert [row["label"] for row in rows_of(lr, first(lr, "text"))] == ["学习率减半"]

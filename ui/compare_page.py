@@ -1,4 +1,4 @@
-"""The Compare page's body: the three methods trained with identical settings, then your (or your class's) runs.
+"""The Compare page's body: the three methods trained with identical settings, a sweep, then your (or your class's) runs.
 
 The page file only calls `compare_page()`. Modules that bring pandas, Altair and
 TensorFlow are imported after the title, so the page paints at once on a fresh server.
@@ -14,15 +14,13 @@ from ui.settings_form import current_settings, pending_notice
 
 
 def draw_comparison(snap) -> None:
-    """The live comparison: the three methods' curves on one chart, then their summary table."""
-    from core import charts
-    from core.records import records_to_frame
-    from ui.views import chart_once_per_version, comparison_summary, summary_table
+    """The live comparison: the three methods' curves overlaid (one panel per metric), then their summary table."""
+    from ui.saved_runs import labelled, overlay_charts
+    from ui.views import comparison_summary, summary_table
 
     if not any(r.epochs for r in snap.records):
         st.caption(tr("compare.first_points"))
-    version = tuple((r.run_id, len(r.epochs), r.status) for r in snap.records)
-    chart_once_per_version("compare-live", version, lambda: charts.comparison_chart(records_to_frame(snap.records)))
+    overlay_charts("compare-live", labelled(snap.records))
     summary = comparison_summary(snap.records)
     if not summary.empty:
         summary_table(summary)
@@ -37,6 +35,7 @@ def compare_page() -> None:
     from ui.learned import compare_learned_panel
     from ui.live_run import job_active_on, live_view, training_controls
     from ui.saved_runs import saved_runs_section
+    from ui.sweep import sweep_section
 
     settings = current_settings()
     data = dataset_or_panel(settings.max_len)
@@ -47,4 +46,5 @@ def compare_page() -> None:
         # Outside the live fragment, and not while the comparison trains.
         if not job_active_on("compare"):
             compare_learned_panel()
+        sweep_section(settings, data)
     saved_runs_section()

@@ -37,7 +37,7 @@ REFRESH_SECONDS = 1.0
 # Capped in time so a job left waiting for a slot does not rerun four times a second.
 FIRST_BATCH_REFRESH_SECONDS = 0.25
 FIRST_BATCH_FAST_FOR_SECONDS = 5.0
-PAGE_IDS = ("fit", "train_on_batch", "custom_loop", "compare")
+PAGE_IDS = ("fit", "train_on_batch", "custom_loop", "compare", "sweep")
 
 
 def page_title(page_id: str | None) -> str:

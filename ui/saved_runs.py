@@ -1,25 +1,32 @@
-"""The visitor's (or their class's) saved runs on Compare: the table, the overlay, download all, import.
+"""The visitor's (or their class's) saved runs on Compare: the table that picks the overlay, the charts, downloads, import.
 
 Runs come from the store through the session's space only (ui.classroom):
 a private visitor sees their own runs and the cached results they used; a class
 link shows the class's runs with each student's name and the settings as
-columns. Nothing here can reach a run of another space.
+columns. Ticking rows of the table chooses what the charts overlay; each run is
+labelled by what differs among the ticked ones (core.compare.run_labels).
+Nothing here can reach a run of another space.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
 from core import charts
+from core.compare import method_agreement, run_labels
 from core.exchange import RunFileError, runs_from_file, runs_table, runs_to_zip
-from core.records import records_to_frame
+from core.records import RunRecord, records_to_frame
 from core.reference import reference_frame
 from core.store import store_from_environment
 from ui.classroom import class_code, current_space, display_name
 from ui.data_source import safe_name
 from ui.i18n import tr
-from ui.views import chart_once_per_version
+from ui.views import batch_curves, chart_columns, chart_texts, image_downloads, label_words
+
+RUNS_TABLE_KEY = "runs_table"  # the saved-runs table; its selection is the overlay
 
 TABLE_HEADINGS = {
     "name": "runs.col.name",
@@ -55,6 +62,51 @@ def _import_runs() -> None:
     st.session_state["runs_import_result"] = ("warning" if problems else "success", text)
 
 
+def selected_rows(key: str) -> list[int]:
+    """The table rows ticked in the dataframe `key` (positions in the table as built, whatever the sort)."""
+    state = st.session_state.get(key)
+    try:
+        return [int(row) for row in state["selection"]["rows"]]
+    except (TypeError, KeyError, ValueError):
+        return []
+
+
+def labelled(records: list[RunRecord], people: list[str] | None = None) -> list[RunRecord]:
+    """Copies of `records` whose labels name what differs among them (core.compare.run_labels), in the page's words."""
+    methods, settings = label_words()
+    labels = run_labels(records, methods, settings, people)
+    return [replace(record, label=label) for record, label in zip(records, labels, strict=True)]
+
+
+def agreement_notes(records: list[RunRecord]) -> None:
+    """Say when fit and the custom loop start alike, and how far apart their figures are."""
+    by_id = {record.run_id: record for record in records}
+    for found in method_agreement(records):
+        places = 6 if found.same_math else 4
+        differences = ", ".join(
+            f"{value:.{places}f} {tr(f'cmp.diff.{metric}')}" for metric, value in found.largest.items()
+        )
+        values = dict(
+            fit=by_id[found.fit_run].label, custom=by_id[found.custom_run].label, epochs=found.epochs, differences=differences
+        )
+        if found.same_math:
+            st.info(tr("cmp.agree", decimals=found.decimals, **values), icon=":material/join:")
+        else:
+            st.caption(tr("cmp.differ", **values))
+
+
+def overlay_charts(name: str, records: list[RunRecord], extra: pd.DataFrame | None = None) -> list[str]:
+    """The comparison panels of `records` (labelled already), plus the agreement note; returns the charts' names."""
+    frames = [records_to_frame(records)] + ([extra] if extra is not None and not extra.empty else [])
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    texts = chart_texts()
+    version = (tuple((r.run_id, r.label, len(r.epochs), r.status) for r in records), extra is not None)
+    names = chart_columns(name, version, lambda: charts.comparison_panels(frame, texts))
+    st.caption(tr("cmp.chart_help"))
+    agreement_notes(records)
+    return names
+
+
 def saved_runs_section() -> None:
     st.subheader(tr("compare.overlay_title"))
     try:
@@ -64,27 +116,37 @@ def saved_runs_section() -> None:
         saved = []
     in_class = class_code() is not None
     st.caption(tr("runs.class_caption" if in_class else "runs.private_caption", count=len(saved)))
+    chosen: list = []
     if saved:
         table = runs_table((run.record, run.display_name, tr(f"runs.how.{run.how}")) for run in saved)
         shown = table.drop(columns=["run_id"] + ([] if in_class else ["name"]))
         shown = shown.rename(columns={k: tr(v) for k, v in TABLE_HEADINGS.items()})
-        st.dataframe(shown, hide_index=True, width="stretch")
-
-    by_id = {run.record.run_id: run for run in saved if run.record.epochs}
-    chosen = st.multiselect(
-        tr("compare.saved_runs"), list(by_id), key="overlay_runs",
-        format_func=lambda run_id: _option_label(by_id[run_id], in_class),
-    )
-    chosen = [run_id for run_id in chosen if run_id in by_id]
+        st.caption(tr("cmp.table_help"))
+        # Ticking rows reruns the page with the selection in session state; the rows are positions in `saved`.
+        st.dataframe(
+            shown, hide_index=True, width="stretch", key=RUNS_TABLE_KEY, on_select="rerun", selection_mode="multi-row"
+        )
+        chosen = [saved[row] for row in selected_rows(RUNS_TABLE_KEY) if 0 <= row < len(saved)]
+    drawable = [run for run in chosen if run.record.epochs]
+    people = [run.display_name for run in drawable] if in_class else None
+    records = labelled([run.record for run in drawable], people)
     with_book = st.toggle(tr("compare.book_toggle"), value=True, key="overlay_book")
-    frames = [records_to_frame([by_id[run_id].record for run_id in chosen])]
-    if with_book:
-        frames.append(reference_frame())
-    present = [f for f in frames if not f.empty]
-    overlay = pd.concat(present, ignore_index=True) if present else frames[0]
-    chart_once_per_version("compare-overlay", (tuple(chosen), with_book), lambda: charts.comparison_chart(overlay))
-    if with_book:
-        st.caption(tr("compare.book_caption"))
+    if not records and not with_book:
+        st.info(tr("cmp.select_hint"), icon=":material/checklist:")
+    else:
+        names = overlay_charts("compare-overlay", records, reference_frame() if with_book else None)
+        if with_book:
+            st.caption(tr("compare.book_caption"))
+        if records:
+            st.markdown(f"**{tr('cmp.batch_title')}**")
+            batch_curves("compare-overlay", records, [r.label for r in records], "run", tr("cmp.batch_overlay"), ("reported",))
+            with st.expander(tr("cmp.downloads"), icon=":material/download:"):
+                st.download_button(
+                    tr("cmp.download_runs"), data=lambda: runs_to_zip(records), file_name="selected-runs.zip",
+                    mime="application/zip", key="download_selected_runs", on_click="ignore", icon=":material/folder_zip:",
+                )
+                titles = [tr(f"chart.cmp.{metric}") for metric in charts.METRIC_TITLES]
+                image_downloads(list(zip(names, titles, strict=True)), key="overlay_image")
 
     left, right = st.columns(2)
     with left:
@@ -99,9 +161,3 @@ def saved_runs_section() -> None:
         if result:
             kind, text = result
             getattr(st, kind)(text)
-
-
-def _option_label(run, in_class: bool) -> str:
-    record = run.record
-    who = f"{run.display_name} · " if in_class and run.display_name else ""
-    return f"{who}{record.label} · {record.status} · {len(record.epochs)} {tr('compare.epochs_word')}"

@@ -303,4 +303,100 @@ curves printed in the book the app is built from.
     # -- ui14
     "settings.pending": "Changed, not applied yet: {fields}. Runs use the applied settings until you press **Apply settings**.",
     "method_page.code_title": "The code that runs",
+    # -- cmp13
+    "page.sweep": "Sweep",
+    "chart.cmp.loss": "Loss",
+    "chart.cmp.accuracy": "Accuracy",
+    "chart.cmp.top5_accuracy": "Top-5 accuracy",
+    "chart.cmp.epoch": "Epoch",
+    "chart.cmp.step": "Batch (step)",
+    "chart.cmp.run": "Run",
+    "chart.cmp.split": "Split",
+    "chart.cmp.series": "Curve",
+    "chart.cmp.method": "method",
+    "chart.cmp.value": "value",
+    "chart.cmp.learning_rate": "Learning rate",
+    "chart.cmp.seconds": "seconds",
+    "chart.cmp.note": "note",
+    "chart.cmp.train": "train",
+    "chart.cmp.validation": "validation",
+    "chart.cmp.reported": "what the method reports",
+    "chart.cmp.mean": "running mean over the epoch",
+    "chart.cmp.smoothed": "smoothed",
+    "chart.cmp.raw": "raw",
+    "chart.cmp.lr_halves": "learning rate halves",
+    "chart.cmp.final_val_accuracy": "Final validation accuracy",
+    "chart.cmp.best_val_accuracy": "Best validation accuracy",
+    "chart.cmp.batch_loss": "Training loss per batch",
+    "chart.cmp.batch_accuracy": "Training accuracy per batch",
+    "cmp.method.fit": "fit",
+    "cmp.method.train_on_batch": "batch loop",
+    "cmp.method.custom_loop": "custom loop",
+    "cmp.setting.learning_rate": "lr",
+    "cmp.setting.batch_size": "batch",
+    "cmp.setting.epochs": "epochs",
+    "cmp.setting.max_len": "max_len",
+    "cmp.setting.seed": "seed",
+    "cmp.setting.shuffle_buffer": "shuffle",
+    "cmp.setting.lr_halving_epoch": "halving",
+    "cmp.setting.early_stopping_patience": "early stop",
+    "cmp.setting.reduce_lr_patience": "reduce lr",
+    "cmp.table_help": "Tick rows (the boxes at the left) to overlay those runs below; click a heading to sort by it.",
+    "cmp.select_hint": "Tick one or more runs in the table to draw them here.",
+    "cmp.col.label": "label",
+    "cmp.chart_help": (
+        "Click a run in a legend to highlight it (shift-click adds more, a click elsewhere clears); drag or "
+        "scroll in a chart to zoom along the epochs, double-click to reset; hover to read every run at an epoch."
+    ),
+    "cmp.agree": (
+        "**{fit}** and **{custom}** start from the same weights and see the same batches: over {epochs} epochs "
+        "they agree to {decimals} decimals. Largest difference: {differences}. They do the same math, so their "
+        "lines coincide: the first run's wider line shows around the narrower one."
+    ),
+    "cmp.differ": (
+        "**{fit}** and **{custom}** start from the same weights and see the same batches, but train with a "
+        "different learning rate or fit's callbacks: largest difference over {epochs} epochs: {differences}."
+    ),
+    "cmp.diff.loss": "loss",
+    "cmp.diff.accuracy": "accuracy",
+    "cmp.diff.top5_accuracy": "top-5 accuracy",
+    "cmp.diff.val_loss": "validation loss",
+    "cmp.diff.val_accuracy": "validation accuracy",
+    "cmp.diff.val_top5_accuracy": "validation top-5 accuracy",
+    "cmp.batch_title": "Per batch",
+    "cmp.smoothing": "Smoothing",
+    "cmp.smoothing_help": "An exponential moving average, as in TensorBoard: 0 shows the raw values, 0.99 the smoothest curve.",
+    "cmp.batch_caption.train_on_batch": (
+        "In Keras 3.15 each `train_on_batch` call returns **that one batch's** loss and accuracy, so the "
+        "reported curve jumps from batch to batch. `fit` reports the **running mean over the epoch so far** "
+        "instead: smooth, and it starts again at every epoch. This loop keeps that mean itself (`BatchAverages`); "
+        "both are drawn, faint raw and smoothed over them."
+    ),
+    "cmp.batch_caption.other": (
+        "What the method reports after each step is already the running mean over the epoch so far, so the two "
+        "curves coincide; the batch-loop page shows them apart."
+    ),
+    "cmp.batch_overlay": "What each selected run reported after every batch (stored runs keep up to 1,000 points each).",
+    "cmp.no_batches": "No per-batch curve yet: points appear after the first batches.",
+    "cmp.downloads": "Download the selected runs and charts",
+    "cmp.download_runs": "Runs (zip of CSV and JSON)",
+    "cmp.download_chart": "{chart} ({format})",
+    "sweep.title": "Sweep one setting",
+    "sweep.intro": (
+        "What happens if you change one setting? Pick a method, a setting and 2 to 5 values: one press trains "
+        "them one after the other (identical runs are reused), **Stop** ends the whole sweep."
+    ),
+    "sweep.method": "Method",
+    "sweep.setting": "Setting to vary",
+    "sweep.values": "Values (2 to 5; type your own and press Enter)",
+    "sweep.train": "Train the sweep",
+    "sweep.empty": "Press **Train the sweep**: each run's curves appear below, with final accuracy against the value.",
+    "sweep.invalid": "This sweep cannot be trained: {problems}",
+    "sweep.bad_value": "{value} is not a valid value here ({reason})",
+    "sweep.base": "The other settings are the sidebar's: {settings}.",
+    "sweep.setting.learning_rate": "learning rate",
+    "sweep.setting.batch_size": "batch size",
+    "sweep.setting.epochs": "epochs",
+    "sweep.setting.max_len": "max_len (tokens kept)",
+    "sweep.setting.seed": "seed",
 }

@@ -257,4 +257,98 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     # -- ui14
     "settings.pending": "已更改但尚未应用：{fields}。点击 **应用设置** 之前，训练仍使用已应用的设置。",
     "method_page.code_title": "运行的代码",
+    # -- cmp13
+    "page.sweep": "扫描",
+    "chart.cmp.loss": "损失",
+    "chart.cmp.accuracy": "准确率",
+    "chart.cmp.top5_accuracy": "Top-5 准确率",
+    "chart.cmp.epoch": "轮次 (epoch)",
+    "chart.cmp.step": "批次 (步)",
+    "chart.cmp.run": "运行",
+    "chart.cmp.split": "数据集",
+    "chart.cmp.series": "曲线",
+    "chart.cmp.method": "方法",
+    "chart.cmp.value": "数值",
+    "chart.cmp.learning_rate": "学习率",
+    "chart.cmp.seconds": "秒",
+    "chart.cmp.note": "说明",
+    "chart.cmp.train": "训练",
+    "chart.cmp.validation": "验证",
+    "chart.cmp.reported": "方法报告的值",
+    "chart.cmp.mean": "本轮累计均值",
+    "chart.cmp.smoothed": "平滑后",
+    "chart.cmp.raw": "原始值",
+    "chart.cmp.lr_halves": "学习率减半",
+    "chart.cmp.final_val_accuracy": "最终验证准确率",
+    "chart.cmp.best_val_accuracy": "最佳验证准确率",
+    "chart.cmp.batch_loss": "每个批次的训练损失",
+    "chart.cmp.batch_accuracy": "每个批次的训练准确率",
+    "cmp.method.fit": "fit",
+    "cmp.method.train_on_batch": "批次循环",
+    "cmp.method.custom_loop": "自定义循环",
+    "cmp.setting.learning_rate": "学习率",
+    "cmp.setting.batch_size": "批大小",
+    "cmp.setting.epochs": "轮数",
+    "cmp.setting.max_len": "max_len",
+    "cmp.setting.seed": "种子",
+    "cmp.setting.shuffle_buffer": "打乱缓冲",
+    "cmp.setting.lr_halving_epoch": "减半轮次",
+    "cmp.setting.early_stopping_patience": "提前停止",
+    "cmp.setting.reduce_lr_patience": "降低学习率",
+    "cmp.table_help": "勾选行（左侧的方框）即可在下方叠加这些运行；点击列标题可按该列排序。",
+    "cmp.select_hint": "在表格中勾选一个或多个运行，即可在这里绘制它们。",
+    "cmp.col.label": "标签",
+    "cmp.chart_help": (
+        "点击图例中的运行可突出显示它（按住 Shift 点击可多选，点击别处取消）；在图中拖动或滚动可沿轮次缩放，"
+        "双击复原；悬停可读取某一轮次所有运行的数值。"
+    ),
+    "cmp.agree": (
+        "**{fit}** 和 **{custom}** 从相同的权重开始，看到相同的批次：在 {epochs} 个轮次中它们一致到小数点后 "
+        "{decimals} 位。最大差异：{differences}。它们做的是同样的计算，所以曲线重合：第一个运行的较宽线条"
+        "会显示在较窄线条的外围。"
+    ),
+    "cmp.differ": (
+        "**{fit}** 和 **{custom}** 从相同的权重开始，看到相同的批次，但学习率或 fit 的回调不同："
+        "{epochs} 个轮次中的最大差异：{differences}。"
+    ),
+    "cmp.diff.loss": "损失",
+    "cmp.diff.accuracy": "准确率",
+    "cmp.diff.top5_accuracy": "Top-5 准确率",
+    "cmp.diff.val_loss": "验证损失",
+    "cmp.diff.val_accuracy": "验证准确率",
+    "cmp.diff.val_top5_accuracy": "验证 Top-5 准确率",
+    "cmp.batch_title": "每个批次",
+    "cmp.smoothing": "平滑",
+    "cmp.smoothing_help": "指数移动平均，与 TensorBoard 相同：0 显示原始值，0.99 最平滑。",
+    "cmp.batch_caption.train_on_batch": (
+        "在 Keras 3.15 中，每次调用 `train_on_batch` 返回的是**这一个批次**的损失和准确率，所以报告的曲线"
+        "在批次之间跳动。`fit` 报告的则是**本轮到目前为止的累计均值**：平滑，并在每个轮次重新开始。这个循环"
+        "自己维护这个均值（`BatchAverages`）；两条曲线都画出来了，淡色为原始值，其上为平滑后的值。"
+    ),
+    "cmp.batch_caption.other": (
+        "这个方法每一步报告的已经是本轮到目前为止的累计均值，所以两条曲线重合；批次循环页面会把它们分开显示。"
+    ),
+    "cmp.batch_overlay": "所选运行在每个批次之后报告的值（保存的运行每个最多保留 1,000 个点）。",
+    "cmp.no_batches": "还没有每批次曲线：前几个批次之后就会出现数据点。",
+    "cmp.downloads": "下载所选运行和图表",
+    "cmp.download_runs": "运行（CSV 和 JSON 的 zip）",
+    "cmp.download_chart": "{chart}（{format}）",
+    "sweep.title": "扫描一个设置",
+    "sweep.intro": (
+        "如果改变一个设置会怎样？选择一个方法、一个设置和 2 到 5 个取值：按一次即依次训练它们（相同的运行"
+        "会被复用），**停止** 会结束整个扫描。"
+    ),
+    "sweep.method": "方法",
+    "sweep.setting": "要改变的设置",
+    "sweep.values": "取值（2 到 5 个；可输入自己的值并按回车）",
+    "sweep.train": "训练扫描",
+    "sweep.empty": "点击 **训练扫描**：每个运行的曲线会显示在下方，并附有最终准确率随取值的变化。",
+    "sweep.invalid": "这个扫描无法训练：{problems}",
+    "sweep.bad_value": "{value} 在这里不是有效的取值（{reason}）",
+    "sweep.base": "其他设置取自侧边栏：{settings}。",
+    "sweep.setting.learning_rate": "学习率",
+    "sweep.setting.batch_size": "批大小",
+    "sweep.setting.epochs": "轮数",
+    "sweep.setting.max_len": "max_len（保留的词元数）",
+    "sweep.setting.seed": "种子",
 }
