@@ -20,7 +20,6 @@ from common import load_data, markdown_table, progress, section, write_summary, 
 from support import FIGURES, figures
 
 
-
 def best_and_final(record) -> tuple[float, int, float]:
     accuracies = [row.val_accuracy for row in record.epochs]
     best = max(accuracies)

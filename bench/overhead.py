@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import Comparison, AutotuneOn, interleave, load_data, markdown_table, run_like_the_app, section, write_summary, yes_no
+from common import AutotuneOn, Comparison, interleave, load_data, markdown_table, run_like_the_app, section, write_summary, yes_no
 
 TARGET = 1.05
 

@@ -37,6 +37,7 @@ TARGET_SECONDS = 1.5
 RERUN_TARGET_MS = 200
 from ui.live_run import FIRST_BATCH_FAST_FOR_SECONDS, FIRST_BATCH_REFRESH_SECONDS
 from ui.live_run import REFRESH_SECONDS as TICK
+
 METHOD_PAGES = {"fit": "pages/1_fit.py", "train_on_batch": "pages/2_train_on_batch.py", "custom_loop": "pages/3_custom_loop.py"}
 PAGES = {"home": None, **METHOD_PAGES, "compare": "pages/4_compare.py"}
 

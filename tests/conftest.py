@@ -18,8 +18,9 @@ from types import SimpleNamespace
 
 import pytest
 import streamlit as st
-from fixture_data import write_fixture_npz
+from fixture_data import write_fixture_npz, write_fixture_word_index
 from streamlit.testing.v1 import AppTest
+from streamlit_server import running_app
 
 from core.data import DATA_PATH_ENV, WORD_INDEX_PATH_ENV
 from core.records import RUNS_DIR_ENV
@@ -42,6 +43,7 @@ os.environ.pop(DATA_PATH_ENV, None)
 os.environ.pop(WORD_INDEX_PATH_ENV, None)
 
 from support import (  # noqa: E402
+    BROWSER_NEWSWIRES,
     HANG_GUARD,
     TINY_MAX_LEN,
     full_error_details,
@@ -158,3 +160,19 @@ def sessions():
             job.join(HANG_GUARD)
     # A stopped watch leaves its job, which stops once nobody watches it: wait for that too.
     wait_for(lambda: not any(t.name == "training-job" for t in live_job_threads()), "the sessions' jobs to end")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a free port with fixture data; stopped afterwards whatever happens."""
+    folder = tmp_path_factory.mktemp("server")
+    env = dict(os.environ)
+    env.update(
+        REUTERS_NPZ_PATH=str(write_fixture_npz(folder / "reuters.npz", newswires=BROWSER_NEWSWIRES)),
+        REUTERS_WORD_INDEX_PATH=str(write_fixture_word_index(folder / "reuters_word_index.json")),
+        TRAINING_RUNS_DIR=str(folder / "runs"),
+        KERAS_HOME=str(folder / "keras"),
+        TRAINING_JOB_SLOTS="2",
+    )
+    with running_app(folder, env) as url:
+        yield url

@@ -14,6 +14,7 @@ import gc
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,11 +24,15 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from fixture_data import write_fixture_npz
 from streamlit.testing.v1 import AppTest
 
 from core.hub import Watch
+
+if TYPE_CHECKING:  # Playwright is only imported by the browser tests, which need Chromium
+    from playwright.sync_api import Page
 from core.jobs import JobSlots
 from core.records import EpochRow, RunRecord
 from core.store import RunStore
@@ -436,3 +441,61 @@ def make_run(method: str = "fit", epochs: int = 2, status: str = "finished", fin
     if status != "running":
         record.end(status)
     return record
+
+
+# -- the app in a real browser (Debian's Chromium driven by Playwright)
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# As root, without a screen, on a machine whose network is closed: no sandbox, no GPU, no background calls home.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BROWSER_NEWSWIRES = 1500  # about 40 batches an epoch at max_len 300: progress is visible, epochs still short
+
+
+def require_chromium() -> None:
+    """Skip the calling browser-test module without Chromium; under REQUIRE_BROWSER=1 (CI) fail instead."""
+    import pytest
+
+    if CHROMIUM is None:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("REQUIRE_BROWSER=1 but no chromium executable was found", pytrace=False)
+        pytest.skip("no chromium executable (apt-get install chromium chromium-driver)", allow_module_level=True)
+
+
+def wait_until_idle(page: Page, sidebar: bool = True) -> None:
+    """Streamlit shows a running indicator while the script runs; wait for the page to settle.
+
+    `sidebar=False` on a phone-width window, where the sidebar starts collapsed.
+    """
+    if sidebar:
+        page.wait_for_selector('[data-testid="stSidebar"]')
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
+    page.wait_for_selector('h1')
+
+
+def go_to(page: Page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
+    wait_until_idle(page)
+
+
+def no_exception(page: Page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator('[data-testid="stException"]').first.inner_text()
+
+
+def apply_settings(page: Page, epochs: int, max_len: int = 40) -> None:
+    page.get_by_role("spinbutton", name="Epochs").fill(str(epochs))
+    page.get_by_role("spinbutton", name="Tokens per newswire (max_len)").fill(str(max_len))
+    page.get_by_role("button", name="Apply settings").click()
+    from playwright.sync_api import expect
+
+    expect(page.get_by_text("Settings applied.")).to_be_visible()

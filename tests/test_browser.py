@@ -11,52 +11,29 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
-from fixture_data import write_fixture_npz, write_fixture_word_index
-from streamlit_server import running_app
+from support import (
+    BROWSER_NEWSWIRES,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    apply_settings,
+    go_to,
+    no_exception,
+    require_chromium,
+    wait_until_idle,
+)
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-NEWSWIRES = 1500  # about 40 batches an epoch at max_len 300: progress is visible, epochs still short
+NEWSWIRES = BROWSER_NEWSWIRES
 
-if CHROMIUM is None:
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail("REQUIRE_BROWSER=1 but no chromium executable was found", pytrace=False)
-    pytest.skip("no chromium executable (apt-get install chromium chromium-driver)", allow_module_level=True)
+require_chromium()
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`streamlit run app.py` on a free port with fixture data; stopped afterwards whatever happens."""
-    folder = tmp_path_factory.mktemp("server")
-    env = dict(os.environ)
-    env.update(
-        REUTERS_NPZ_PATH=str(write_fixture_npz(folder / "reuters.npz", newswires=NEWSWIRES)),
-        REUTERS_WORD_INDEX_PATH=str(write_fixture_word_index(folder / "reuters_word_index.json")),
-        TRAINING_RUNS_DIR=str(folder / "runs"),
-        KERAS_HOME=str(folder / "keras"),
-        TRAINING_JOB_SLOTS="2",
-    )
-    with running_app(folder, env) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -83,35 +60,6 @@ def new_page(browser, server):
     yield make
     for context in contexts:
         context.close()
-
-
-def wait_until_idle(page: Page, sidebar: bool = True) -> None:
-    """Streamlit shows a running indicator while the script runs; wait for the page to settle.
-
-    `sidebar=False` on a phone-width window, where the sidebar starts collapsed.
-    """
-    if sidebar:
-        page.wait_for_selector('[data-testid="stSidebar"]')
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
-    page.wait_for_selector('h1')
-
-
-def go_to(page: Page, title: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
-    wait_until_idle(page)
-
-
-def no_exception(page: Page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator('[data-testid="stException"]').first.inner_text()
-
-
-def apply_settings(page: Page, epochs: int, max_len: int = 40) -> None:
-    page.get_by_role("spinbutton", name="Epochs").fill(str(epochs))
-    page.get_by_role("spinbutton", name="Tokens per newswire (max_len)").fill(str(max_len))
-    page.get_by_role("button", name="Apply settings").click()
-    expect(page.get_by_text("Settings applied.")).to_be_visible()
 
 
 def epochs_done(page: Page) -> int:

@@ -14,9 +14,10 @@ import re
 import zipfile
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, apply_settings, go_to, no_exception, server, wait_until_idle  # noqa: F401
+from support import CHROMIUM, CHROMIUM_FLAGS, apply_settings, go_to, no_exception, require_chromium, wait_until_idle
 
 pytestmark = pytest.mark.browser
+require_chromium()
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
@@ -24,7 +25,7 @@ SWEPT = ("0.0005", "0.001", "0.003")  # the learning rates the sweep offers firs
 
 
 @pytest.fixture(scope="module")
-def page(server) -> Page:  # noqa: F811 - the server fixture imported from test_browser
+def page(server) -> Page:
     """A tab on Compare that has trained the default sweep (custom loop, three learning rates, two epochs each)."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)

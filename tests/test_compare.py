@@ -134,7 +134,7 @@ def test_batch_frame_holds_both_series_raw_and_smoothed():
 # ---------------------------------------------------------------------------
 # Compare's table and sweep controls, through AppTest on the fixture data
 
-from test_app_pages import app_env, apply_tiny_settings, new_app, wait_for_job  # noqa: E402, F401
+from support import apply_tiny_settings, new_app, wait_for_job  # noqa: E402
 
 
 def compare_app():
@@ -145,7 +145,7 @@ def compare_app():
     return at
 
 
-def test_the_sweep_trains_one_run_per_value_and_draws_accuracy_against_it(app_env):  # noqa: F811 - the fixture imported from test_app_pages
+def test_the_sweep_trains_one_run_per_value_and_draws_accuracy_against_it(app_env):
     at = compare_app()
     at.selectbox(key="sweep_setting").set_value("batch_size").run()
     assert at.multiselect(key="sweep_values_batch_size").value == [16, 32, 64]
@@ -173,7 +173,7 @@ def test_the_sweep_trains_one_run_per_value_and_draws_accuracy_against_it(app_en
     assert not at.exception
 
 
-def test_a_sweep_that_cannot_train_says_why_and_offers_no_train_button(app_env):  # noqa: F811 - the fixture imported from test_app_pages
+def test_a_sweep_that_cannot_train_says_why_and_offers_no_train_button(app_env):
     at = compare_app()
     at.multiselect(key="sweep_values_learning_rate").set_value([0.001]).run()
     assert any("2 to 5" in e.value for e in at.error)
