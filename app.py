@@ -8,9 +8,9 @@ ui/home.py; the method and compare pages are in pages/.
 
 import streamlit as st
 
+from ui.classroom import class_sidebar
 from ui.home import home
 from ui.i18n import tr
-from ui.classroom import class_sidebar
 from ui.keras_guard import keep_keras_session
 from ui.routing import through_app_router
 from ui.settings_form import settings_sidebar

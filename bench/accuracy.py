@@ -30,7 +30,12 @@ def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=10, help="epochs per run (default 10, the book's)")
     parser.add_argument("--steps", type=int, default=32, help="steps_per_execution of the speed-option runs (default 32)")
-    parser.add_argument("--speed-epochs", type=int, default=5, help="epochs of the speed-option runs, compared with the plain runs' first epochs (default 5: past the batch loop's halving)")
+    parser.add_argument(
+        "--speed-epochs",
+        type=int,
+        default=5,
+        help="epochs of the speed-option runs, compared with the plain runs' first epochs (default 5: past the batch loop's halving)",
+    )
     parser.add_argument("--no-speed", action="store_true", help="skip the speed-option runs")
     parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -48,12 +53,14 @@ def main(argv: list[str] | None = None) -> str:
         assert plain.status == "finished", plain.message
         best, best_epoch, final = best_and_final(plain)
         progress(f"accuracy {method}: best {best:.4f} (epoch {best_epoch}), final {final:.4f}")
-        summary.append({
-            "what": f"accuracy, {method}: best / final validation accuracy",
-            "value": f"{best:.4f} (epoch {best_epoch}) / {final:.4f}",
-            "target": f"book: {book.loc[method, 'best_val_accuracy']:.4f} (epoch {book.loc[method, 'best_epoch']}) / {book.loc[method, 'final_val_accuracy']:.4f}",
-            "met": None,
-        })
+        summary.append(
+            {
+                "what": f"accuracy, {method}: best / final validation accuracy",
+                "value": f"{best:.4f} (epoch {best_epoch}) / {final:.4f}",
+                "target": f"book: {book.loc[method, 'best_val_accuracy']:.4f} (epoch {book.loc[method, 'best_epoch']}) / {book.loc[method, 'final_val_accuracy']:.4f}",
+                "met": None,
+            }
+        )
         row = [
             method,
             f"{book.loc[method, 'best_val_accuracy']:.4f} (epoch {book.loc[method, 'best_epoch']})",
@@ -65,17 +72,35 @@ def main(argv: list[str] | None = None) -> str:
             f"{plain.epochs[-1].val_top5_accuracy:.4f}",
         ]
         if not args.no_speed:
-            fast = run_training(replace(settings, epochs=min(args.speed_epochs, args.epochs), steps_per_execution=args.steps), data)
+            fast = run_training(
+                replace(settings, epochs=min(args.speed_epochs, args.epochs), steps_per_execution=args.steps), data
+            )
             first = figures(plain, 4)[: len(fast.epochs)]
             same = fast.status == "finished" and figures(fast, 4) == first
             difference = max(
                 (abs(a - b) for x, y in zip(figures(fast, 7), figures(plain, 7)) for a, b in zip(x, y)), default=float("nan")
             )
             row.append(f"{yes_no(same)} (largest difference {difference:.1e})")
-            summary.append({"what": f"speed option, {method}: every epoch figure equal to the plain run's (real data, {len(fast.epochs)} epochs)", "value": f"largest difference {difference:.1e}", "target": "equal to 4 decimals", "met": same})
+            summary.append(
+                {
+                    "what": f"speed option, {method}: every epoch figure equal to the plain run's (real data, {len(fast.epochs)} epochs)",
+                    "value": f"largest difference {difference:.1e}",
+                    "target": "equal to 4 decimals",
+                    "met": same,
+                }
+            )
             progress(f"accuracy {method} speed option: same figures to 4 decimals: {same}, largest difference {difference:.1e}")
         rows.append(row)
-    headers = ["method", "book best val acc", "book final", "app best val acc", "app final", "Δ best", "Δ final", "app final top-5"]
+    headers = [
+        "method",
+        "book best val acc",
+        "book final",
+        "app best val acc",
+        "app final",
+        "Δ best",
+        "Δ final",
+        "app final top-5",
+    ]
     if not args.no_speed:
         headers.append(
             f"speed option (k={args.steps}), {min(args.speed_epochs, args.epochs)} epochs: all {len(FIGURES)} figures of every epoch equal to the plain run's to 4 decimals"

@@ -46,18 +46,21 @@ def analysis(summaries: dict, misses: list | None = None) -> str:
     ceilings = {m: get("speed", f"speed option, {m}: one call per epoch") + "×" for m in methods}
     missed = [m for m in methods if (number(gains[m]) or 0) < 1.5]
     verdict = (
-        "The 1.5× target is missed for every method." if len(missed) == 3
-        else f"The 1.5× target is missed for {', '.join(missed)}." if missed else "The 1.5× target is met for every method."
+        "The 1.5× target is missed for every method."
+        if len(missed) == 3
+        else f"The 1.5× target is missed for {', '.join(missed)}."
+        if missed
+        else "The 1.5× target is met for every method."
     )
     ceiling_values = [number(ceilings[m]) for m in methods if number(ceilings[m])]
-    ceiling_text = (
-        f"between {min(ceiling_values):.2f}× and {max(ceiling_values):.2f}×" if ceiling_values else "n/a"
-    )
+    ceiling_text = f"between {min(ceiling_values):.2f}× and {max(ceiling_values):.2f}×" if ceiling_values else "n/a"
     same = [item for item in s.get("accuracy", []) if item["what"].startswith("speed option")]
     same_text = (
         "every figure of every epoch equal to 4 decimals as well ("
-        + ", ".join(f"{item['what'].split(':')[0].replace('speed option, ', '')}: {item['value']}" for item in same) + ")"
-        if same and all(item["met"] for item in same) else "see the accuracy table"
+        + ", ".join(f"{item['what'].split(':')[0].replace('speed option, ', '')}: {item['value']}" for item in same)
+        + ")"
+        if same and all(item["met"] for item in same)
+        else "see the accuracy table"
     )
     first_median = get("responsiveness", "Train → first batch counted in the job, median")
     first_slowest = get("responsiveness", "Train → first batch counted in the job (slowest")
@@ -67,9 +70,16 @@ def analysis(summaries: dict, misses: list | None = None) -> str:
     bar_cold = get("memory", "real browser: Train click → progress bar on the page")
     counted_cold = get("memory", "real browser: Train click → counted batch on the page (fit, first run")
     counted_warm = get("memory", "real browser: Train click → counted batch on the page, median")
-    memory = {key: get("memory", start) for key, start in (
-        ("data", "server RSS after the data"), ("one", "server RSS, one run"), ("three", "server RSS, three runs"),
-        ("growth", "server RSS growth"), ("core", "process RSS growth per run without the server"))}
+    memory = {
+        key: get("memory", start)
+        for key, start in (
+            ("data", "server RSS after the data"),
+            ("one", "server RSS, one run"),
+            ("three", "server RSS, three runs"),
+            ("growth", "server RSS growth"),
+            ("core", "process RSS growth per run without the server"),
+        )
+    }
     accuracy = {m: get("accuracy", f"accuracy, {m}:") for m in methods}
     stalls = get("pipeline", "end-of-loop stalls, app's pipeline as shipped")
     stalls_before = get("pipeline", "end-of-loop stalls, app's pipeline before the fix")
@@ -93,9 +103,9 @@ def analysis(summaries: dict, misses: list | None = None) -> str:
   pipeline as shipped, with autotuning off, {stalls}). `core.data.make_datasets` now sets
   `options.autotune.enabled = False` on both datasets: same order cache → shuffle → batch → prefetch,
   same batches (tested), same numbers; prefetch keeps its own buffer.
-* **Result.** App / reference epoch time: fit {ratios['fit']}, train_on_batch {ratios['train_on_batch']},
-  custom loop {ratios['custom_loop']} (target ≤ 1.05); the app as it was before the fix, in the same
-  rounds: {before['fit']}, {before['train_on_batch']}, {before['custom_loop']}. A ratio below 1 means the
+* **Result.** App / reference epoch time: fit {ratios["fit"]}, train_on_batch {ratios["train_on_batch"]},
+  custom loop {ratios["custom_loop"]} (target ≤ 1.05); the app as it was before the fix, in the same
+  rounds: {before["fit"]}, {before["train_on_batch"]}, {before["custom_loop"]}. A ratio below 1 means the
   chapter's code, which keeps TensorFlow's default, still pays the stall in some epochs; the CPU
   column, which the stall does not touch (a blocked thread burns nothing), is the like-for-like cost
   of the work and stays close to 1.
@@ -113,13 +123,13 @@ def analysis(summaries: dict, misses: list | None = None) -> str:
   plain run's: every figure of every epoch equal to 4 decimals on the fixture data for k = 5, 12, 32
   (`tests/test_speed_options.py`), and on the real data {same_text}.
   Progress still reaches each epoch's total, in steps of k.
-* **Measured gain** against the chapter's code: fit {gains['fit']}, train_on_batch
-  {gains['train_on_batch']}, custom loop {gains['custom_loop']}. {verdict}
+* **Measured gain** against the chapter's code: fit {gains["fit"]}, train_on_batch
+  {gains["train_on_batch"]}, custom loop {gains["custom_loop"]}. {verdict}
 * **Why: the ceiling.** The speed table's last columns run the same train and test steps with the
   *whole epoch in one `tf.function` call*: no progress, no stop button, no Python at all between
   batches, the most any option that keeps the math can remove. It is {ceiling_text} faster than the
-  chapter's code (fit {ceilings['fit']}, train_on_batch {ceilings['train_on_batch']}, custom loop
-  {ceilings['custom_loop']}), about what the speed option already gives. The profile says the same from
+  chapter's code (fit {ceilings["fit"]}, train_on_batch {ceilings["train_on_batch"]}, custom loop
+  {ceilings["custom_loop"]}), about what the speed option already gives. The profile says the same from
   the other side: the compiled step itself (forward, backward and the Nadam update of 332,856
   weights, in TensorFlow's kernels) is {compiled} of the batch loop's training thread, so removing
   everything else could give at most 100 / that share.
@@ -160,25 +170,25 @@ def analysis(summaries: dict, misses: list | None = None) -> str:
 
 ### 4. Memory
 
-* A server holds {memory['data']} once TensorFlow and the dataset are loaded, {memory['one']} at the
-  peak of one run, and {memory['three']} with three runs training at once (three slots, so all three
+* A server holds {memory["data"]} once TensorFlow and the dataset are loaded, {memory["one"]} at the
+  peak of one run, and {memory["three"]} with three runs training at once (three slots, so all three
   really trained together): target < 1.5 GB. Memory freed after runs is kept by the process
   (TensorFlow's and glibc's allocators reuse it rather than return it to the system), so the figure
   after the sessions close stays near the peak.
 * **Runs in a row.** In the server, from one session, growth per run (first to last; slope over the
-  second half): {memory['growth']}. Each job now ends with a garbage collection and glibc's
+  second half): {memory["growth"]}. Each job now ends with a garbage collection and glibc's
   `malloc_trim` (`core.jobs.release_free_memory`): before that, every run's new worker thread left
   freed memory in its own allocator arena and the readings bounced by tens of MB while creeping up
   (60 runs: 886 → 1052 MB, +1.8 MB per run over the second half). What is left is about the same in
-  a process without the server ({memory['core']} per run over the second half of 30 runs with a
+  a process without the server ({memory["core"]} per run over the second half of 30 runs with a
   prediction pass each): the app's own objects stay constant (one job and at most three trained
   models per session, tested), so the residue is below the app, in TensorFlow's per-model state;
   not found yet. At that rate a thousand runs would add about half a gigabyte before a restart.
 
 ### 5. Accuracy
 
-* Best and final validation accuracy: fit {accuracy['fit']}, train_on_batch
-  {accuracy['train_on_batch']}, custom loop {accuracy['custom_loop']}; the book printed 0.6398 / 0.6220,
+* Best and final validation accuracy: fit {accuracy["fit"]}, train_on_batch
+  {accuracy["train_on_batch"]}, custom loop {accuracy["custom_loop"]}; the book printed 0.6398 / 0.6220,
   0.6345 / 0.6149 and 0.6514 / 0.6122. fit and the custom loop give identical figures, by design
   (same seed, same batches, same math); the batch loop departs from epoch 5, when it halves its
   learning rate. The book ran TensorFlow 2.1 with unseeded weights and one batch order for every
@@ -209,15 +219,15 @@ variants interleaved, because the machines are shared. In the last run:
 * **Speed option** (*Steps per execution*): the same figures to 4 decimals, {gains} faster than the
   chapter's code. The 1.5× hoped for is out of reach without changing the math: even the whole epoch
   in one compiled call is only {ceilings} faster; the compiled step itself is most of the time.
-* **Responsiveness**: the progress bar is on the page {get('memory', 'real browser: Train click → progress bar on the page')}
-  after Train in a real browser; the first counted batch follows after {get('memory', 'real browser: Train click → counted batch on the page, median')}
+* **Responsiveness**: the progress bar is on the page {get("memory", "real browser: Train click → progress bar on the page")}
+  after Train in a real browser; the first counted batch follows after {get("memory", "real browser: Train click → counted batch on the page, median")}
   (median; tracing the train step, once per run, is most of it: the 1.5 s target is missed, and the bar
   says what is happening). An epoch's point reaches the page at worst
-  {get('responsiveness', 'epoch end')} s after the epoch ends, and page reruns while a job trains
-  take {get('responsiveness', 'page rerun')} (slowest page, median).
-* **Memory** of a server: {get('memory', 'server RSS, three runs')} at the peak with three runs
-  training at once (target < 1.5 GB); growth per run over runs in a row (first to last; second-half slope): {get('memory', 'server RSS growth')}.
-* **Accuracy** at the defaults: best / final validation accuracy fit {get('accuracy', 'accuracy, fit')},
-  train_on_batch {get('accuracy', 'accuracy, train_on_batch')}, custom loop
-  {get('accuracy', 'accuracy, custom_loop')}; the book's 0.6398 / 0.6220, 0.6345 / 0.6149, 0.6514 / 0.6122.
+  {get("responsiveness", "epoch end")} s after the epoch ends, and page reruns while a job trains
+  take {get("responsiveness", "page rerun")} (slowest page, median).
+* **Memory** of a server: {get("memory", "server RSS, three runs")} at the peak with three runs
+  training at once (target < 1.5 GB); growth per run over runs in a row (first to last; second-half slope): {get("memory", "server RSS growth")}.
+* **Accuracy** at the defaults: best / final validation accuracy fit {get("accuracy", "accuracy, fit")},
+  train_on_batch {get("accuracy", "accuracy, train_on_batch")}, custom loop
+  {get("accuracy", "accuracy, custom_loop")}; the book's 0.6398 / 0.6220, 0.6345 / 0.6149, 0.6514 / 0.6122.
 """

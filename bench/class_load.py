@@ -103,9 +103,14 @@ def a_class(students: int, settings_list: list[RunSettings], slots: int, share: 
         if [(r.record.run_id, r.record.status) for r in saved] != [(run_id, "finished")]:
             lost += 1
     states = [w.snapshot().state for w in watches]
-    return {"wall": wall, "trained": hub.jobs_started, "lost": lost, "finished": states.count("finished"),
-            "joined": sum("joined" in w.snapshot().shared.values() for w in watches),
-            "cached": sum("cached" in w.snapshot().shared.values() for w in watches)}
+    return {
+        "wall": wall,
+        "trained": hub.jobs_started,
+        "lost": lost,
+        "finished": states.count("finished"),
+        "joined": sum("joined" in w.snapshot().shared.values() for w in watches),
+        "cached": sum("cached" in w.snapshot().shared.values() for w in watches),
+    }
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -125,16 +130,41 @@ def main(argv: list[str] | None = None) -> str:
     alone = distinct_runs_alone(settings_list, data, args.slots)
     progress(f"baseline {alone:.1f} s; now the class")
     shared = a_class(args.students, settings_list, args.slots, share=True)
-    rows = [["one computation per distinct setting (now)", f"{shared['wall']:.1f}", f"{shared['wall'] / alone:.2f}",
-             shared["trained"], shared["joined"], shared["cached"], shared["lost"]]]
+    rows = [
+        [
+            "one computation per distinct setting (now)",
+            f"{shared['wall']:.1f}",
+            f"{shared['wall'] / alone:.2f}",
+            shared["trained"],
+            shared["joined"],
+            shared["cached"],
+            shared["lost"],
+        ]
+    ]
     if args.before:
         before = a_class(args.students, settings_list, args.slots, share=False)
-        rows.append(["every press trains (before)", f"{before['wall']:.1f}", f"{before['wall'] / alone:.2f}",
-                     before["trained"], before["joined"], before["cached"], before["lost"]])
+        rows.append(
+            [
+                "every press trains (before)",
+                f"{before['wall']:.1f}",
+                f"{before['wall'] / alone:.2f}",
+                before["trained"],
+                before["joined"],
+                before["cached"],
+                before["lost"],
+            ]
+        )
     peak = peak_rss_mb()
     table = markdown_table(
-        ["class", "seconds until every student has a finished run", "x the distinct runs alone", "runs trained",
-         "joined live", "from the cache", "records lost"],
+        [
+            "class",
+            "seconds until every student has a finished run",
+            "x the distinct runs alone",
+            "runs trained",
+            "joined live",
+            "from the cache",
+            "records lost",
+        ],
         rows,
     )
     met_time = shared["wall"] <= 1.5 * alone
@@ -154,11 +184,24 @@ def main(argv: list[str] | None = None) -> str:
         table,
         notes,
     )
-    write_summary(args.summary_json, [
-        {"what": "class: time until all done / distinct runs alone", "value": round(shared["wall"] / alone, 2), "target": "<= 1.5", "met": met_time},
-        {"what": "class: runs trained", "value": shared["trained"], "target": args.distinct, "met": shared["trained"] == args.distinct},
-        {"what": "class: peak RSS MB", "value": round(peak), "target": "< 1500", "met": peak < 1500},
-    ])
+    write_summary(
+        args.summary_json,
+        [
+            {
+                "what": "class: time until all done / distinct runs alone",
+                "value": round(shared["wall"] / alone, 2),
+                "target": "<= 1.5",
+                "met": met_time,
+            },
+            {
+                "what": "class: runs trained",
+                "value": shared["trained"],
+                "target": args.distinct,
+                "met": shared["trained"] == args.distinct,
+            },
+            {"what": "class: peak RSS MB", "value": round(peak), "target": "< 1500", "met": peak < 1500},
+        ],
+    )
     print(text)
     return text
 

@@ -44,7 +44,9 @@ def load_data(max_len: int = 300):
         from fixture_data import write_fixture_npz
 
         path = write_fixture_npz(Path(tempfile.mkdtemp()) / "reuters.npz", newswires=3000)
-        return prepare_data(max_len, path, download=False), "fixture (3,000 synthetic newswires: set REUTERS_NPZ_PATH for real figures)"
+        return prepare_data(
+            max_len, path, download=False
+        ), "fixture (3,000 synthetic newswires: set REUTERS_NPZ_PATH for real figures)"
     # Only the file Keras downloads is called real: a table must not pass off other data as Reuters.
     if hashlib.sha256(path.read_bytes()).hexdigest() == KERAS_SHA256:
         return data, "Reuters (real)"
@@ -69,10 +71,10 @@ class Clock:
     cpu: float = 0.0
 
     @staticmethod
-    def now() -> "Clock":
+    def now() -> Clock:
         return Clock(time.perf_counter(), time.process_time())
 
-    def since(self, start: "Clock") -> "Clock":
+    def since(self, start: Clock) -> Clock:
         return Clock(self.wall - start.wall, self.cpu - start.cpu)
 
 
@@ -185,8 +187,7 @@ def interleave(rounds: int, variants: dict, label: str = "") -> dict[str, list[l
             clocks = variants[name]()[1:]
             timed[name].append(clocks)
             progress(
-                f"{label} round {round_number + 1}/{rounds} {name}: "
-                + ", ".join(f"{c.wall:.2f}s/{c.cpu:.2f}cpu" for c in clocks)
+                f"{label} round {round_number + 1}/{rounds} {name}: " + ", ".join(f"{c.wall:.2f}s/{c.cpu:.2f}cpu" for c in clocks)
             )
     return timed
 
@@ -203,7 +204,7 @@ class Comparison:
     cpu_ratio: float
 
     @classmethod
-    def of(cls, a: list[list[Clock]], b: list[list[Clock]]) -> "Comparison":
+    def of(cls, a: list[list[Clock]], b: list[list[Clock]]) -> Comparison:
         a_rounds = [median(c.wall for c in clocks) for clocks in a]
         b_rounds = [median(c.wall for c in clocks) for clocks in b]
         wall, low, high = paired_ratio(b_rounds, a_rounds)

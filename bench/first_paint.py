@@ -81,11 +81,19 @@ def measure(root: Path, rounds: int) -> list[list]:
                 for seen in (first, again):
                     if not seen.full_app(expected_nav(link)):
                         progress(f"  not the full app: {seen}")
-            rows.append([
-                link, median(firsts), yes_no(median(firsts) <= TARGET_SECONDS), median(firsts) / median(bare[-rounds:]),
-                median(agains), yes_no(all(shapes)),
-            ])
-        rows.append(["bare Streamlit, st.title only (baseline)", median(bare), yes_no(median(bare) <= TARGET_SECONDS), 1.0, "", ""])
+            rows.append(
+                [
+                    link,
+                    median(firsts),
+                    yes_no(median(firsts) <= TARGET_SECONDS),
+                    median(firsts) / median(bare[-rounds:]),
+                    median(agains),
+                    yes_no(all(shapes)),
+                ]
+            )
+        rows.append(
+            ["bare Streamlit, st.title only (baseline)", median(bare), yes_no(median(bare) <= TARGET_SECONDS), 1.0, "", ""]
+        )
         browser.close()
     return rows
 
@@ -98,15 +106,21 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     rows = measure(args.root.resolve(), args.rounds)
     table = markdown_table(
-        ["link (first request to a fresh server)", "title visible (s)", f"≤ {TARGET_SECONDS} s", "÷ bare Streamlit",
-         "same link again (s)",
-         "full app both times (form, language, page titles, wide)"],
+        [
+            "link (first request to a fresh server)",
+            "title visible (s)",
+            f"≤ {TARGET_SECONDS} s",
+            "÷ bare Streamlit",
+            "same link again (s)",
+            "full app both times (form, language, page titles, wide)",
+        ],
         rows,
     )
     text = section(
         f"First paint on a fresh server: {args.label}",
         "Reuters (REUTERS_NPZ_PATH)" if os.environ.get("REUTERS_NPZ_PATH") else "fixture (1,500 newswires)",
-        f"headless Chromium, {args.rounds} fresh server(s) per link, 1400×1000 window", table,
+        f"headless Chromium, {args.rounds} fresh server(s) per link, 1400×1000 window",
+        table,
         "Seconds from the browser's request until the page's h1 is visible; the page keeps loading after it.",
     )
     print(text)

@@ -58,6 +58,7 @@ def main() -> int:
     os.environ["TRAINING_RUNS_DIR"] = str(folder / "runs")
 
     import streamlit as st
+
     os.environ["TRAINING_PREPARE_AHEAD"] = "0"  # no runs prepared ahead: the thread counts stay exact
     from support import (
         collect_until,
@@ -100,12 +101,21 @@ def main() -> int:
         for v in seen["visitors"]
     )
     renders = sorted(seen["renders"])
-    rows.append([
-        "train at once", args.sessions + 1, args.sessions, seen["max_waiting"], seen["max_in_use"],
-        f"{seen['wall']:.1f}", f"{renders[len(renders) // 2]:.2f} / {renders[-1]:.2f}",
-        "yes" if identical else "NO", f"{finished}/{args.sessions}", saved,
-        f"{seen['threads_before']} → {seen['threads_after']}",
-    ])
+    rows.append(
+        [
+            "train at once",
+            args.sessions + 1,
+            args.sessions,
+            seen["max_waiting"],
+            seen["max_in_use"],
+            f"{seen['wall']:.1f}",
+            f"{renders[len(renders) // 2]:.2f} / {renders[-1]:.2f}",
+            "yes" if identical else "NO",
+            f"{finished}/{args.sessions}",
+            saved,
+            f"{seen['threads_before']} → {seen['threads_after']}",
+        ]
+    )
     if not identical:
         failures.append("a run's figures differ from the same run alone")
     if finished != args.sessions or saved != args.sessions or store.count_runs() != args.sessions:
@@ -141,12 +151,21 @@ def main() -> int:
         1 for job in jobs for r in job.snapshot().records if getattr(store.get_run(r.run_id), "status", None) == "stopped"
     )
     threads_after = len(live_job_threads())
-    rows.append([
-        "close mid-run", args.sessions, args.sessions, max_waiting, args.slots,
-        f"{time.monotonic() - started:.1f} (stop {stop_seconds:.1f})", "–", "–",
-        f"{states.count('stopped')}/{args.sessions} stopped ({never_trained} while waiting)", stopped_records,
-        f"{threads_before} → {peak_threads} → {threads_after}",
-    ])
+    rows.append(
+        [
+            "close mid-run",
+            args.sessions,
+            args.sessions,
+            max_waiting,
+            args.slots,
+            f"{time.monotonic() - started:.1f} (stop {stop_seconds:.1f})",
+            "–",
+            "–",
+            f"{states.count('stopped')}/{args.sessions} stopped ({never_trained} while waiting)",
+            stopped_records,
+            f"{threads_before} → {peak_threads} → {threads_after}",
+        ]
+    )
     if not ended or states.count("stopped") != args.sessions or threads_after != threads_before or slots.in_use:
         failures.append("a closed session's job did not stop, or left its thread or slot")
     if stopped_records != args.sessions - never_trained:
@@ -165,13 +184,28 @@ def main() -> int:
         reported, lost = {}, "?"
 
     print(f"Load test · {machine_line()}")
-    print(f"{args.sessions} visitors (+1 watching), {args.epochs} epochs each, {args.slots} slots, "
-          f"fixture data of {args.newswires:,} newswires\n")
-    print(markdown_table(
-        ["phase", "sessions", "jobs", "max waiting", "max training", "wall s", "page render s (median / max)",
-         "records identical alone", "ended", "records saved", "training threads"],
-        rows,
-    ))
+    print(
+        f"{args.sessions} visitors (+1 watching), {args.epochs} epochs each, {args.slots} slots, "
+        f"fixture data of {args.newswires:,} newswires\n"
+    )
+    print(
+        markdown_table(
+            [
+                "phase",
+                "sessions",
+                "jobs",
+                "max waiting",
+                "max training",
+                "wall s",
+                "page render s (median / max)",
+                "records identical alone",
+                "ended",
+                "records saved",
+                "training threads",
+            ],
+            rows,
+        )
+    )
     print(
         f"\nKilled a process saving runs to a SQLite store {args.kills} times (SIGKILL, random moments): "
         f"{len(ids)} runs saved again and again up to version {max(reported.values(), default=0)}; "

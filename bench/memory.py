@@ -92,9 +92,26 @@ def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     log = open(folder / "server.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -205,9 +222,16 @@ def core_runs_in_a_row(runs: int) -> list[float]:
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=2, help="epochs of the single and the three concurrent runs (default 2)")
-    parser.add_argument("--runs", type=int, default=60, help="runs in a row for the growth check (default 60: single readings bounce by tens of MB)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=60,
+        help="runs in a row for the growth check (default 60: single readings bounce by tens of MB)",
+    )
     parser.add_argument("--row-epochs", type=int, default=1, help="epochs of each run in a row (default 1)")
-    parser.add_argument("--core-runs", type=int, default=30, help="runs in a row in this process, no server, fixture data (default 30; 0 skips)")
+    parser.add_argument(
+        "--core-runs", type=int, default=30, help="runs in a row in this process, no server, fixture data (default 30; 0 skips)"
+    )
     parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -249,13 +273,19 @@ def main(argv: list[str] | None = None) -> str:
             context.close()
 
             # Three visitors at once.
-            visitors = [open_page(browser, f"{url}/{name}?epochs={args.epochs}") for name in ("fit", "train_on_batch", "custom_loop")]
+            visitors = [
+                open_page(browser, f"{url}/{name}?epochs={args.epochs}") for name in ("fit", "train_on_batch", "custom_loop")
+            ]
             with Sampler(pid) as sampler:
                 for _, page in visitors:
                     press_train(page)
                 for _, page in visitors:
                     wait_until_trained(page, 900)
-            checkpoint("three runs at once (peak)", sampler.peak, f"fit + train_on_batch + custom_loop, {args.epochs} epochs each, 3 slots")
+            checkpoint(
+                "three runs at once (peak)",
+                sampler.peak,
+                f"fit + train_on_batch + custom_loop, {args.epochs} epochs each, 3 slots",
+            )
             time.sleep(3)
             checkpoint("after they finish", note="3 s later, the three sessions still open")
             for context, _ in visitors:
@@ -288,7 +318,7 @@ def main(argv: list[str] | None = None) -> str:
     growth = (row_rss[-1] - row_rss[0]) / (len(row_rss) - 1) if len(row_rss) > 1 else float("nan")
     # Single readings bounce by tens of MB (allocator arenas of the worker threads), so the trend
     # that matters, "does it level off?", is the least-squares slope over the second half.
-    late = row_rss[len(row_rss) // 2:]
+    late = row_rss[len(row_rss) // 2 :]
     late_slope = slope(late)
     three = next(row[2] for row in rows if row[0].startswith("three"))
     table = markdown_table(
@@ -296,18 +326,44 @@ def main(argv: list[str] | None = None) -> str:
         [[name, f"{now:.0f}", f"{peak:.0f}", note] for name, now, peak, note in rows],
     )
     in_a_row = markdown_table(
-        ["runs in a row", "RSS after run 1 (MB)", f"after run {len(row_rss)} (MB)", "growth per run, first to last (MB)",
-         f"slope over runs {len(row_rss) - len(late) + 1}–{len(row_rss)} (MB per run)", "RSS after each run (MB)"],
-        [[f"{len(row_rss)} × {args.row_epochs} epoch(s), one session", f"{row_rss[0]:.0f}", f"{row_rss[-1]:.0f}", f"{growth:+.1f}",
-          f"{late_slope:+.1f}", " ".join(f"{v:.0f}" for v in row_rss)]],
+        [
+            "runs in a row",
+            "RSS after run 1 (MB)",
+            f"after run {len(row_rss)} (MB)",
+            "growth per run, first to last (MB)",
+            f"slope over runs {len(row_rss) - len(late) + 1}–{len(row_rss)} (MB per run)",
+            "RSS after each run (MB)",
+        ],
+        [
+            [
+                f"{len(row_rss)} × {args.row_epochs} epoch(s), one session",
+                f"{row_rss[0]:.0f}",
+                f"{row_rss[-1]:.0f}",
+                f"{growth:+.1f}",
+                f"{late_slope:+.1f}",
+                " ".join(f"{v:.0f}" for v in row_rss),
+            ]
+        ],
     )
     if core_rss:
-        core_late = core_rss[len(core_rss) // 2:]
+        core_late = core_rss[len(core_rss) // 2 :]
         in_a_row += "\n\n" + markdown_table(
-            ["runs in a row, no server (in the bench's process)", "RSS after run 1 (MB)", f"after run {len(core_rss)} (MB)",
-             "growth per run, first to last (MB)", f"slope over runs {len(core_rss) - len(core_late) + 1}–{len(core_rss)} (MB per run)"],
-            [[f"{len(core_rss)} × 1 epoch + a prediction pass, fixture data (1,000 newswires)", f"{core_rss[0]:.0f}", f"{core_rss[-1]:.0f}",
-              f"{(core_rss[-1] - core_rss[0]) / max(1, len(core_rss) - 1):+.1f}", f"{slope(core_late):+.2f}"]],
+            [
+                "runs in a row, no server (in the bench's process)",
+                "RSS after run 1 (MB)",
+                f"after run {len(core_rss)} (MB)",
+                "growth per run, first to last (MB)",
+                f"slope over runs {len(core_rss) - len(core_late) + 1}–{len(core_rss)} (MB per run)",
+            ],
+            [
+                [
+                    f"{len(core_rss)} × 1 epoch + a prediction pass, fixture data (1,000 newswires)",
+                    f"{core_rss[0]:.0f}",
+                    f"{core_rss[-1]:.0f}",
+                    f"{(core_rss[-1] - core_rss[0]) / max(1, len(core_rss) - 1):+.1f}",
+                    f"{slope(core_late):+.2f}",
+                ]
+            ],
         )
     notes = [
         f"Three runs at once peaked at {three:.0f} MB: target < {TARGET_MB} MB {'met' if three < TARGET_MB else '**missed**'}. "
@@ -334,19 +390,71 @@ def main(argv: list[str] | None = None) -> str:
     print(text, flush=True)
     by_name = {row[0]: row for row in rows}
     summary = [
-        {"what": "server RSS after the data is prepared", "value": f"{by_name['after the data'][1]:.0f} MB", "target": "", "met": None},
-        {"what": "server RSS, one run (peak)", "value": f"{by_name['one run (peak while training)'][2]:.0f} MB", "target": "", "met": None},
-        {"what": "server RSS, three runs at once (peak)", "value": f"{three:.0f} MB", "target": f"< {TARGET_MB} MB", "met": three < TARGET_MB},
-        *([{"what": f"process RSS growth per run without the server, {len(core_rss)} runs in a row (slope over the second half)", "value": f"{slope(core_rss[len(core_rss) // 2:]):+.2f} MB", "target": "no steady growth", "met": None}] if core_rss else []),
-        {"what": f"server RSS growth per run, {len(row_rss)} runs in a row (first to last; slope over the second half)", "value": f"{growth:+.1f} MB; {late_slope:+.1f} MB", "target": "no steady growth", "met": None},
+        {
+            "what": "server RSS after the data is prepared",
+            "value": f"{by_name['after the data'][1]:.0f} MB",
+            "target": "",
+            "met": None,
+        },
+        {
+            "what": "server RSS, one run (peak)",
+            "value": f"{by_name['one run (peak while training)'][2]:.0f} MB",
+            "target": "",
+            "met": None,
+        },
+        {
+            "what": "server RSS, three runs at once (peak)",
+            "value": f"{three:.0f} MB",
+            "target": f"< {TARGET_MB} MB",
+            "met": three < TARGET_MB,
+        },
+        *(
+            [
+                {
+                    "what": f"process RSS growth per run without the server, {len(core_rss)} runs in a row (slope over the second half)",
+                    "value": f"{slope(core_rss[len(core_rss) // 2 :]):+.2f} MB",
+                    "target": "no steady growth",
+                    "met": None,
+                }
+            ]
+            if core_rss
+            else []
+        ),
+        {
+            "what": f"server RSS growth per run, {len(row_rss)} runs in a row (first to last; slope over the second half)",
+            "value": f"{growth:+.1f} MB; {late_slope:+.1f} MB",
+            "target": "no steady growth",
+            "met": None,
+        },
     ]
     if browser_first_progress is not None:
-        summary.append({"what": "real browser: Train click → progress bar on the page (fit, first run of the server)", "value": f"{cold_bar:.2f} s", "target": "< 1.5 s", "met": cold_bar < 1.5})
-        summary.append({"what": "real browser: Train click → counted batch on the page (fit, first run of the server)", "value": f"{browser_first_progress:.2f} s", "target": "< 1.5 s", "met": browser_first_progress < 1.5})
+        summary.append(
+            {
+                "what": "real browser: Train click → progress bar on the page (fit, first run of the server)",
+                "value": f"{cold_bar:.2f} s",
+                "target": "< 1.5 s",
+                "met": cold_bar < 1.5,
+            }
+        )
+        summary.append(
+            {
+                "what": "real browser: Train click → counted batch on the page (fit, first run of the server)",
+                "value": f"{browser_first_progress:.2f} s",
+                "target": "< 1.5 s",
+                "met": browser_first_progress < 1.5,
+            }
+        )
     if warm_starts:
         counts = sorted(c for _, c in warm_starts)
         median_count = counts[len(counts) // 2]
-        summary.append({"what": f"real browser: Train click → counted batch on the page, median of {len(counts)} runs in a row", "value": f"{median_count:.2f} s", "target": "< 1.5 s", "met": median_count < 1.5})
+        summary.append(
+            {
+                "what": f"real browser: Train click → counted batch on the page, median of {len(counts)} runs in a row",
+                "value": f"{median_count:.2f} s",
+                "target": "< 1.5 s",
+                "met": median_count < 1.5,
+            }
+        )
     write_summary(args.summary_json, summary)
     return text
 

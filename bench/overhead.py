@@ -28,7 +28,12 @@ TARGET = 1.05
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=4, help="epochs per run; the first is left out (default 4)")
-    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds per method (default 4: single epochs vary by 20 %% on a shared machine)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="interleaved rounds per method (default 4: single epochs vary by 20 %% on a shared machine)",
+    )
     parser.add_argument("--methods", default="fit,train_on_batch,custom_loop", help="comma-separated methods")
     parser.add_argument("--no-before", action="store_true", help="skip the runs as before the fix, autotuning on (C)")
     parser.add_argument("--summary-json", help=argparse.SUPPRESS)
@@ -54,14 +59,44 @@ def main(argv: list[str] | None = None) -> str:
             variants["app before the fix"] = lambda: app_before_the_fix(settings, data)
         timed = interleave(args.rounds, variants, label=method)
         c = Comparison.of(timed["reference"], timed["app"])
-        row = [method, c.a_wall, c.b_wall, c.wall_ratio, f"{c.wall_low:.2f}–{c.wall_high:.2f}", c.cpu_ratio, yes_no(c.wall_ratio <= TARGET)]
-        summary.append({"what": f"overhead, {method}: app / reference epoch time", "value": round(c.wall_ratio, 3), "target": f"<= {TARGET}", "met": c.wall_ratio <= TARGET})
+        row = [
+            method,
+            c.a_wall,
+            c.b_wall,
+            c.wall_ratio,
+            f"{c.wall_low:.2f}–{c.wall_high:.2f}",
+            c.cpu_ratio,
+            yes_no(c.wall_ratio <= TARGET),
+        ]
+        summary.append(
+            {
+                "what": f"overhead, {method}: app / reference epoch time",
+                "value": round(c.wall_ratio, 3),
+                "target": f"<= {TARGET}",
+                "met": c.wall_ratio <= TARGET,
+            }
+        )
         if not args.no_before:
             f = Comparison.of(timed["reference"], timed["app before the fix"])
             row += [f.b_wall, f.wall_ratio, f.cpu_ratio]
-            summary.append({"what": f"overhead, {method}, before the fix (autotune on)", "value": round(f.wall_ratio, 3), "target": "", "met": None})
+            summary.append(
+                {
+                    "what": f"overhead, {method}, before the fix (autotune on)",
+                    "value": round(f.wall_ratio, 3),
+                    "target": "",
+                    "met": None,
+                }
+            )
         rows.append(row)
-    headers = ["method", "reference s/epoch", "app s/epoch", "app / reference", "per-round range", "CPU app / reference", f"≤ {TARGET}"]
+    headers = [
+        "method",
+        "reference s/epoch",
+        "app s/epoch",
+        "app / reference",
+        "per-round range",
+        "CPU app / reference",
+        f"≤ {TARGET}",
+    ]
     if not args.no_before:
         headers += ["before the fix (autotune on): s/epoch", "… / reference", "… CPU / reference"]
     text = section(

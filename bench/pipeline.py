@@ -105,7 +105,10 @@ def main(argv: list[str] | None = None) -> str:
         chapter_clocks += iterate_epochs(chapter, 1)
     shuffle_rows = [
         [name, median(c.wall for c in clocks) * 1000, median(c.cpu for c in clocks) * 1000]
-        for name, clocks in (("app: cache → shuffle → batch → prefetch", app_clocks), ("chapter: shuffle → batch → prefetch → cache", chapter_clocks))
+        for name, clocks in (
+            ("app: cache → shuffle → batch → prefetch", app_clocks),
+            ("chapter: shuffle → batch → prefetch → cache", chapter_clocks),
+        )
     ]
     progress(f"pipeline part 1: {shuffle_rows}")
 
@@ -134,7 +137,14 @@ def main(argv: list[str] | None = None) -> str:
 
     table1 = markdown_table(["pipeline (no training)", "ms per epoch (wall)", "ms per epoch (CPU)"], shuffle_rows)
     table2 = markdown_table(
-        ["loop length asked (s)", "setting", "loop ended (s)", "iterator freed (s)", "stall (s)", "next 10·(2^n−1) ms boundary (s)"],
+        [
+            "loop length asked (s)",
+            "setting",
+            "loop ended (s)",
+            "iterator freed (s)",
+            "stall (s)",
+            "next 10·(2^n−1) ms boundary (s)",
+        ],
         stall_rows,
     )
     notes = (
@@ -153,11 +163,29 @@ def main(argv: list[str] | None = None) -> str:
         notes,
     )
     print(text, flush=True)
-    write_summary(args.summary_json, [
-        {"what": "end-of-loop stalls, app's pipeline as shipped (autotune off)", "value": f"{sum(r[4] > 0.05 for r in off_rows)} of {len(off_rows)} loops", "target": "none", "met": not any(r[4] > 0.05 for r in off_rows)},
-        {"what": "end-of-loop stalls, app's pipeline before the fix (autotune on)", "value": f"{sum(r[4] > 0.05 for r in auto_rows)} of {len(auto_rows)} loops, longest {max((r[4] for r in auto_rows), default=0):.2f} s", "target": "", "met": None},
-        {"what": "end-of-loop stalls, chapter's pipeline (cache last)", "value": f"{sum(r[4] > 0.05 for r in chapter_rows)} of {len(chapter_rows)} loops", "target": "", "met": None},
-    ])
+    write_summary(
+        args.summary_json,
+        [
+            {
+                "what": "end-of-loop stalls, app's pipeline as shipped (autotune off)",
+                "value": f"{sum(r[4] > 0.05 for r in off_rows)} of {len(off_rows)} loops",
+                "target": "none",
+                "met": not any(r[4] > 0.05 for r in off_rows),
+            },
+            {
+                "what": "end-of-loop stalls, app's pipeline before the fix (autotune on)",
+                "value": f"{sum(r[4] > 0.05 for r in auto_rows)} of {len(auto_rows)} loops, longest {max((r[4] for r in auto_rows), default=0):.2f} s",
+                "target": "",
+                "met": None,
+            },
+            {
+                "what": "end-of-loop stalls, chapter's pipeline (cache last)",
+                "value": f"{sum(r[4] > 0.05 for r in chapter_rows)} of {len(chapter_rows)} loops",
+                "target": "",
+                "met": None,
+            },
+        ],
+    )
     return text
 
 

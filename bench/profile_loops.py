@@ -34,7 +34,10 @@ LOOP_FRAMES = {"app": "train_with_batches", "reference": "reference_train_on_bat
 CATEGORIES = [
     ("tracing", ("trace_function", "func_graph_from_py_func")),
     ("compiled step", ("Context.call_function", "quick_execute")),
-    ("app per batch", ("BatchAverages.add", "TrainingRun.batches_finished", "TrainingRun.check_stop", "TrainingJob._on_batch", "__len__")),
+    (
+        "app per batch",
+        ("BatchAverages.add", "TrainingRun.batches_finished", "TrainingRun.check_stop", "TrainingJob._on_batch", "__len__"),
+    ),
     ("next batch", ("OwnedIterator.__next__", "OwnedIterator._next_internal")),
     ("Keras per call", ("TensorFlowTrainer.train_on_batch", "TensorFlowTrainer.test_on_batch")),
 ]
@@ -96,8 +99,25 @@ def main(argv: list[str] | None = None) -> str:
     results = {}
     for side in ("reference", "app"):
         out = folder / f"{side}.txt"
-        command = [spy, "record", "--idle", "--nonblocking", "-r", str(args.rate), "-f", "raw", "-o", str(out), "--",
-                   sys.executable, __file__, "--child", side, "--epochs", str(args.epochs)]
+        command = [
+            spy,
+            "record",
+            "--idle",
+            "--nonblocking",
+            "-r",
+            str(args.rate),
+            "-f",
+            "raw",
+            "-o",
+            str(out),
+            "--",
+            sys.executable,
+            __file__,
+            "--child",
+            side,
+            "--epochs",
+            str(args.epochs),
+        ]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
         results[side] = categorize(out, LOOP_FRAMES[side])
         progress(f"profile {side}: {results[side][1]} samples: {dict(results[side][0])}")
@@ -107,9 +127,14 @@ def main(argv: list[str] | None = None) -> str:
     for name in sorted(names, key=lambda n: -results["reference"][0][n]):
         rows.append(
             [name]
-            + [f"{100 * results[side][0][name] / max(1, results[side][1]):.1f} % ({results[side][0][name] / args.rate:.1f} s)" for side in ("reference", "app")]
+            + [
+                f"{100 * results[side][0][name] / max(1, results[side][1]):.1f} % ({results[side][0][name] / args.rate:.1f} s)"
+                for side in ("reference", "app")
+            ]
         )
-    rows.append(["all samples of the training thread"] + [f"{results[side][1] / args.rate:.1f} s" for side in ("reference", "app")])
+    rows.append(
+        ["all samples of the training thread"] + [f"{results[side][1] / args.rate:.1f} s" for side in ("reference", "app")]
+    )
     text = section(
         "Profile: where the batch loop's time goes (py-spy)",
         "see the other sections",
@@ -120,11 +145,29 @@ def main(argv: list[str] | None = None) -> str:
     )
     print(text, flush=True)
     share = {side: {name: 100 * results[side][0][name] / max(1, results[side][1]) for name in names} for side in results}
-    write_summary(args.summary_json, [
-        {"what": "batch loop profile: share in the compiled step (chapter / app)", "value": f"{share['reference']['compiled step']:.0f} % / {share['app']['compiled step']:.0f} %", "target": "", "met": None},
-        {"what": "batch loop profile: share freeing iterators at the end of loops (chapter / app)", "value": f"{share['reference']['iterator freed / at the for line']:.0f} % / {share['app']['iterator freed / at the for line']:.0f} %", "target": "", "met": None},
-        {"what": "batch loop profile: share in the app's own per-batch work", "value": f"{share['app']['app per batch']:.1f} %", "target": "", "met": None},
-    ])
+    write_summary(
+        args.summary_json,
+        [
+            {
+                "what": "batch loop profile: share in the compiled step (chapter / app)",
+                "value": f"{share['reference']['compiled step']:.0f} % / {share['app']['compiled step']:.0f} %",
+                "target": "",
+                "met": None,
+            },
+            {
+                "what": "batch loop profile: share freeing iterators at the end of loops (chapter / app)",
+                "value": f"{share['reference']['iterator freed / at the for line']:.0f} % / {share['app']['iterator freed / at the for line']:.0f} %",
+                "target": "",
+                "met": None,
+            },
+            {
+                "what": "batch loop profile: share in the app's own per-batch work",
+                "value": f"{share['app']['app per batch']:.1f} %",
+                "target": "",
+                "met": None,
+            },
+        ],
+    )
     return text
 
 

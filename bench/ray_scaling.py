@@ -122,11 +122,24 @@ def main(argv: list[str] | None = None) -> str:
     overhead_table = markdown_table(
         ["", "thread job", "Ray job", "Ray / thread"],
         [
-            [f"{args.method}: epoch time, s (median)", median(thread_epochs), median(ray_epochs), f"{ratio:.3f} ({low:.2f}–{high:.2f}) {yes_no(ratio <= TARGET)} ≤ {TARGET}"],
-            ["Train → first counted batch, s (median)", median(thread_first), median(ray_first), f"{median(ray_first) / median(thread_first):.2f}"],
+            [
+                f"{args.method}: epoch time, s (median)",
+                median(thread_epochs),
+                median(ray_epochs),
+                f"{ratio:.3f} ({low:.2f}–{high:.2f}) {yes_no(ratio <= TARGET)} ≤ {TARGET}",
+            ],
+            [
+                "Train → first counted batch, s (median)",
+                median(thread_first),
+                median(ray_first),
+                f"{median(ray_first) / median(thread_first):.2f}",
+            ],
         ],
     )
-    throughput_table = markdown_table(["backend", f"runs per minute ({args.method}, 2 epochs, {args.runs} runs submitted at once)"], [[k, v] for k, v in rates.items()])
+    throughput_table = markdown_table(
+        ["backend", f"runs per minute ({args.method}, 2 epochs, {args.runs} runs submitted at once)"],
+        [[k, v] for k, v in rates.items()],
+    )
     text = section(
         "Ray: overhead, first batch, throughput against worker CPUs",
         source,
@@ -140,7 +153,12 @@ def main(argv: list[str] | None = None) -> str:
     write_summary(
         args.summary_json,
         [
-            {"what": f"Ray / thread epoch time, {args.method}", "value": round(ratio, 3), "target": f"<= {TARGET}", "met": ratio <= TARGET},
+            {
+                "what": f"Ray / thread epoch time, {args.method}",
+                "value": round(ratio, 3),
+                "target": f"<= {TARGET}",
+                "met": ratio <= TARGET,
+            },
             {"what": "Ray: Train to first counted batch, s", "value": round(median(ray_first), 2), "target": "", "met": None},
             *({"what": f"runs/min, {k}", "value": round(v, 2), "target": "", "met": None} for k, v in rates.items()),
         ],

@@ -23,11 +23,17 @@ from keras import layers, losses, metrics, models, optimizers
 def reference_datasets(x_train, y_train, x_test, y_test, batch_size=32):
     ds_train = (
         tf.data.Dataset.from_tensor_slices((x_train, y_train))
-        .shuffle(buffer_size=1000).batch(batch_size).prefetch(tf.data.AUTOTUNE).cache()
+        .shuffle(buffer_size=1000)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+        .cache()
     )
     ds_test = (
         tf.data.Dataset.from_tensor_slices((x_test, y_test))
-        .shuffle(buffer_size=1000).batch(batch_size).prefetch(tf.data.AUTOTUNE).cache()
+        .shuffle(buffer_size=1000)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+        .cache()
     )
     return ds_train, ds_test
 

@@ -66,12 +66,17 @@ def run_script(name: str, script: str, arguments: list[str], keep: Path) -> tupl
     print(f"\n>>> {script} {' '.join(arguments)}", file=sys.stderr, flush=True)
     finished = subprocess.run(
         [sys.executable, str(BENCH / script), *arguments, "--summary-json", str(summary_path)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env=dict(os.environ),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
     )
     seconds = time.monotonic() - started
     output = finished.stdout.strip()
     if finished.returncode != 0:
-        output = f"### {name}\n\n**The script failed** (exit code {finished.returncode}); its output:\n\n```\n{output[-3000:]}\n```"
+        output = (
+            f"### {name}\n\n**The script failed** (exit code {finished.returncode}); its output:\n\n```\n{output[-3000:]}\n```"
+        )
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else []
     (keep / f"{name}.md").write_text(output, encoding="utf-8")
     (keep / f"{name}.meta.json").write_text(json.dumps({"seconds": seconds, "arguments": arguments}), encoding="utf-8")
@@ -103,7 +108,9 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="the document to write")
     parser.add_argument("--keep", default="/tmp/bench-last", help="folder for the printed outputs (default /tmp/bench-last)")
     parser.add_argument("--reuse", action="store_true", help="rebuild the document from --keep without measuring")
-    parser.add_argument("--readme", default=str(ROOT / "README.md"), help="the README whose benchmarks section a full run rewrites")
+    parser.add_argument(
+        "--readme", default=str(ROOT / "README.md"), help="the README whose benchmarks section a full run rewrites"
+    )
     parser.add_argument("--no-readme", action="store_true", help="leave the README alone")
     args = parser.parse_args()
 
@@ -121,17 +128,20 @@ def main() -> None:
 
     total = sum(durations.values())
     timing = ", ".join(f"{name} {seconds / 60:.1f}" for name, seconds in durations.items())
-    document = "\n\n".join(
-        [
-            INTRO.strip(),
-            f"_Minutes each script took in the measurement shown (its section's first line has the date): {timing}; "
-            f"{total / 60:.1f} in all{' (--quick)' if args.quick else ''}._",
-            glance(summaries),
-            "## Results",
-            *outputs.values(),
-            analysis(summaries).strip(),
-        ]
-    ) + "\n"
+    document = (
+        "\n\n".join(
+            [
+                INTRO.strip(),
+                f"_Minutes each script took in the measurement shown (its section's first line has the date): {timing}; "
+                f"{total / 60:.1f} in all{' (--quick)' if args.quick else ''}._",
+                glance(summaries),
+                "## Results",
+                *outputs.values(),
+                analysis(summaries).strip(),
+            ]
+        )
+        + "\n"
+    )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(document, encoding="utf-8")
     print(document)

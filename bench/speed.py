@@ -66,7 +66,12 @@ def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=32, help="steps_per_execution of the speed option (default 32)")
     parser.add_argument("--epochs", type=int, default=4, help="epochs per run; the first is left out (default 4)")
-    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds per method (default 4: single epochs vary by 20 %% on a shared machine)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="interleaved rounds per method (default 4: single epochs vary by 20 %% on a shared machine)",
+    )
     parser.add_argument("--methods", default="fit,train_on_batch,custom_loop", help="comma-separated methods")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the one-call-per-epoch runs (C)")
     parser.add_argument("--summary-json", help=argparse.SUPPRESS)
@@ -88,15 +93,45 @@ def main(argv: list[str] | None = None) -> str:
             variants["one call per epoch"] = lambda: ceiling_epochs(data, args.epochs)
         timed = interleave(args.rounds, variants, label=method)
         fast = Comparison.of(timed["speed option"], timed["reference"])  # reference / speed option = the gain
-        row = [method, fast.b_wall, fast.a_wall, fast.wall_ratio, f"{fast.wall_low:.2f}–{fast.wall_high:.2f}", fast.cpu_ratio, yes_no(fast.wall_ratio >= TARGET)]
-        summary.append({"what": f"speed option, {method}: reference / speed-option epoch time", "value": round(fast.wall_ratio, 3), "target": f">= {TARGET}", "met": fast.wall_ratio >= TARGET})
+        row = [
+            method,
+            fast.b_wall,
+            fast.a_wall,
+            fast.wall_ratio,
+            f"{fast.wall_low:.2f}–{fast.wall_high:.2f}",
+            fast.cpu_ratio,
+            yes_no(fast.wall_ratio >= TARGET),
+        ]
+        summary.append(
+            {
+                "what": f"speed option, {method}: reference / speed-option epoch time",
+                "value": round(fast.wall_ratio, 3),
+                "target": f">= {TARGET}",
+                "met": fast.wall_ratio >= TARGET,
+            }
+        )
         for name in ("one call per epoch",):
             if name in timed:
                 other = Comparison.of(timed[name], timed["reference"])
                 row += [other.a_wall, other.wall_ratio, other.cpu_ratio]
-                summary.append({"what": f"speed option, {method}: {name}", "value": round(other.wall_ratio, 3), "target": f">= {TARGET}", "met": other.wall_ratio >= TARGET})
+                summary.append(
+                    {
+                        "what": f"speed option, {method}: {name}",
+                        "value": round(other.wall_ratio, 3),
+                        "target": f">= {TARGET}",
+                        "met": other.wall_ratio >= TARGET,
+                    }
+                )
         rows.append(row)
-    headers = ["method", "reference s/epoch", f"speed option (k={args.steps}) s/epoch", "gain", "per-round range", "CPU gain", f"gain ≥ {TARGET}"]
+    headers = [
+        "method",
+        "reference s/epoch",
+        f"speed option (k={args.steps}) s/epoch",
+        "gain",
+        "per-round range",
+        "CPU gain",
+        f"gain ≥ {TARGET}",
+    ]
     if not args.no_ceiling:
         headers += ["one call per epoch: s/epoch", "gain", "CPU gain"]
     text = section(
@@ -105,8 +140,12 @@ def main(argv: list[str] | None = None) -> str:
         f"steps_per_execution={args.steps} · {args.rounds} interleaved rounds × {args.epochs - 1} timed epochs (first left out)",
         markdown_table(headers, rows),
         "gain = reference s/epoch ÷ speed-option s/epoch (median of per-round ratios; CPU: process CPU seconds)."
-        + (" 'One call per epoch' runs the same train and test steps with the whole epoch in one `tf.function` call: "
-           "no progress, no stop, no Python between batches." if not args.no_ceiling else ""),
+        + (
+            " 'One call per epoch' runs the same train and test steps with the whole epoch in one `tf.function` call: "
+            "no progress, no stop, no Python between batches."
+            if not args.no_ceiling
+            else ""
+        ),
     )
     print(text, flush=True)
     write_summary(args.summary_json, summary)

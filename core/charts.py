@@ -79,8 +79,10 @@ def _epoch_rule(epoch: int, label: str, texts: dict[str, str] | None = None) -> 
         .mark_rule(color=RULE_COLOUR, strokeDash=[3, 3])
         .encode(
             x=_epoch_x((texts or {}).get("epoch", "Epoch")),
-            tooltip=[alt.Tooltip("label:N", title=(texts or {}).get("note", "note")),
-                     alt.Tooltip("epoch:Q", title=(texts or {}).get("epoch", "epoch"))],
+            tooltip=[
+                alt.Tooltip("label:N", title=(texts or {}).get("note", "note")),
+                alt.Tooltip("epoch:Q", title=(texts or {}).get("epoch", "epoch")),
+            ],
         )
     )
 
@@ -96,8 +98,10 @@ def _metric_panel(
 ) -> alt.LayerChart:
     """One metric's lines, with a point per epoch that carries the tooltip."""
     t = chart_texts(texts)
-    base = alt.Chart(frame).transform_filter(alt.datum.metric == metric).encode(
-        x=_epoch_x(t["epoch"]), y=_value_y(metric, t[metric]), **encoding
+    base = (
+        alt.Chart(frame)
+        .transform_filter(alt.datum.metric == metric)
+        .encode(x=_epoch_x(t["epoch"]), y=_value_y(metric, t[metric]), **encoding)
     )
     layers = [base.mark_line().encode(**line_encoding), base.mark_point(filled=True, size=40).encode(tooltip=tooltip)]
     if rule is not None:
@@ -239,13 +243,17 @@ def comparison_panel(frame: pd.DataFrame, metric: str, texts: dict[str, str] | N
         .legend(orient="bottom", columns=1)  # one entry a line: a row of two is cut off on a narrow panel
     )
     base = alt.Chart(data).encode(x=x, y=_value_y(metric, t[metric]), color=colour)
-    lines = base.mark_line().encode(
-        strokeDash=dash,
-        # Widths as data, unscaled: encoded from `run` they would share (and, legend-less, remove) the colour
-        # legend, and clicks on it would no longer highlight a run.
-        strokeWidth=alt.StrokeWidth("width:Q").scale(None),
-        opacity=alt.when(highlight).then(alt.value(1.0)).otherwise(alt.value(0.12)),
-    ).add_params(highlight, zoom)
+    lines = (
+        base.mark_line()
+        .encode(
+            strokeDash=dash,
+            # Widths as data, unscaled: encoded from `run` they would share (and, legend-less, remove) the colour
+            # legend, and clicks on it would no longer highlight a run.
+            strokeWidth=alt.StrokeWidth("width:Q").scale(None),
+            opacity=alt.when(highlight).then(alt.value(1.0)).otherwise(alt.value(0.12)),
+        )
+        .add_params(highlight, zoom)
+    )
     points = base.mark_point(filled=True, size=50).encode(
         detail=alt.Detail("split:N"), opacity=alt.when(hover).then(alt.value(1.0)).otherwise(alt.value(0.0))
     )
@@ -299,17 +307,21 @@ def batch_chart(frame: pd.DataFrame, metric: str, texts: dict[str, str] | None =
     detail = alt.Detail("run:N" if colour == "series" else "series:N")
     base = alt.Chart(data).encode(x=x, color=colours, detail=detail)
     raw = base.mark_line(opacity=0.25, strokeWidth=1).encode(y=alt.Y("value:Q").title(t[metric]).scale(scale))
-    smoothed = base.mark_line(strokeWidth=2).encode(
-        y=alt.Y("smoothed:Q").title(t[metric]).scale(scale),
-        tooltip=[
-            alt.Tooltip("run:N", title=t["run"]),
-            alt.Tooltip("series:N", title=t["series"]),
-            alt.Tooltip("step:Q", title=t["step"]),
-            alt.Tooltip("epoch:Q", title=t["epoch"]),
-            alt.Tooltip("value:Q", title=t["raw"], format=".4f"),
-            alt.Tooltip("smoothed:Q", title=t["smoothed"], format=".4f"),
-        ],
-    ).add_params(alt.selection_interval(bind="scales", encodings=["x"]))
+    smoothed = (
+        base.mark_line(strokeWidth=2)
+        .encode(
+            y=alt.Y("smoothed:Q").title(t[metric]).scale(scale),
+            tooltip=[
+                alt.Tooltip("run:N", title=t["run"]),
+                alt.Tooltip("series:N", title=t["series"]),
+                alt.Tooltip("step:Q", title=t["step"]),
+                alt.Tooltip("epoch:Q", title=t["epoch"]),
+                alt.Tooltip("value:Q", title=t["raw"], format=".4f"),
+                alt.Tooltip("smoothed:Q", title=t["smoothed"], format=".4f"),
+            ],
+        )
+        .add_params(alt.selection_interval(bind="scales", encodings=["x"]))
+    )
     return alt.layer(raw, smoothed).properties(title=t[f"batch_{metric}"], height=PANEL_HEIGHT)
 
 
@@ -486,9 +498,7 @@ def top_k_chart(probabilities: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("probability:Q").title("Predicted probability").scale(domain=[0, 1]).axis(format="%"),
             y=alt.Y("topic:N").title(None).sort(alt.EncodingSortField(field="probability", op="max", order="descending")),
-            color=alt.Color("answer:N")
-            .title(None)
-            .scale(domain=list(HIGHLIGHT_COLOURS), range=list(HIGHLIGHT_COLOURS.values())),
+            color=alt.Color("answer:N").title(None).scale(domain=list(HIGHLIGHT_COLOURS), range=list(HIGHLIGHT_COLOURS.values())),
             tooltip=[
                 alt.Tooltip("topic:N", title="topic"),
                 alt.Tooltip("probability:Q", title="probability", format=".2%"),
@@ -574,9 +584,7 @@ def per_topic_accuracy_chart(
     )
     biggest = per_topic.nlargest(labelled, "test_newswires") if len(per_topic) else per_topic
     labels = (
-        alt.Chart(biggest)
-        .mark_text(align="left", dx=6, dy=-6, fontSize=11, color=RULE_COLOUR)
-        .encode(x=x, y=y, text="topic:N")
+        alt.Chart(biggest).mark_text(align="left", dx=6, dy=-6, fontSize=11, color=RULE_COLOUR).encode(x=x, y=y, text="topic:N")
     )
     rule_data = pd.DataFrame({"accuracy": [overall], "label": [f"{names['overall']} {overall:.1%}"]})
     rule = alt.Chart(rule_data).mark_rule(color=RULE_COLOUR, strokeDash=[3, 3]).encode(y="accuracy:Q")

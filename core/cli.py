@@ -81,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a reuters.npz (default: $REUTERS_NPZ_PATH, then the Keras cache, then a download)",
     )
     parser.add_argument(
-        "--runs-dir", metavar="PATH", help="folder of the run database runs.sqlite3 (default: $TRAINING_DB_PATH, else $TRAINING_RUNS_DIR or runs/; $DATABASE_URL wins)"
+        "--runs-dir",
+        metavar="PATH",
+        help="folder of the run database runs.sqlite3 (default: $TRAINING_DB_PATH, else $TRAINING_RUNS_DIR or runs/; $DATABASE_URL wins)",
     )
     parser.add_argument("--no-save", action="store_true", help="do not save run records")
     return parser
@@ -197,7 +199,9 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
             shown = ", ".join(f"{name}={value}" for name, value in settings.to_dict().items() if name != "method")
             print(f"\n{settings.method}: {shown}", file=out, flush=True)
             # The command line is the server's own: its runs feed the result cache the app reuses.
-            record = RunRecord.start(settings.method, settings.to_dict(), fingerprint=run_fingerprint(settings, data.content_hash))
+            record = RunRecord.start(
+                settings.method, settings.to_dict(), fingerprint=run_fingerprint(settings, data.content_hash)
+            )
             record = train(settings, data, RunHooks(on_epoch=on_epoch, stop=stop, record=record)).record
             records.append(record)
             where = "not saved (--no-save)"

@@ -135,7 +135,10 @@ def method_agreement(records: Iterable[RunRecord]) -> list[Agreement]:
         customs.remove(partner)
         shared = min(len(fit.epochs), len(partner.epochs))
         largest = {
-            metric: max(abs(getattr(a, metric) - getattr(b, metric)) for a, b in zip(fit.epochs[:shared], partner.epochs[:shared], strict=True))
+            metric: max(
+                abs(getattr(a, metric) - getattr(b, metric))
+                for a, b in zip(fit.epochs[:shared], partner.epochs[:shared], strict=True)
+            )
             for metric in AGREEMENT_METRICS
         }
         same_math = fit.settings.get("learning_rate") == partner.settings.get("learning_rate") and not any(
@@ -219,9 +222,14 @@ def batch_frame(records: Iterable[RunRecord], labels: Sequence[str], weight: flo
                 frames.append(
                     pd.DataFrame(
                         {
-                            "run": label, "method": record.method, "step": points["step"].astype("int64"),
-                            "epoch": points["epoch"].astype("int64"), "series": series, "metric": metric,
-                            "value": values, "smoothed": smooth(values, weight),
+                            "run": label,
+                            "method": record.method,
+                            "step": points["step"].astype("int64"),
+                            "epoch": points["epoch"].astype("int64"),
+                            "series": series,
+                            "metric": metric,
+                            "value": values,
+                            "smoothed": smooth(values, weight),
                         }
                     )
                 )

@@ -85,11 +85,7 @@ def find_reuters_file(path: str | os.PathLike[str] | None = None, *, download: b
         try:
             import keras  # imported here: only this branch needs TensorFlow
 
-            return Path(
-                keras.utils.get_file(
-                    KERAS_FILE_NAME, origin=KERAS_ORIGIN + KERAS_FILE_NAME, file_hash=KERAS_SHA256
-                )
-            )
+            return Path(keras.utils.get_file(KERAS_FILE_NAME, origin=KERAS_ORIGIN + KERAS_FILE_NAME, file_hash=KERAS_SHA256))
         except Exception as error:  # offline, proxy, disk full: all mean "not available"
             raise DatasetUnavailableError(
                 f"The Reuters data could not be downloaded ({type(error).__name__}: {error}).", how_to_supply_data()
@@ -140,7 +136,9 @@ def load_word_index(path: Path | None) -> dict[str, int] | None:
 # The split and padding
 
 
-def split_like_keras(xs: np.ndarray, labels: np.ndarray) -> tuple[tuple[list[list[int]], np.ndarray], tuple[list[list[int]], np.ndarray]]:
+def split_like_keras(
+    xs: np.ndarray, labels: np.ndarray
+) -> tuple[tuple[list[list[int]], np.ndarray], tuple[list[list[int]], np.ndarray]]:
     """Exactly what keras.datasets.reuters.load_data() does with its defaults (num_words=None).
 
     Shuffle with RandomState(113), prepend start_char 1, offset ids by 3, then map

@@ -137,6 +137,16 @@ def runs_table(rows: Iterable[tuple[RunRecord, str, str]]) -> pd.DataFrame:
             "run_id": record.run_id,
         }
         table.append(entry)
-    columns = ["name", "method", "how", "status", "epochs done", *TABLE_SETTINGS, "best val accuracy",
-               "final val accuracy", "started", "run_id"]
+    columns = [
+        "name",
+        "method",
+        "how",
+        "status",
+        "epochs done",
+        *TABLE_SETTINGS,
+        "best val accuracy",
+        "final val accuracy",
+        "started",
+        "run_id",
+    ]
     return pd.DataFrame(table, columns=columns)

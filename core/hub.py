@@ -188,8 +188,13 @@ class Hub:
                 job.release()
             else:
                 job, notice = start_job(
-                    [settings], data, name=f"run-{fingerprint}-{uuid.uuid4().hex[:8]}", viewer=viewer,
-                    store=self.store, fingerprints=[fingerprint], slots=self.slots,
+                    [settings],
+                    data,
+                    name=f"run-{fingerprint}-{uuid.uuid4().hex[:8]}",
+                    viewer=viewer,
+                    store=self.store,
+                    fingerprints=[fingerprint],
+                    slots=self.slots,
                 )
             # The run exists in the store before anyone can join it (queued runs too): a joiner's space
             # refers to it at once. A few milliseconds under the lock, once per computation.
@@ -360,7 +365,12 @@ class Watch:
     def snapshot(self) -> JobSnapshot:
         with self._lock:
             parts = list(self._state.parts)
-            state, message, ended_at, own_version = self._state.state, self._state.message, self._state.ended_at, self._state.version
+            state, message, ended_at, own_version = (
+                self._state.state,
+                self._state.message,
+                self._state.ended_at,
+                self._state.version,
+            )
         records: list[RunRecord] = []
         models: dict[str, TrainedModel] = {}
         shared: dict[str, str] = {}

@@ -86,8 +86,9 @@ class JobSlots:
         self._remaining: dict[object, Callable[[], float | None]] = {}
         self.in_use = 0
 
-    def acquire(self, stop: threading.Event, ticket: object | None = None,
-                remaining: Callable[[], float | None] | None = None) -> bool:
+    def acquire(
+        self, stop: threading.Event, ticket: object | None = None, remaining: Callable[[], float | None] | None = None
+    ) -> bool:
         """Block until this ticket's turn comes and a slot is free (True) or `stop` is set (False)."""
         ticket = ticket if ticket is not None else object()
         with self._changed:
@@ -141,7 +142,7 @@ class JobSlots:
             return None
         free_at = [0.0] * max(0, self.capacity - len(holders)) + estimates[: len(holders)]
         heapq.heapify(free_at)
-        for duration in estimates[len(holders):]:
+        for duration in estimates[len(holders) :]:
             heapq.heappush(free_at, heapq.heappop(free_at) + duration)
         return heapq.heappop(free_at) if free_at else 0.0
 
@@ -277,7 +278,10 @@ class TrainingJob:
         self.store = store
         self.fingerprints = list(fingerprints) if fingerprints else [None] * len(self.settings_list)
         self.pace = pace or SERVER_PACE
-        self.planned = [RunRecord.start(s.method, s.to_dict(), fingerprint=f) for s, f in zip(self.settings_list, self.fingerprints, strict=True)]
+        self.planned = [
+            RunRecord.start(s.method, s.to_dict(), fingerprint=f)
+            for s, f in zip(self.settings_list, self.fingerprints, strict=True)
+        ]
         for record, run_id in zip(self.planned, run_ids or [], strict=False):
             record.run_id = run_id  # ids chosen elsewhere: a Ray worker's job keeps the app server's ids
         self.stop_event = threading.Event()
@@ -496,11 +500,18 @@ class TrainingJob:
                     self._progress.records.append(record)
                 self._update(
                     state="running" if self._slot_taken else "waiting",
-                    current_method=settings.method, epoch=0, batches_done=0,
+                    current_method=settings.method,
+                    epoch=0,
+                    batches_done=0,
                 )
                 self._save(record)  # "running": the run exists from its first moment
-                hooks = RunHooks(self._on_batch, self._on_epoch, self.stop_event, record=record,
-                                 hold=self._hold if position == 0 and not self._slot_taken else None)
+                hooks = RunHooks(
+                    self._on_batch,
+                    self._on_epoch,
+                    self.stop_event,
+                    record=record,
+                    hold=self._hold if position == 0 and not self._slot_taken else None,
+                )
                 trained = train(settings, self.data, hooks)
                 kept = TrainedModel.capture(trained.model, record, self.data) if trained.model is not None else None
                 del trained  # only the weights are kept, not the Keras model and its optimizer

@@ -78,7 +78,9 @@ def _integer_scalar(*args: object) -> int:
         raise pickle.UnpicklingError(f"it asks to rebuild a NumPy scalar from {len(args)} arguments instead of 2")
     dtype, raw = args
     if not isinstance(dtype, np.dtype):
-        raise pickle.UnpicklingError(f"it asks to rebuild a NumPy scalar from a {_quoted(type(dtype).__name__)} instead of a dtype")
+        raise pickle.UnpicklingError(
+            f"it asks to rebuild a NumPy scalar from a {_quoted(type(dtype).__name__)} instead of a dtype"
+        )
     # kind "i"/"u" with no fields or sub-array: int8 to int64 and uint8 to uint64, nothing else
     # (not bool, not float, not the object dtype, which could carry any object).
     if dtype.kind not in "iu" or dtype.names is not None or dtype.subdtype is not None or dtype.itemsize not in (1, 2, 4, 8):

@@ -157,8 +157,16 @@ def _thread_settings() -> dict[str, str | None]:
 class _JobActor:
     """One run (or one comparison) in a Ray worker process: a plain TrainingJob, its viewers, its end."""
 
-    def __init__(self, settings_dicts: list[dict], data: PreparedData, threads: dict[str, str | None], keep: float,
-                 fingerprints: list[str | None], run_ids: list[str], store_url: str | None):
+    def __init__(
+        self,
+        settings_dicts: list[dict],
+        data: PreparedData,
+        threads: dict[str, str | None],
+        keep: float,
+        fingerprints: list[str | None],
+        run_ids: list[str],
+        store_url: str | None,
+    ):
         # Before TensorFlow loads here: the thread pools as in the app process. Intra-op
         # threads change the order of float reductions, so the figures depend on them.
         for name, value in threads.items():
@@ -173,8 +181,9 @@ class _JobActor:
         # The worker writes the run into the app's store itself when it can reach it (PostgreSQL, or a
         # SQLite file on this machine): epochs as they end and the final state, whoever watches. The
         # app server that started the run saves it at the end as well. The ids are the app server's.
-        self.job = TrainingJob(settings, data, slots=JobSlots(1), fingerprints=fingerprints, run_ids=run_ids,
-                               store=_store_or_none(store_url))
+        self.job = TrainingJob(
+            settings, data, slots=JobSlots(1), fingerprints=fingerprints, run_ids=run_ids, store=_store_or_none(store_url)
+        )
         self.viewers: set[str] = set()
         self.viewers_lock = threading.Lock()
         self.released = threading.Event()
@@ -267,7 +276,9 @@ class RayTrainingJob:
         self.store = store
         fingerprints = list(fingerprints) if fingerprints else [None] * len(self.settings_list)
         # The records are planned here, so the run's ids are known (and listed) before the cluster answers.
-        self.planned = [RunRecord.start(s.method, s.to_dict(), fingerprint=f) for s, f in zip(self.settings_list, fingerprints, strict=True)]
+        self.planned = [
+            RunRecord.start(s.method, s.to_dict(), fingerprint=f) for s, f in zip(self.settings_list, fingerprints, strict=True)
+        ]
         self.name = name or f"run-{uuid.uuid4().hex}"
         # The run's first viewer: the caller's (a page's watch), or this handle itself.
         self.viewer_id = viewer or uuid.uuid4().hex
@@ -306,8 +317,13 @@ class RayTrainingJob:
                 lifetime="detached",
                 num_cpus=cpus_per_job(),
             ).remote(
-                [s.to_dict() for s in self.settings_list], _data_ref(self.data), _thread_settings(), _keep_result_seconds(),
-                [r.fingerprint for r in self.planned], self.run_ids, self.store.url if self.store is not None else None,
+                [s.to_dict() for s in self.settings_list],
+                _data_ref(self.data),
+                _thread_settings(),
+                _keep_result_seconds(),
+                [r.fingerprint for r in self.planned],
+                self.run_ids,
+                self.store.url if self.store is not None else None,
             )
         except RayUnavailable as error:
             self._end("failed", str(error))

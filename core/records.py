@@ -16,10 +16,11 @@ import os
 import re
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -38,7 +39,7 @@ FRAME_COLUMNS = ["run", "method", "epoch", "split", "metric", "value", "learning
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,14 @@ class RunRecord:
         if not self.wants_batch(step):
             return
         self.batches.append(
-            (step, epoch, float(reported["loss"]), float(reported["accuracy"]), float(running["loss"]), float(running["accuracy"]))
+            (
+                step,
+                epoch,
+                float(reported["loss"]),
+                float(reported["accuracy"]),
+                float(running["loss"]),
+                float(running["accuracy"]),
+            )
         )
         if len(self.batches) >= MAX_BATCH_POINTS:
             self.batch_stride *= 2
@@ -125,16 +133,22 @@ class RunRecord:
         # A hand-edited or damaged file can hold valid JSON of the wrong types: refuse it here,
         # or sorting by start time and drawing the curves would fail for every record in the folder.
         texts = (record.method, record.label, record.message, record.started_at)
-        if not all(isinstance(text, str) for text in texts) or not isinstance(record.settings, dict) or not (
-            record.fingerprint is None or isinstance(record.fingerprint, str)
-        ) or not isinstance(record.versions, dict) or not (record.ended_at is None or isinstance(record.ended_at, str)) or (
-            isinstance(record.batch_stride, bool) or not isinstance(record.batch_stride, int) or record.batch_stride < 1
+        if (
+            not all(isinstance(text, str) for text in texts)
+            or not isinstance(record.settings, dict)
+            or not (record.fingerprint is None or isinstance(record.fingerprint, str))
+            or not isinstance(record.versions, dict)
+            or not (record.ended_at is None or isinstance(record.ended_at, str))
+            or (isinstance(record.batch_stride, bool) or not isinstance(record.batch_stride, int) or record.batch_stride < 1)
         ):
             raise ValueError("not a run record (a text field holds something else)")
         for position, row in enumerate(record.epochs, 1):
             numbers = [getattr(row, f.name) for f in fields(EpochRow) if f.name != "finished_at"]
-            if isinstance(row.epoch, bool) or not isinstance(row.epoch, int) or not isinstance(row.finished_at, str) or not all(
-                isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers
+            if (
+                isinstance(row.epoch, bool)
+                or not isinstance(row.epoch, int)
+                or not isinstance(row.finished_at, str)
+                or not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers)
             ):
                 raise ValueError(f"not a run record (its epoch row {position} holds a figure that is not a number)")
         return record
@@ -153,8 +167,7 @@ class RunRecord:
 def _batch_points(values: Any) -> list[tuple[float, ...]]:
     """A stored per-batch curve back as tuples; refuses anything else (a hostile file may hold anything)."""
     if not isinstance(values, list) or len(values) > MAX_BATCH_POINTS:
-        raise ValueError("not a run record (its per-batch curve is not a list of at most "
-                         f"{MAX_BATCH_POINTS} points)")
+        raise ValueError(f"not a run record (its per-batch curve is not a list of at most {MAX_BATCH_POINTS} points)")
     points = []
     for point in values:
         if (

@@ -79,11 +79,15 @@ class BookEpoch:
     clock: str  # the printbar() time after the epoch, "" where none was printed
 
 
-def _fit(epoch: int, seconds: float, loss: float, acc: float, top5: float, val_loss: float, val_acc: float, val_top5: float) -> BookEpoch:
+def _fit(
+    epoch: int, seconds: float, loss: float, acc: float, top5: float, val_loss: float, val_acc: float, val_top5: float
+) -> BookEpoch:
     return BookEpoch("fit", epoch, loss, acc, top5, val_loss, val_acc, val_top5, BOOK_LEARNING_RATE, seconds, "")
 
 
-def _batches(epoch: int, clock: str, loss: float, acc: float, top5: float, val_loss: float, val_acc: float, val_top5: float) -> BookEpoch:
+def _batches(
+    epoch: int, clock: str, loss: float, acc: float, top5: float, val_loss: float, val_acc: float, val_top5: float
+) -> BookEpoch:
     rate = BOOK_LEARNING_RATE / 2 if epoch >= BOOK_HALVING_EPOCH else BOOK_LEARNING_RATE
     return BookEpoch("train_on_batch", epoch, loss, acc, top5, val_loss, val_acc, val_top5, rate, None, clock)
 

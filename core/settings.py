@@ -42,8 +42,15 @@ OPTIONAL_FIELDS = frozenset({"lr_halving_epoch", "early_stopping_patience", "red
 # The settings a visitor chooses (sidebar, links, command line), in the sidebar's order. The method is
 # the page's (or --method); the shuffle buffer stays the chapter's.
 CHOSEN_FIELDS: tuple[str, ...] = (
-    "epochs", "batch_size", "max_len", "learning_rate", "seed",
-    "lr_halving_epoch", "steps_per_execution", "early_stopping_patience", "reduce_lr_patience",
+    "epochs",
+    "batch_size",
+    "max_len",
+    "learning_rate",
+    "seed",
+    "lr_halving_epoch",
+    "steps_per_execution",
+    "early_stopping_patience",
+    "reduce_lr_patience",
 )
 SMALLEST_LEARNING_RATE_OFFERED = 1e-6  # the sidebar's lower bound; validate() only asks for > 0
 

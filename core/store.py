@@ -217,23 +217,31 @@ class RunStore:
         removed = 0
         with self.engine.begin() as conn:
             if space is not None:
-                kept = conn.execute(sa.select(sa.func.count()).select_from(space_runs).where(space_runs.c.space == space)).scalar()
+                kept = conn.execute(
+                    sa.select(sa.func.count()).select_from(space_runs).where(space_runs.c.space == space)
+                ).scalar()
                 extra = kept - self.per_space
                 if extra > 0:
-                    oldest = conn.execute(
-                        sa.select(space_runs.c.run_id)
-                        .join(runs, runs.c.run_id == space_runs.c.run_id)
-                        .where(space_runs.c.space == space, runs.c.status != "running")
-                        .order_by(space_runs.c.added)
-                        .limit(extra)
-                    ).scalars().all()
+                    oldest = (
+                        conn.execute(
+                            sa.select(space_runs.c.run_id)
+                            .join(runs, runs.c.run_id == space_runs.c.run_id)
+                            .where(space_runs.c.space == space, runs.c.status != "running")
+                            .order_by(space_runs.c.added)
+                            .limit(extra)
+                        )
+                        .scalars()
+                        .all()
+                    )
                     conn.execute(space_runs.delete().where(space_runs.c.space == space, space_runs.c.run_id.in_(oldest)))
             total = conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar()
             extra = total - self.per_server
             if extra > 0:
-                oldest = conn.execute(
-                    sa.select(runs.c.run_id).where(runs.c.status != "running").order_by(runs.c.created).limit(extra)
-                ).scalars().all()
+                oldest = (
+                    conn.execute(sa.select(runs.c.run_id).where(runs.c.status != "running").order_by(runs.c.created).limit(extra))
+                    .scalars()
+                    .all()
+                )
                 # Children first: not every database enforces ON DELETE CASCADE without being told.
                 conn.execute(space_runs.delete().where(space_runs.c.run_id.in_(oldest)))
                 conn.execute(epochs.delete().where(epochs.c.run_id.in_(oldest)))
@@ -245,14 +253,21 @@ class RunStore:
     def space_runs(self, space: str) -> list[SpaceRun]:
         """The runs `space` can see, newest first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(runs, space_runs.c.display_name, space_runs.c.how, space_runs.c.added)
-                .join(space_runs, space_runs.c.run_id == runs.c.run_id)
-                .where(space_runs.c.space == space)
-                .order_by(space_runs.c.added.desc())
-            ).mappings().all()
+            rows = (
+                conn.execute(
+                    sa.select(runs, space_runs.c.display_name, space_runs.c.how, space_runs.c.added)
+                    .join(space_runs, space_runs.c.run_id == runs.c.run_id)
+                    .where(space_runs.c.space == space)
+                    .order_by(space_runs.c.added.desc())
+                )
+                .mappings()
+                .all()
+            )
             by_run = self._epochs_of(conn, [row["run_id"] for row in rows])
-        return [SpaceRun(self._record(row, by_run.get(row["run_id"], [])), row["display_name"], row["how"], row["added"]) for row in rows]
+        return [
+            SpaceRun(self._record(row, by_run.get(row["run_id"], [])), row["display_name"], row["how"], row["added"])
+            for row in rows
+        ]
 
     def run_in_space(self, space: str, run_id: str) -> SpaceRun | None:
         """One run, only if `space` can see it."""
@@ -269,9 +284,15 @@ class RunStore:
     def cached_result(self, fingerprint: str) -> RunRecord | None:
         """The latest finished run with this fingerprint and all its planned epochs, if any."""
         with self.engine.connect() as conn:
-            candidates = conn.execute(
-                sa.select(runs).where(runs.c.fingerprint == fingerprint, runs.c.status == "finished").order_by(runs.c.created.desc())
-            ).mappings().all()
+            candidates = (
+                conn.execute(
+                    sa.select(runs)
+                    .where(runs.c.fingerprint == fingerprint, runs.c.status == "finished")
+                    .order_by(runs.c.created.desc())
+                )
+                .mappings()
+                .all()
+            )
             for row in candidates:
                 rows = self._epochs_of(conn, [row["run_id"]]).get(row["run_id"], [])
                 record = self._record(row, rows)

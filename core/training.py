@@ -101,9 +101,7 @@ class TrainingRun:
             raise ValueError(f"data is padded to {data.max_len} tokens but the settings ask for {settings.max_len}")
         # Same seed -> same initial weights and same batch order, for every method.
         self.model = build_model(settings, data.vocab_size, data.num_classes)
-        self.train_batches, self.valid_batches = make_datasets(
-            data, settings.batch_size, settings.shuffle_buffer, settings.seed
-        )
+        self.train_batches, self.valid_batches = make_datasets(data, settings.batch_size, settings.shuffle_buffer, settings.seed)
         self.batches_per_epoch = math.ceil(len(data.y_train) / settings.batch_size)
         self.epoch = 0
         self.batches_done = 0
@@ -239,9 +237,7 @@ def fit_control_callbacks(settings: RunSettings) -> list[keras.callbacks.Callbac
     if settings.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=settings.early_stopping_patience))
     if settings.reduce_lr_patience:
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=settings.reduce_lr_patience)
-        )
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=settings.reduce_lr_patience))
     return callbacks
 
 

@@ -23,9 +23,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(
-    folder: Path, env: dict[str, str], extra_args: tuple[str, ...] = (), root: Path = ROOT
-) -> Iterator[str]:
+def running_app(folder: Path, env: dict[str, str], extra_args: tuple[str, ...] = (), root: Path = ROOT) -> Iterator[str]:
     """Start the app with `env`, wait for /_stcore/health, yield its URL; kill its process group at the end.
 
     `root` is the checkout whose app.py runs (a benchmark measures another one for its "before" row).
@@ -34,10 +32,27 @@ def running_app(
     log_path = folder / "server.log"
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         *extra_args],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(root / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            *extra_args,
+        ],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:

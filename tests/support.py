@@ -97,11 +97,15 @@ def _audit(event: str, args: tuple) -> None:
     target = None
     if event == "open" and len(args) == 3 and isinstance(args[0], (str, bytes, os.PathLike)):
         path, mode, flags = args
-        if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (mode is None and isinstance(flags, int) and flags & _WRITE_FLAGS):
+        if (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            mode is None and isinstance(flags, int) and flags & _WRITE_FLAGS
+        ):
             target = path
     elif event in ("os.rename", "os.replace", "os.link", "os.symlink") and len(args) >= 2:
         target = args[1]
-    elif event in ("os.remove", "os.rmdir", "os.truncate", "os.chmod") and args and isinstance(args[0], (str, bytes, os.PathLike)):
+    elif (
+        event in ("os.remove", "os.rmdir", "os.truncate", "os.chmod") and args and isinstance(args[0], (str, bytes, os.PathLike))
+    ):
         target = args[0]
     elif event == "sqlite3.connect" and args and isinstance(args[0], (str, bytes, os.PathLike)):
         target = args[0] if os.fsdecode(args[0]) != ":memory:" else None
@@ -347,7 +351,10 @@ def kill_while_writing(folder: Path, ids: list[str], rounds: int, seed: int = 0)
     for _ in range(rounds):
         writer = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(folder), ",".join(ids), str(version)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
         )
         lines = [writer.stdout.readline() for _ in range(rng.randint(len(ids), 12 * len(ids)))]
         time.sleep(rng.uniform(0, 0.05))  # land anywhere: between writes, inside a transaction, during its commit
@@ -437,7 +444,9 @@ def make_run(method: str = "fit", epochs: int = 2, status: str = "finished", fin
     """A run record with made-up but plausible epochs, for store and file tests."""
     record = RunRecord.start(method, {"epochs": epochs, "batch_size": 32}, fingerprint=fingerprint)
     for epoch in range(1, epochs + 1):
-        record.epochs.append(EpochRow(epoch, 1.0 / epoch, 0.5, 0.7, 1.1, 0.4 + epoch / 100, 0.6, 0.001, 2.5, "2026-11-27T10:00:00"))
+        record.epochs.append(
+            EpochRow(epoch, 1.0 / epoch, 0.5, 0.7, 1.1, 0.4 + epoch / 100, 0.6, 0.001, 2.5, "2026-11-27T10:00:00")
+        )
     if status != "running":
         record.end(status)
     return record
@@ -477,10 +486,8 @@ def wait_until_idle(page: Page, sidebar: bool = True) -> None:
     """
     if sidebar:
         page.wait_for_selector('[data-testid="stSidebar"]')
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
-    page.wait_for_selector('h1')
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_selector("h1")
 
 
 def go_to(page: Page, title: str) -> None:
@@ -489,7 +496,9 @@ def go_to(page: Page, title: str) -> None:
 
 
 def no_exception(page: Page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, page.locator('[data-testid="stException"]').first.inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]'
+    ).first.inner_text()
 
 
 def apply_settings(page: Page, epochs: int, max_len: int = 40) -> None:

@@ -45,8 +45,11 @@ def test_home_table_counts_the_lines_of_the_trainers_real_source(app_env):
     at = new_app()
     table = at.dataframe[0].value
     shown = dict(zip(table["Method"], table["Lines of code"]))
-    for name, trainer in (("model.fit", training.train_with_fit), ("train_on_batch loop", training.train_with_batches),
-                          ("Custom loop (GradientTape)", training.train_with_custom_loop)):
+    for name, trainer in (
+        ("model.fit", training.train_with_fit),
+        ("train_on_batch loop", training.train_with_batches),
+        ("Custom loop (GradientTape)", training.train_with_custom_loop),
+    ):
         assert shown[name] == len(inspect.getsource(trainer).splitlines()), name
 
 
@@ -129,7 +132,10 @@ def test_invalid_settings_are_refused_with_a_message(app_env):
     assert at.session_state["settings"].batch_size == 16
 
 
-@pytest.mark.parametrize("page,method", [("pages/1_fit.py", "fit"), ("pages/2_train_on_batch.py", "train_on_batch"), ("pages/3_custom_loop.py", "custom_loop")])
+@pytest.mark.parametrize(
+    "page,method",
+    [("pages/1_fit.py", "fit"), ("pages/2_train_on_batch.py", "train_on_batch"), ("pages/3_custom_loop.py", "custom_loop")],
+)
 def test_a_short_run_finishes_with_chart_and_table(app_env, page, method):
     at = new_app()
     apply_tiny_settings(at, epochs=2)
@@ -255,8 +261,17 @@ def test_a_finished_run_shows_what_the_model_learned(app_env):
 
 def test_settings_travel_in_the_link(app_env):
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update({"epochs": "4", "batch_size": "16", "max_len": "40", "learning_rate": "0.002",
-                            "lr_halving_epoch": "0", "seed": "-1", "steps_per_execution": "lots"})
+    at.query_params.update(
+        {
+            "epochs": "4",
+            "batch_size": "16",
+            "max_len": "40",
+            "learning_rate": "0.002",
+            "lr_halving_epoch": "0",
+            "seed": "-1",
+            "steps_per_execution": "lots",
+        }
+    )
     at.run()
     assert not at.exception
     settings = at.session_state["settings"]
@@ -294,9 +309,19 @@ def test_the_live_view_refreshes_faster_only_until_the_first_batch():
     def snapshot(state="running", batches=0, epochs=()):
         record = type("Record", (), {"epochs": list(epochs)})()
         return JobSnapshot(
-            state=state, methods=("fit",), current_method="fit", epoch=1, epochs=3, batches_done=batches,
-            batches_per_epoch=10, seconds_left_in_epoch=None, records=[record], message="", version=1,
-            started_at=started, ended_at=None,
+            state=state,
+            methods=("fit",),
+            current_method="fit",
+            epoch=1,
+            epochs=3,
+            batches_done=batches,
+            batches_per_epoch=10,
+            seconds_left_in_epoch=None,
+            records=[record],
+            message="",
+            version=1,
+            started_at=started,
+            ended_at=None,
         )
 
     soon = started + 0.5
@@ -319,9 +344,19 @@ def test_status_line_says_the_step_is_being_traced_before_the_first_batch():
         record.epochs = [object()] * finished_epochs
         status_line(
             JobSnapshot(
-                state="running", methods=("fit",), current_method="fit", epoch=max(1, finished_epochs + 1), epochs=3,
-                batches_done=batches, batches_per_epoch=10, seconds_left_in_epoch=4.0 if batches else None,
-                records=[record], message="", version=1, started_at=0.0, ended_at=None,
+                state="running",
+                methods=("fit",),
+                current_method="fit",
+                epoch=max(1, finished_epochs + 1),
+                epochs=3,
+                batches_done=batches,
+                batches_per_epoch=10,
+                seconds_left_in_epoch=4.0 if batches else None,
+                records=[record],
+                message="",
+                version=1,
+                started_at=0.0,
+                ended_at=None,
             )
         )
 

@@ -32,8 +32,22 @@ def quick_run(fixture_npz, tmp_path_factory):
     environment = {**os.environ, "REUTERS_NPZ_PATH": str(fixture_npz), "TRAINING_RUNS_DIR": str(folder / "runs")}
     environment.pop("REUTERS_WORD_INDEX_PATH", None)
     finished = subprocess.run(
-        [sys.executable, "bench/run_all.py", "--quick", "--only", ",".join(QUICK), "--output", str(folder / "bench.md"), "--keep", str(folder / "keep")],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=280,
+        [
+            sys.executable,
+            "bench/run_all.py",
+            "--quick",
+            "--only",
+            ",".join(QUICK),
+            "--output",
+            str(folder / "bench.md"),
+            "--keep",
+            str(folder / "keep"),
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=280,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     summaries = {name: json.loads((folder / "keep" / f"{name}.json").read_text()) for name in QUICK}
@@ -60,7 +74,12 @@ def test_the_analysis_finds_every_figure_it_quotes(quick_run):
     misses: list = []
     text = analysis(summaries, misses) + readme_section(summaries, misses)
     assert not [miss for miss in misses if miss[0] in QUICK]
-    scripts = {"pipeline": "pipeline.py", "profile": "profile_loops.py", "responsiveness": "responsiveness.py", "memory": "memory.py"}
+    scripts = {
+        "pipeline": "pipeline.py",
+        "profile": "profile_loops.py",
+        "responsiveness": "responsiveness.py",
+        "memory": "memory.py",
+    }
     for bench, starts in misses:
         assert starts in (ROOT / "bench" / scripts[bench]).read_text(encoding="utf-8"), (bench, starts)
     assert str(summaries["overhead"][0]["value"]) in text  # the figures are the summaries' own
@@ -68,9 +87,14 @@ def test_the_analysis_finds_every_figure_it_quotes(quick_run):
 
 def test_readme_section_is_replaced_between_its_markers(tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text(f"# App\n\n## Benchmarks\n\nintro\n\n{README_START}\nold figures\n{README_END}\n\n## Next\n", encoding="utf-8")
+    readme.write_text(
+        f"# App\n\n## Benchmarks\n\nintro\n\n{README_START}\nold figures\n{README_END}\n\n## Next\n", encoding="utf-8"
+    )
     replace_readme_section(readme, "new figures")
-    assert readme.read_text(encoding="utf-8") == f"# App\n\n## Benchmarks\n\nintro\n\n{README_START}\nnew figures\n{README_END}\n\n## Next\n"
+    assert (
+        readme.read_text(encoding="utf-8")
+        == f"# App\n\n## Benchmarks\n\nintro\n\n{README_START}\nnew figures\n{README_END}\n\n## Next\n"
+    )
     with pytest.raises(SystemExit):
         plain = tmp_path / "plain.md"
         plain.write_text("# no markers\n", encoding="utf-8")

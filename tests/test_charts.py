@@ -182,8 +182,15 @@ def test_comparison_panels_highlight_from_the_legend_zoom_epochs_and_hover_every
 
 
 def test_comparison_chart_texts_come_from_the_page(frame):
-    words = {"loss": "损失", "accuracy": "准确率", "epoch": "轮次", "run": "运行", "split": "数据集", "train": "训练",
-             "validation": "验证"}
+    words = {
+        "loss": "损失",
+        "accuracy": "准确率",
+        "epoch": "轮次",
+        "run": "运行",
+        "split": "数据集",
+        "train": "训练",
+        "validation": "验证",
+    }
     spec = charts.comparison_panel(frame, "loss", words).to_dict()
     line = first(spec, "line")
     assert spec["title"] == "损失" and line["encoding"]["y"]["title"] == "损失"
@@ -216,8 +223,9 @@ def test_batch_chart_draws_raw_faint_and_smoothed_over_it():
 
 
 def test_sweep_chart_puts_accuracy_against_the_swept_value():
-    results = pd.DataFrame({"value": [0.0005, 0.001, 0.003], "final val accuracy": [0.6, 0.7, 0.65],
-                            "best val accuracy": [0.62, 0.71, 0.7]})
+    results = pd.DataFrame(
+        {"value": [0.0005, 0.001, 0.003], "final val accuracy": [0.6, 0.7, 0.65], "best val accuracy": [0.62, 0.71, 0.7]}
+    )
     spec = charts.sweep_chart(results, "learning rate", log_x=True).to_dict()
     line = first(spec, "line")
     assert line["encoding"]["x"]["scale"]["type"] == "log" and line["encoding"]["x"]["title"] == "learning rate"
@@ -316,7 +324,10 @@ def lengths() -> pd.DataFrame:
     train = rng.integers(13, 2377, size=8982)
     train[0] = 2376  # the longest Reuters newswire
     return pd.concat(
-        [pd.DataFrame({"length": train, "split": "train"}), pd.DataFrame({"length": rng.integers(13, 1000, size=2246), "split": "test"})],
+        [
+            pd.DataFrame({"length": train, "split": "train"}),
+            pd.DataFrame({"length": rng.integers(13, 1000, size=2246), "split": "test"}),
+        ],
         ignore_index=True,
     )
 

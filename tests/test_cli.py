@@ -194,8 +194,6 @@ def test_a_failed_run_exits_1(fixture_npz, monkeypatch):
 
     monkeypatch.setitem(training.TRAINERS, "custom_loop", broken_trainer)
     out = io.StringIO()
-    code = main(
-        ["--data", str(fixture_npz), "--method", "custom_loop", "--epochs", "1", *TINY, "--no-save"], out, io.StringIO()
-    )
+    code = main(["--data", str(fixture_npz), "--method", "custom_loop", "--epochs", "1", *TINY, "--no-save"], out, io.StringIO())
     assert code == 1
     assert "custom_loop: failed. RuntimeError: injected" in out.getvalue()

@@ -10,22 +10,30 @@ from core.settings import RunSettings, SettingsError
 from core.training import run_training
 
 
-def record(method: str = "fit", run_id: str | None = None, started: str = "2026-01-01T10:00:00", figures=(), **settings) -> RunRecord:
+def record(
+    method: str = "fit", run_id: str | None = None, started: str = "2026-01-01T10:00:00", figures=(), **settings
+) -> RunRecord:
     values = RunSettings(method=method, **settings).to_dict()
     rows = [
         EpochRow(epoch, loss, acc, acc, loss, acc, acc, values["learning_rate"], 1.0, started)
         for epoch, (loss, acc) in enumerate(figures, 1)
     ]
     return RunRecord(
-        run_id=run_id or f"{method}-{len(settings)}-{started[-2:]}", method=method, settings=values, epochs=rows,
-        started_at=started, versions={"python": "3.11", "keras": "3.15.1"},
+        run_id=run_id or f"{method}-{len(settings)}-{started[-2:]}",
+        method=method,
+        settings=values,
+        epochs=rows,
+        started_at=started,
+        versions={"python": "3.11", "keras": "3.15.1"},
     )
 
 
 def test_labels_name_the_method_and_only_the_settings_that_differ():
     runs = [record("fit", learning_rate=0.003), record("custom_loop", batch_size=64), record("fit")]
     assert compare.run_labels(runs) == [
-        "fit · lr 0.003 · batch 32", "custom_loop · lr 0.001 · batch 64", "fit · lr 0.001 · batch 32"
+        "fit · lr 0.003 · batch 32",
+        "custom_loop · lr 0.001 · batch 64",
+        "fit · lr 0.001 · batch 32",
     ]
 
 
@@ -38,8 +46,11 @@ def test_labels_use_the_pages_words_and_name_people_only_when_they_differ():
 
 
 def test_runs_alike_in_everything_named_stay_apart():
-    runs = [record("fit", started="2026-01-01T10:00:00"), record("fit", started="2026-01-01T11:30:05"),
-            record("fit", started="2026-01-01T11:30:05")]
+    runs = [
+        record("fit", started="2026-01-01T10:00:00"),
+        record("fit", started="2026-01-01T11:30:05"),
+        record("fit", started="2026-01-01T11:30:05"),
+    ]
     labels = compare.run_labels(runs)
     assert labels == ["fit · 10:00:00", "fit · 11:30:05", "fit · 11:30:05 (2)"]
     assert compare.run_labels([record("fit")]) == ["fit"]
@@ -80,7 +91,9 @@ def test_sweep_settings_vary_one_setting_within_the_cap():
     base = RunSettings(epochs=3)
     swept = compare.sweep_settings(base, "custom_loop", "learning_rate", [0.0005, 0.001, 0.003, 0.001])
     assert [(s.method, s.learning_rate, s.epochs) for s in swept] == [
-        ("custom_loop", 0.0005, 3), ("custom_loop", 0.001, 3), ("custom_loop", 0.003, 3)
+        ("custom_loop", 0.0005, 3),
+        ("custom_loop", 0.001, 3),
+        ("custom_loop", 0.003, 3),
     ]
     with pytest.raises(SettingsError, match="2 to 5"):
         compare.sweep_settings(base, "fit", "batch_size", [16, 32, 64, 128, 256, 512])
@@ -100,7 +113,9 @@ def test_the_swept_setting_is_read_from_the_runs():
 
 def test_typed_sweep_values_are_read_as_the_settings_type():
     assert compare.parse_sweep_value("learning_rate", "3e-3") == 0.003
-    assert compare.parse_sweep_value("batch_size", "64") == 64 and isinstance(compare.parse_sweep_value("batch_size", "64.0"), int)
+    assert compare.parse_sweep_value("batch_size", "64") == 64 and isinstance(
+        compare.parse_sweep_value("batch_size", "64.0"), int
+    )
     for setting, text in (("batch_size", "6.5"), ("learning_rate", "nan"), ("seed", "many")):
         with pytest.raises(ValueError):
             compare.parse_sweep_value(setting, text)
@@ -128,7 +143,16 @@ def test_batch_frame_holds_both_series_raw_and_smoothed():
     assert set(frame["run"]) == {"batch loop"} and len(frame) == 8
     mean_loss = frame[(frame.series == "mean") & (frame.metric == "loss")]
     assert mean_loss["value"].tolist() == [2.0, 1.5] == mean_loss["smoothed"].tolist()
-    assert list(compare.batch_frame([], [], 0.5).columns) == ["run", "method", "step", "epoch", "series", "metric", "value", "smoothed"]
+    assert list(compare.batch_frame([], [], 0.5).columns) == [
+        "run",
+        "method",
+        "step",
+        "epoch",
+        "series",
+        "metric",
+        "value",
+        "smoothed",
+    ]
 
 
 # ---------------------------------------------------------------------------

@@ -180,9 +180,7 @@ def test_member_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypa
     )
     assert bomb.stat().st_size < 100_000
     monkeypatch.setattr(npz_reader, "MAX_UNPACKED_BYTES", 1_000_000)  # read where the reader uses it
-    with pytest.raises(
-        InvalidDatasetError, match="the y array unpacks to 16,000,128 bytes, over the 1,000,000-byte limit"
-    ):
+    with pytest.raises(InvalidDatasetError, match="the y array unpacks to 16,000,128 bytes, over the 1,000,000-byte limit"):
         read_reuters_npz(bomb)
 
 

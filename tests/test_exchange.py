@@ -71,12 +71,14 @@ def test_impossible_figures_are_refused():
 
 def test_a_zip_keeps_its_good_runs_and_names_the_bad_ones():
     good = make_run()
-    payload = zipped({
-        "good.json": json.dumps(good.to_dict()),
-        "good.csv": "ignored",
-        "broken.json": "{",
-        "nested/../../evil.json": json.dumps(dict(good.to_dict(), status="nope")),
-    })
+    payload = zipped(
+        {
+            "good.json": json.dumps(good.to_dict()),
+            "good.csv": "ignored",
+            "broken.json": "{",
+            "nested/../../evil.json": json.dumps(dict(good.to_dict(), status="nope")),
+        }
+    )
     runs, problems = runs_from_file("mixed.zip", payload)
     assert [r.epochs for r in runs] == [good.epochs]
     assert len(problems) == 2 and any("broken.json" in p for p in problems)

@@ -52,8 +52,12 @@ def browser():
     ],
 )
 def test_a_link_as_a_fresh_servers_first_request_shows_the_full_app(browser, tmp_path, link, language, title_key):
-    env = dict(os.environ, REUTERS_NPZ_PATH=str(write_fixture_npz(tmp_path / "reuters.npz")),
-               TRAINING_RUNS_DIR=str(tmp_path / "runs"), KERAS_HOME=str(tmp_path / "keras"))
+    env = dict(
+        os.environ,
+        REUTERS_NPZ_PATH=str(write_fixture_npz(tmp_path / "reuters.npz")),
+        TRAINING_RUNS_DIR=str(tmp_path / "runs"),
+        KERAS_HOME=str(tmp_path / "keras"),
+    )
     expected_nav = [t(key, language) for key in NAV_KEYS]
     with running_app(tmp_path, env) as url:
         for attempt in ("first request", "again"):

@@ -273,7 +273,9 @@ def test_numpy_scalars_that_are_not_integers_are_refused(case):
     ids=lambda v: v,
 )
 def test_other_numpy_callables_are_still_refused(module, name):
-    assert f"it asks to run `{module}.{name}`, which a data file never needs" in refused("evil.npz", _pickle_asking_for(module, name))
+    assert f"it asks to run `{module}.{name}`, which a data file never needs" in refused(
+        "evil.npz", _pickle_asking_for(module, name)
+    )
 
 
 def test_a_payload_beside_numpy_integers_still_never_runs(tmp_path):
@@ -429,7 +431,9 @@ BAD_ARRAYS = {
     "nested-amplification": (_nested(3, 2000), np.array([1, 2]), "newswire 0 is not a list of integer word ids"),
     # 100,000 references to one 1,000-word list: 100 million words from a small file.
     "shared-references": (
-        _shared(100_000, 1000), np.zeros(100_000, dtype=np.int64), "hold 100,000,000 words in all, more than the 16,000,000"
+        _shared(100_000, 1000),
+        np.zeros(100_000, dtype=np.int64),
+        "hold 100,000,000 words in all, more than the 16,000,000",
     ),
 }
 
@@ -581,8 +585,14 @@ def test_absurd_settings_from_a_saved_record_or_a_link_are_refused(tiny_data):
     with pytest.raises(SettingsError):
         TrainingJob([RunSettings(max_len=40, learning_rate=math.inf)], tiny_data, slots=JobSlots(1))
     hostile = {
-        "epochs": "-1", "batch_size": "99999999999", "max_len": "1", "learning_rate": "nan", "seed": "abc",
-        "lr_halving_epoch": "1e3", "steps_per_execution": "inf", "early_stopping_patience": "<script>",
+        "epochs": "-1",
+        "batch_size": "99999999999",
+        "max_len": "1",
+        "learning_rate": "nan",
+        "seed": "abc",
+        "lr_halving_epoch": "1e3",
+        "steps_per_execution": "inf",
+        "early_stopping_patience": "<script>",
         "reduce_lr_patience": "9" * 5000,
     }
     settings, ignored = settings_from_query(hostile)
@@ -598,8 +608,16 @@ def test_settings_at_every_bound_at_once_train_safely(fixture_npz, method):
 
     prepared = prepare_data(14, fixture_npz, download=False)
     settings = RunSettings(
-        method=method, epochs=2, batch_size=MAX_BATCH_SIZE, max_len=14, learning_rate=1.0, seed=2**31 - 1,
-        shuffle_buffer=1_000_000, lr_halving_epoch=1, steps_per_execution=256, early_stopping_patience=1,
+        method=method,
+        epochs=2,
+        batch_size=MAX_BATCH_SIZE,
+        max_len=14,
+        learning_rate=1.0,
+        seed=2**31 - 1,
+        shuffle_buffer=1_000_000,
+        lr_halving_epoch=1,
+        steps_per_execution=256,
+        early_stopping_patience=1,
         reduce_lr_patience=1,
     ).validate()
     record = run_training(settings, prepared)

@@ -50,8 +50,16 @@ def test_any_setting_the_data_or_a_library_version_changes_the_fingerprint(tiny_
     key = run_fingerprint(base, tiny_data.content_hash, versions)
     assert key == run_fingerprint(RunSettings(max_len=40), tiny_data.content_hash, dict(versions))  # stable
     changed = {
-        "method": "custom_loop", "epochs": 11, "batch_size": 33, "max_len": 41, "learning_rate": 0.002, "seed": 1,
-        "shuffle_buffer": 999, "lr_halving_epoch": None, "steps_per_execution": 2, "early_stopping_patience": 1,
+        "method": "custom_loop",
+        "epochs": 11,
+        "batch_size": 33,
+        "max_len": 41,
+        "learning_rate": 0.002,
+        "seed": 1,
+        "shuffle_buffer": 999,
+        "lr_halving_epoch": None,
+        "steps_per_execution": 2,
+        "early_stopping_patience": 1,
         "reduce_lr_patience": 1,
     }
     assert set(changed) == {f.name for f in fields(RunSettings)}  # every field is tried
@@ -120,7 +128,9 @@ def test_train_all_three_resolves_each_method_through_the_hub(hub, store, tiny_d
     assert [r.method for r in both.records] == list(METHODS)
     assert both.shared == {"custom_loop": "cached"} and hub.jobs_started == 3
     assert [(run.how, run.record.method) for run in store.space_runs("me:bob")] == [
-        ("cached", "custom_loop"), ("trained", "train_on_batch"), ("trained", "fit"),
+        ("cached", "custom_loop"),
+        ("trained", "train_on_batch"),
+        ("trained", "fit"),
     ]
 
 

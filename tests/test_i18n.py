@@ -45,7 +45,9 @@ def test_chinese_texts_are_chinese_and_lookups_fill_values():
     assert t("run.stop", "fr") == "Stop", "an unknown language falls back to English"
 
 
-@pytest.mark.parametrize("locale,expected", [("zh-CN", "zh"), ("zh_TW", "zh"), ("ZH", "zh"), ("en-GB", "en"), ("fr", "en"), (None, "en"), ("", "en")])
+@pytest.mark.parametrize(
+    "locale,expected", [("zh-CN", "zh"), ("zh_TW", "zh"), ("ZH", "zh"), ("en-GB", "en"), ("fr", "en"), (None, "en"), ("", "en")]
+)
 def test_the_browser_locale_picks_the_default_language(locale, expected):
     assert language_from_locale(locale) == expected
 

@@ -165,9 +165,7 @@ def test_a_failing_run_fails_the_job(tiny_data, tiny_settings, tmp_path, monkeyp
         return real(settings, data, replace(hooks, on_batch=on_batch_that_breaks))
 
     monkeypatch.setattr(training, "train", failing_on_epoch)
-    job = TrainingJob(
-        [tiny_settings, tiny_settings.with_method("custom_loop")], tiny_data, slots=JobSlots(2)
-    )
+    job = TrainingJob([tiny_settings, tiny_settings.with_method("custom_loop")], tiny_data, slots=JobSlots(2))
     finish(job.start())
     snapshot = job.snapshot()
     assert snapshot.state == "failed"
@@ -199,9 +197,7 @@ def test_stop_between_two_runs_of_a_comparison_is_stopped(tiny_data, tiny_settin
         return record
 
     monkeypatch.setattr(training, "train", run_then_press_stop)
-    job = TrainingJob(
-        [tiny_settings.with_method(m) for m in METHODS], tiny_data, slots=JobSlots(2)
-    )
+    job = TrainingJob([tiny_settings.with_method(m) for m in METHODS], tiny_data, slots=JobSlots(2))
     jobs.append(job)
     finish(job.start())
     snapshot = job.snapshot()

@@ -8,8 +8,15 @@ from core.settings import RunSettings
 
 def test_a_link_round_trips_every_sidebar_setting():
     settings = RunSettings(
-        epochs=7, batch_size=64, max_len=120, learning_rate=0.0025, seed=42, lr_halving_epoch=None,
-        steps_per_execution=8, early_stopping_patience=3, reduce_lr_patience=2,
+        epochs=7,
+        batch_size=64,
+        max_len=120,
+        learning_rate=0.0025,
+        seed=42,
+        lr_halving_epoch=None,
+        steps_per_execution=8,
+        early_stopping_patience=3,
+        reduce_lr_patience=2,
     )
     query = settings_to_query(settings)
     assert list(query) == list(LINK_FIELDS)
@@ -19,7 +26,14 @@ def test_a_link_round_trips_every_sidebar_setting():
 
 
 def test_invalid_values_are_ignored_by_name_and_the_rest_applies():
-    query = {"epochs": "5", "batch_size": "-3", "max_len": "abc", "learning_rate": "nan", "seed": "1e9", "steps_per_execution": "8"}
+    query = {
+        "epochs": "5",
+        "batch_size": "-3",
+        "max_len": "abc",
+        "learning_rate": "nan",
+        "seed": "1e9",
+        "steps_per_execution": "8",
+    }
     settings, ignored = settings_from_query(query)
     assert (settings.epochs, settings.steps_per_execution) == (5, 8)
     assert settings.batch_size == RunSettings().batch_size and settings.max_len == RunSettings().max_len
@@ -30,7 +44,9 @@ def test_links_are_read_defensively():
     base = RunSettings(epochs=3)
     settings, ignored = settings_from_query({"epochs": "9" * 100, "method": "evil", "utm_source": "mail"}, base)
     assert settings == base and ignored == ["epochs"], "unknown keys are not ours to judge; the method is the page's"
-    settings, ignored = settings_from_query({"max_len": ["50", "60"], "early_stopping_patience": "off", "reduce_lr_patience": " 4 "})
+    settings, ignored = settings_from_query(
+        {"max_len": ["50", "60"], "early_stopping_patience": "off", "reduce_lr_patience": " 4 "}
+    )
     assert settings.max_len == 60 and settings.early_stopping_patience is None and settings.reduce_lr_patience == 4
     assert ignored == []
     settings, ignored = settings_from_query({"max_len": "5", "epochs": "0", "lr_halving_epoch": "999"})

@@ -101,7 +101,9 @@ def test_stop_through_ray_keeps_the_finished_epochs_and_the_actor_goes(ray_jobs,
 
 
 @pytest.mark.ray
-def test_a_killed_worker_fails_the_run_keeps_its_epochs_and_frees_the_cpus(ray_jobs, tiny_data, tiny_settings, monkeypatch, tmp_path):
+def test_a_killed_worker_fails_the_run_keeps_its_epochs_and_frees_the_cpus(
+    ray_jobs, tiny_data, tiny_settings, monkeypatch, tmp_path
+):
     monkeypatch.setenv(ray_jobs.CPUS_PER_JOB_ENV, "2")  # the whole cluster: nothing else runs until it is freed
     store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
     job = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=200)], tiny_data, store=store).start()

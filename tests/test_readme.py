@@ -25,7 +25,9 @@ CI_SCRIPT = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
 def bash_blocks() -> list[str]:
-    return [line.strip() for block in re.findall(r"```bash\n(.*?)```", README, re.S) for line in block.splitlines() if line.strip()]
+    return [
+        line.strip() for block in re.findall(r"```bash\n(.*?)```", README, re.S) for line in block.splitlines() if line.strip()
+    ]
 
 
 def test_the_test_command_in_the_readme_is_what_ci_runs():
@@ -41,7 +43,16 @@ def test_the_run_command_installs_the_app_requirements_and_starts_app_py():
 @pytest.mark.parametrize("command", [c for c in bash_blocks() if c.startswith("python -m core")])
 def test_command_line_examples_run(command, tmp_path):
     data = write_fixture_npz(tmp_path / "reuters.npz")
-    args = shlex.split(command)[3:] + ["--epochs", "1", "--max-len", "40", "--data", str(data), "--runs-dir", str(tmp_path / "runs")]
+    args = shlex.split(command)[3:] + [
+        "--epochs",
+        "1",
+        "--max-len",
+        "40",
+        "--data",
+        str(data),
+        "--runs-dir",
+        str(tmp_path / "runs"),
+    ]
     result = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "epoch 1/1" in result.stdout
@@ -65,7 +76,9 @@ def readme_platform_table() -> dict[str, str]:
 
 def selected_requirements(platform: str, python: str) -> list[str]:
     """requirements.txt's lines whose markers hold on `platform` under `python`, as pip would decide."""
-    environment = default_environment() | PLATFORM_MARKERS[platform] | {"python_version": python, "python_full_version": python + ".0"}
+    environment = (
+        default_environment() | PLATFORM_MARKERS[platform] | {"python_version": python, "python_full_version": python + ".0"}
+    )
     lines = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
     requirements = [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip() and not line.startswith("-")]
     return [f"{r.name}{r.specifier}" for r in requirements if r.marker is None or r.marker.evaluate(environment)]

@@ -256,11 +256,13 @@ def test_job_level_faults_end_the_job_cleanly_and_free_the_slot(tiny_data, tiny_
     patch = monkeypatch.context()
     monkeypatch = patch.__enter__()
     if fault == "model build":
+
         def build(*args, **kwargs):
             raise MemoryError("injected: cannot allocate the embedding")
 
         monkeypatch.setattr(training, "build_model", build)
     elif fault == "saving the record":
+
         def save(*args, **kwargs):
             raise OSError(28, "injected: no space left on device")
 

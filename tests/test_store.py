@@ -153,8 +153,12 @@ def test_two_processes_write_one_sqlite_file_at_once(tmp_path):
 def test_servers_starting_together_create_the_schema_once(tmp_path):
     url = f"sqlite:///{tmp_path}/runs.sqlite3"
     starters = [
-        subprocess.Popen([sys.executable, "-c", f"from core.store import RunStore; RunStore({url!r})"], cwd=ROOT,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", f"from core.store import RunStore; RunStore({url!r})"],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(4)
     ]
     for starter in starters:

@@ -17,7 +17,9 @@ def frame() -> pd.DataFrame:
     return pd.DataFrame(
         [
             dict(run="r", method="fit", epoch=e, split=s, metric=m, value=0.5, learning_rate=0.001, seconds=1.0)
-            for e in (1, 2) for s in ("train", "validation") for m in charts.METRIC_TITLES
+            for e in (1, 2)
+            for s in ("train", "validation")
+            for m in charts.METRIC_TITLES
         ]
     )
 
@@ -33,8 +35,13 @@ def marks(spec: dict) -> list[dict]:
 
 def test_text_drawn_on_charts_has_a_colour_that_reads_on_both_themes():
     per_topic = pd.DataFrame(
-        {"topic": ["earn", "acq"], "test_newswires": [800, 400], "train_newswires": [3000, 1500],
-         "accuracy": [0.9, 0.8], "times_predicted": [820, 390]}
+        {
+            "topic": ["earn", "acq"],
+            "test_newswires": [800, 400],
+            "train_newswires": [3000, 1500],
+            "accuracy": [0.9, 0.8],
+            "times_predicted": [820, 390],
+        }
     )
     specs = [
         charts.per_topic_accuracy_chart(per_topic, overall=0.62).to_dict(),
@@ -48,8 +55,9 @@ def test_text_drawn_on_charts_has_a_colour_that_reads_on_both_themes():
 
 
 def test_the_confusion_colours_leave_out_the_near_white_and_near_black_ends():
-    cells = pd.DataFrame({"true": ["earn", "acq"], "predicted": ["earn", "earn"], "count": [10, 1], "share": [1.0, 0.5],
-                          "correct": [True, False]})
+    cells = pd.DataFrame(
+        {"true": ["earn", "acq"], "predicted": ["earn", "earn"], "count": [10, 1], "share": [1.0, 0.5], "correct": [True, False]}
+    )
     scale = charts.confusion_chart(cells, ["earn", "acq"]).to_dict()["encoding"]["color"]["scale"]
     low, high = scale["scheme"]["extent"]
     assert scale["scheme"]["name"] == "blues" and 0 < low and high < 1

@@ -47,10 +47,10 @@ def trainer_lines() -> dict[str, int]:
 def method_table() -> pd.DataFrame:
     """The three methods at a glance, in the session's language."""
     import pandas as pd
+
     lines = trainer_lines()
     rows = [
-        [tr(f"table.{m}.{c}") for c in ("name", "control", "flexibility")] + [lines[m], tr(f"table.{m}.when")]
-        for m in TRAINERS
+        [tr(f"table.{m}.{c}") for c in ("name", "control", "flexibility")] + [lines[m], tr(f"table.{m}.when")] for m in TRAINERS
     ]
     columns = [tr(f"table.{c}") for c in ("method", "control", "flexibility", "lines", "when")]
     return pd.DataFrame(rows, columns=columns)
@@ -84,7 +84,9 @@ def dataset_at_a_glance(data: PreparedData) -> None:
     names = data.topic_names
     counts = pd.concat(
         [
-            pd.DataFrame({"topic_id": np.arange(data.num_classes), "count": np.bincount(y, minlength=data.num_classes), "split": split})
+            pd.DataFrame(
+                {"topic_id": np.arange(data.num_classes), "count": np.bincount(y, minlength=data.num_classes), "split": split}
+            )
             for split, y in (("train", data.y_train), ("test", data.y_test))
         ]
     )
@@ -96,9 +98,14 @@ def dataset_at_a_glance(data: PreparedData) -> None:
     with right:
         st.markdown(tr("home.length_note", max_len=data.max_len))
         lengths = pd.concat(
-            [pd.DataFrame({"length": data.train_lengths, "split": "train"}), pd.DataFrame({"length": data.test_lengths, "split": "test"})]
+            [
+                pd.DataFrame({"length": data.train_lengths, "split": "train"}),
+                pd.DataFrame({"length": data.test_lengths, "split": "test"}),
+            ]
         )
-        chart_once_per_version("home-lengths", (data.source, data.max_len), lambda: charts.sequence_length_chart(lengths, data.max_len))
+        chart_once_per_version(
+            "home-lengths", (data.source, data.max_len), lambda: charts.sequence_length_chart(lengths, data.max_len)
+        )
     text = decode_newswire(data.x_train[0], data.word_index)
     with st.expander(tr("home.sample", topic=names[int(data.y_train[0])])):
         if text is None:

@@ -51,8 +51,12 @@ def language_picker() -> str:
     language = current_language()
     st.session_state[LANGUAGE_WIDGET_KEY] = language  # the widget shows the kept choice on every page
     st.sidebar.radio(
-        t("language.label", language), list(LANGUAGES), format_func=LANGUAGES.get, key=LANGUAGE_WIDGET_KEY,
-        horizontal=True, on_change=_language_chosen,
+        t("language.label", language),
+        list(LANGUAGES),
+        format_func=LANGUAGES.get,
+        key=LANGUAGE_WIDGET_KEY,
+        horizontal=True,
+        on_change=_language_chosen,
     )
     if st.session_state.get(LANGUAGE_IN_URL_KEY) and st.query_params.get(URL_LANGUAGE) != language:
         st.query_params[URL_LANGUAGE] = language

@@ -71,4 +71,3 @@ def keep_keras_session() -> None:
         _guard(keras)
     elif _HOOK not in sys.meta_path:
         sys.meta_path.insert(0, _HOOK)
-

@@ -83,8 +83,13 @@ def newswire_picker(page_id: str, count: int) -> int:
     st.session_state.setdefault(key, 0)
     left, right, _ = st.columns([2, 2, 3], vertical_alignment="bottom")
     left.number_input(tr("learned.pick", last=count - 1), min_value=0, max_value=count - 1, step=1, key=key)
-    right.button(tr("learned.random"), key=f"random_newswire_{page_id}", on_click=_random_newswire, args=(key, count),
-                 icon=":material/casino:")
+    right.button(
+        tr("learned.random"),
+        key=f"random_newswire_{page_id}",
+        on_click=_random_newswire,
+        args=(key, count),
+        icon=":material/casino:",
+    )
     return int(st.session_state[key])
 
 
@@ -126,7 +131,8 @@ def _errors(page_id: str, trained: TrainedModel, data: PreparedData, predictions
     # Full width: 46 columns of topic names need it (stretched, each cell is about 18 px wide).
     st.markdown(f"**{tr('learned.confusion_title', topics=data.num_classes)}**")
     chart_once_per_version(
-        f"learned-confusion-{page_id}", version,
+        f"learned-confusion-{page_id}",
+        version,
         lambda: charts.confusion_chart(confusion_frame(counts, names), order, _chart_titles()),
     )
     st.caption(tr("learned.confusion_caption"))
@@ -138,7 +144,9 @@ def _errors(page_id: str, trained: TrainedModel, data: PreparedData, predictions
             st.caption(tr("learned.pairs_none"))
         else:
             st.dataframe(
-                pairs, hide_index=True, width="stretch",
+                pairs,
+                hide_index=True,
+                width="stretch",
                 column_config={
                     "true": st.column_config.TextColumn(tr("learned.pairs_true")),
                     "predicted": st.column_config.TextColumn(tr("learned.pairs_predicted")),
@@ -150,15 +158,19 @@ def _errors(page_id: str, trained: TrainedModel, data: PreparedData, predictions
             )
     st.markdown(f"**{tr('learned.per_topic_title')}**")
     chart_once_per_version(
-        f"learned-per-topic-{page_id}", version,
+        f"learned-per-topic-{page_id}",
+        version,
         lambda: charts.per_topic_accuracy_chart(per_topic, predictions.accuracy, _chart_titles()),
     )
     summary = plateau_summary(per_topic)
     st.caption(
         tr(
             "learned.plateau",
-            share_head=f"{summary['share_head']:.0%}", accuracy_head=f"{summary['accuracy_head']:.0%}",
-            accuracy_rest=f"{summary['accuracy_rest']:.0%}", never_right=summary["never_right"], topics=summary["topics"],
+            share_head=f"{summary['share_head']:.0%}",
+            accuracy_head=f"{summary['accuracy_head']:.0%}",
+            accuracy_rest=f"{summary['accuracy_rest']:.0%}",
+            never_right=summary["never_right"],
+            topics=summary["topics"],
         )
     )
 

@@ -120,7 +120,10 @@ def training_controls(page_id: str, settings_list: list[RunSettings], data: Prep
     if not running_here and last is not None and not last.active and "cached" in last.shared.values():
         # The result came from the store: let the visitor see the same numbers come in live.
         st.button(
-            tr("run.train_fresh"), key=f"fresh_{page_id}", on_click=_start, args=(page_id, settings_list, data, True),
+            tr("run.train_fresh"),
+            key=f"fresh_{page_id}",
+            on_click=_start,
+            args=(page_id, settings_list, data, True),
             icon=":material/replay:",
         )
     if st.session_state.pop("train_refused", None) == page_id and job is not None:
@@ -164,8 +167,14 @@ def status_line(snap: JobSnapshot) -> None:
         else:
             left = ""
         text = tr(
-            "run.progress", method=method, position=position, epoch=max(snap.epoch, 1), epochs=snap.epochs,
-            batch=snap.batches_done, batches=snap.batches_per_epoch or "…", left=left,
+            "run.progress",
+            method=method,
+            position=position,
+            epoch=max(snap.epoch, 1),
+            epochs=snap.epochs,
+            batch=snap.batches_done,
+            batches=snap.batches_per_epoch or "…",
+            left=left,
         )
         st.progress(min(fraction, 1.0), text=text)
     elif snap.state == "finished":
@@ -263,8 +272,11 @@ def _elsewhere_notice(job: Watch, job_page: str | None) -> None:
             st.rerun()
         st.info(
             tr(
-                "run.elsewhere", methods=method_names(snap.methods), where=page_title(job_page),
-                epoch=max(snap.epoch, 1), epochs=snap.epochs,
+                "run.elsewhere",
+                methods=method_names(snap.methods),
+                where=page_title(job_page),
+                epoch=max(snap.epoch, 1),
+                epochs=snap.epochs,
             ),
             icon=":material/sync:",
         )

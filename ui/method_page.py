@@ -43,8 +43,12 @@ def method_page(
         # The action first: what a run will use, Train and Stop, the progress and the live chart.
         st.caption(
             tr(
-                "method_page.settings_line", epochs=settings.epochs, batch=settings.batch_size, max_len=settings.max_len,
-                lr=f"{settings.learning_rate:g}", seed=settings.seed,
+                "method_page.settings_line",
+                epochs=settings.epochs,
+                batch=settings.batch_size,
+                max_len=settings.max_len,
+                lr=f"{settings.learning_rate:g}",
+                seed=settings.seed,
             )
         )
         pending_notice()

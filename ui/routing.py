@@ -38,4 +38,3 @@ def through_app_router() -> None:
     with context.run_with_active_hash(pages.main_script_hash):
         exec(pages.get_page_script_byte_code(pages.main_script_path), app.__dict__)  # noqa: S102 - our own app.py
     st.stop()  # the page was drawn by app.py's navigation; the legacy run of it ends here
-

@@ -83,9 +83,7 @@ def agreement_notes(records: list[RunRecord]) -> None:
     by_id = {record.run_id: record for record in records}
     for found in method_agreement(records):
         places = 6 if found.same_math else 4
-        differences = ", ".join(
-            f"{value:.{places}f} {tr(f'cmp.diff.{metric}')}" for metric, value in found.largest.items()
-        )
+        differences = ", ".join(f"{value:.{places}f} {tr(f'cmp.diff.{metric}')}" for metric, value in found.largest.items())
         values = dict(
             fit=by_id[found.fit_run].label, custom=by_id[found.custom_run].label, epochs=found.epochs, differences=differences
         )
@@ -123,9 +121,7 @@ def saved_runs_section() -> None:
         shown = shown.rename(columns={k: tr(v) for k, v in TABLE_HEADINGS.items()})
         st.caption(tr("cmp.table_help"))
         # Ticking rows reruns the page with the selection in session state; the rows are positions in `saved`.
-        st.dataframe(
-            shown, hide_index=True, width="stretch", key=RUNS_TABLE_KEY, on_select="rerun", selection_mode="multi-row"
-        )
+        st.dataframe(shown, hide_index=True, width="stretch", key=RUNS_TABLE_KEY, on_select="rerun", selection_mode="multi-row")
         chosen = [saved[row] for row in selected_rows(RUNS_TABLE_KEY) if 0 <= row < len(saved)]
     drawable = [run for run in chosen if run.record.epochs]
     people = [run.display_name for run in drawable] if in_class else None
@@ -142,8 +138,13 @@ def saved_runs_section() -> None:
             batch_curves("compare-overlay", records, [r.label for r in records], "run", tr("cmp.batch_overlay"), ("reported",))
             with st.expander(tr("cmp.downloads"), icon=":material/download:"):
                 st.download_button(
-                    tr("cmp.download_runs"), data=lambda: runs_to_zip(records), file_name="selected-runs.zip",
-                    mime="application/zip", key="download_selected_runs", on_click="ignore", icon=":material/folder_zip:",
+                    tr("cmp.download_runs"),
+                    data=lambda: runs_to_zip(records),
+                    file_name="selected-runs.zip",
+                    mime="application/zip",
+                    key="download_selected_runs",
+                    on_click="ignore",
+                    icon=":material/folder_zip:",
                 )
                 titles = [tr(f"chart.cmp.{metric}") for metric in charts.METRIC_TITLES]
                 image_downloads(list(zip(names, titles, strict=True)), key="overlay_image")
@@ -152,8 +153,13 @@ def saved_runs_section() -> None:
     with left:
         if saved:
             st.download_button(
-                tr("runs.download_all"), runs_to_zip(run.record for run in saved), "runs.zip", "application/zip",
-                key="download_all_runs", on_click="ignore", icon=":material/download:",
+                tr("runs.download_all"),
+                runs_to_zip(run.record for run in saved),
+                "runs.zip",
+                "application/zip",
+                key="download_all_runs",
+                on_click="ignore",
+                icon=":material/download:",
             )
     with right:
         st.file_uploader(tr("runs.import"), type=["json", "zip"], key="runs_import", on_change=_import_runs)

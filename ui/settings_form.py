@@ -109,8 +109,13 @@ def number_box(name: str, settings: RunSettings, **options) -> None:
         low, high = WHOLE_BOUNDS[name]
         low = 0 if name in OPTIONAL_FIELDS else low  # 0 in the box means "off"
     st.number_input(
-        tr(label_key), low, high, _widget_value(settings, name), key=WIDGET_KEYS[name],
-        help=tr(help_key) if help_key else None, **options,
+        tr(label_key),
+        low,
+        high,
+        _widget_value(settings, name),
+        key=WIDGET_KEYS[name],
+        help=tr(help_key) if help_key else None,
+        **options,
     )
 
 
@@ -138,7 +143,8 @@ def pending_changes() -> list[str]:
     applied = current_settings()
     shown = _widget_settings(applied)
     return [
-        field for field in WIDGET_KEYS
+        field
+        for field in WIDGET_KEYS
         if not math.isclose(_widget_value(shown, field), _widget_value(applied, field), rel_tol=1e-9, abs_tol=0.0)
     ]
 
@@ -147,9 +153,7 @@ def pending_notice(container=st) -> None:
     """Say so when the sidebar shows settings that a run would not use."""
     changed = pending_changes()
     if changed:
-        container.warning(
-            tr("settings.pending", fields=", ".join(f"`{name}`" for name in changed)), icon=":material/pending:"
-        )
+        container.warning(tr("settings.pending", fields=", ".join(f"`{name}`" for name in changed)), icon=":material/pending:")
 
 
 def settings_sidebar() -> RunSettings:

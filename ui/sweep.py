@@ -36,8 +36,13 @@ def _value_text(value: object) -> str:
 def sweep_values(setting: str) -> tuple[list[float | int], list[str]]:
     """The values ticked or typed for `setting`, as numbers, and a message per entry refused."""
     chosen = st.multiselect(
-        tr("sweep.values"), list(SWEEP_CHOICES[setting]), default=DEFAULT_VALUES[setting], key=f"sweep_values_{setting}",
-        max_selections=MAX_SWEEP_VALUES, accept_new_options=True, format_func=_value_text,
+        tr("sweep.values"),
+        list(SWEEP_CHOICES[setting]),
+        default=DEFAULT_VALUES[setting],
+        key=f"sweep_values_{setting}",
+        max_selections=MAX_SWEEP_VALUES,
+        accept_new_options=True,
+        format_func=_value_text,
     )
     values, problems = [], []
     for entry in chosen:
@@ -59,8 +64,11 @@ def draw_sweep(snap: JobSnapshot, fallback_setting: str) -> None:
     title = tr(f"sweep.setting.{setting}")
     version = tuple((r.run_id, len(r.epochs)) for r in records)
     chart_once_per_version(
-        "sweep-result", version,
-        lambda: charts.fill_width(charts.sweep_chart(sweep_results(records, setting), title, setting == "learning_rate", chart_texts())),
+        "sweep-result",
+        version,
+        lambda: charts.fill_width(
+            charts.sweep_chart(sweep_results(records, setting), title, setting == "learning_rate", chart_texts())
+        ),
     )
     if not snap.active:
         image_downloads([("sweep-result", tr("chart.cmp.final_val_accuracy"))], key="sweep_image")

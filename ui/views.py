@@ -10,7 +10,6 @@ import inspect
 from collections.abc import Callable, Hashable
 
 import altair as alt
-
 import pandas as pd
 import streamlit as st
 
@@ -143,8 +142,11 @@ def image_downloads(names: list[tuple[str, str]], key: str) -> None:
                 tr("cmp.download_chart", chart=title, format=image_format.upper()),
                 # A callable: vl-convert runs on the click, not on every rerun of the page.
                 data=lambda spec=spec, image_format=image_format: charts.chart_image(spec, image_format),
-                file_name=f"{name}.{image_format}", mime=mime, key=f"{key}_{name}_{image_format}",
-                on_click="ignore", icon=":material/image:",
+                file_name=f"{name}.{image_format}",
+                mime=mime,
+                key=f"{key}_{name}_{image_format}",
+                on_click="ignore",
+                icon=":material/image:",
             )
 
 
@@ -159,7 +161,13 @@ def batch_curves(
         return
     st.caption(caption)
     weight = st.slider(
-        tr("cmp.smoothing"), 0.0, 0.99, 0.6, 0.01, key=f"smoothing_{name}", help=tr("cmp.smoothing_help"),
+        tr("cmp.smoothing"),
+        0.0,
+        0.99,
+        0.6,
+        0.01,
+        key=f"smoothing_{name}",
+        help=tr("cmp.smoothing_help"),
     )
     version = (tuple((r.run_id, len(r.batches), r.batch_stride) for r in records), tuple(labels), weight)
     texts = chart_texts()
@@ -178,12 +186,20 @@ def epoch_table_and_downloads(record: RunRecord, finished: bool) -> None:
     if finished and record.epochs:
         left, right, _ = st.columns([1, 1, 3])
         left.download_button(
-            tr("download.csv"), record_to_csv(record), f"{record.run_id}.csv", "text/csv",
-            key=f"csv_{record.run_id}", on_click="ignore",
+            tr("download.csv"),
+            record_to_csv(record),
+            f"{record.run_id}.csv",
+            "text/csv",
+            key=f"csv_{record.run_id}",
+            on_click="ignore",
         )
         right.download_button(
-            tr("download.json"), record_to_json(record), f"{record.run_id}.json", "application/json",
-            key=f"json_{record.run_id}", on_click="ignore",
+            tr("download.json"),
+            record_to_json(record),
+            f"{record.run_id}.json",
+            "application/json",
+            key=f"json_{record.run_id}",
+            on_click="ignore",
         )
 
 

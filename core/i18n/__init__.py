@@ -29,4 +29,3 @@ def t(key: str, lang: str, **values: object) -> str:
     """The text for `key` in `lang` (English when the language is unknown), with `values` filled in."""
     catalogue = STRINGS.get(lang, STRINGS[DEFAULT_LANGUAGE])
     return catalogue[key].format(**values)
-
