@@ -25,17 +25,14 @@ import argparse
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-from common import ROOT, load_average, machine_line, markdown_table, progress, write_summary
+from common import load_average, machine_line, markdown_table, progress, write_summary
+from streamlit_server import start_app, stop_app
 
 TARGET_MB = 1536
 CHROMIUM_FLAGS = [
@@ -78,61 +75,13 @@ class Sampler:
         self._thread.join()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
+    """The app as a visitor's server: three slots, the word index beside the data when there is one."""
     env = dict(os.environ, TRAINING_RUNS_DIR=str(folder / "runs"), TRAINING_JOB_SLOTS="3")
     words = Path(os.environ.get("REUTERS_NPZ_PATH", "")).with_name("reuters_word_index.json")
     if "REUTERS_WORD_INDEX_PATH" not in env and words.is_file():
         env["REUTERS_WORD_INDEX_PATH"] = str(words)
-    port = free_port()
-    log = open(folder / "server.log", "w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.read().strip() == b"ok":
-                    return process, url
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not start: {(folder / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.3)
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+    return start_app(folder, env, timeout=120)
 
 
 def settle(page) -> None:
@@ -312,7 +261,7 @@ def main(argv: list[str] | None = None) -> str:
         checkpoint("all sessions closed", note="3 s after the browser left")
         hwm = status_mb(pid, "VmHWM")
     finally:
-        stop_server(process)
+        stop_app(process)
 
     core_rss = core_runs_in_a_row(args.core_runs) if args.core_runs else []
     growth = (row_rss[-1] - row_rss[0]) / (len(row_rss) - 1) if len(row_rss) > 1 else float("nan")

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from core.backend import find_running_job, ray_configured, start_job
 from core.data import PreparedData
 from core.fingerprint import run_fingerprint
-from core.jobs import SERVER_SLOTS, JobSlots, JobSnapshot, TrainingJob
+from core.jobs import SERVER_SLOTS, JobSlots, JobSnapshot, TrainingJob, stop_when_owner_gone
 from core.predictions import TrainedModel
 from core.records import RunRecord
 from core.settings import RunSettings
@@ -272,15 +272,7 @@ class Watch:
     def stop_when(self, owner_gone: Callable[[], bool], check_every: float = 1.0) -> None:
         """Stop watching once `owner_gone()` says the browser session is gone for good."""
 
-        def watch() -> None:
-            while self._thread.is_alive() or not self._thread.ident:
-                if self.stop_event.wait(check_every):
-                    return
-                if owner_gone():
-                    self.stop_event.set()
-                    return
-
-        threading.Thread(target=watch, name="training-watch-owner", daemon=True).start()
+        stop_when_owner_gone(self._thread, self.stop_event, owner_gone, check_every, "training-watch-owner")
 
     def stop_when_collected(self, owner: object) -> None:
         weakref.finalize(owner, self.stop_event.set)

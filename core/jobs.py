@@ -229,6 +229,22 @@ class _Progress:
     models: dict[str, TrainedModel] = field(default_factory=dict)
 
 
+def stop_when_owner_gone(
+    worker: threading.Thread, stop: threading.Event, owner_gone: Callable[[], bool], check_every: float, name: str
+) -> None:
+    """From a small thread, while `worker` lives (or has not started), set `stop` once `owner_gone()` says True."""
+
+    def watch() -> None:
+        while worker.is_alive() or not worker.ident:
+            if stop.wait(check_every):
+                return
+            if owner_gone():
+                stop.set()
+                return
+
+    threading.Thread(target=watch, name=name, daemon=True).start()
+
+
 # Every job of this process that may still be running, so a shutdown can stop them all (see stop_every_job).
 _live_jobs: weakref.WeakSet[TrainingJob] = weakref.WeakSet()
 
@@ -352,15 +368,7 @@ class TrainingJob:
         its slot instead of training for nobody.
         """
 
-        def watch() -> None:
-            while self._thread.is_alive() or not self._thread.ident:
-                if self.stop_event.wait(check_every):
-                    return
-                if owner_gone():
-                    self.stop_event.set()
-                    return
-
-        threading.Thread(target=watch, name="training-job-watch", daemon=True).start()
+        stop_when_owner_gone(self._thread, self.stop_event, owner_gone, check_every, "training-job-watch")
 
     def stop_when_collected(self, owner: object) -> None:
         """Stop this job once `owner` is garbage-collected.

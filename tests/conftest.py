@@ -176,3 +176,15 @@ def server(tmp_path_factory):
     )
     with running_app(folder, env) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright: one per test module (browser tests only)."""
+    from playwright.sync_api import sync_playwright
+    from support import CHROMIUM, CHROMIUM_FLAGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()

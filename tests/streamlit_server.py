@@ -22,56 +22,56 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@contextlib.contextmanager
-def running_app(folder: Path, env: dict[str, str], extra_args: tuple[str, ...] = (), root: Path = ROOT) -> Iterator[str]:
-    """Start the app with `env`, wait for /_stcore/health, yield its URL; kill its process group at the end.
+def start_app(
+    folder: Path, env: dict[str, str], extra_args: tuple[str, ...] = (), root: Path = ROOT, timeout: float = 90
+) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free port, in its own process group, once /_stcore/health says ok; (process, URL).
 
     `root` is the checkout whose app.py runs (a benchmark measures another one for its "before" row).
+    The server's output goes to `folder`/server.log. Stop it with `stop_app`.
     """
     port = free_port()
     log_path = folder / "server.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(root / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            *extra_args,
-        ],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port),
+                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                *extra_args,
+            ],
+            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read().strip() == b"ok":
+                    return process, url
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_app(process)
+            raise RuntimeError(f"the server did not start; log: {log_path.read_text()[-2000:]}")
+        time.sleep(0.3)
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    """Stop the server and everything it started (its process group): politely, then for sure."""
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start; log: {log_path.read_text()[-2000:]}")
-            time.sleep(0.3)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@contextlib.contextmanager
+def running_app(folder: Path, env: dict[str, str], extra_args: tuple[str, ...] = (), root: Path = ROOT) -> Iterator[str]:
+    """Start the app with `env`, yield its URL once it answers; stop it at the end, whatever happens."""
+    process, url = start_app(folder, env, extra_args, root)
+    try:
         yield url
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+        stop_app(process)

@@ -17,8 +17,6 @@ from pathlib import Path
 import pytest
 from support import (
     BROWSER_NEWSWIRES,
-    CHROMIUM,
-    CHROMIUM_FLAGS,
     apply_settings,
     go_to,
     no_exception,
@@ -33,15 +31,7 @@ NEWSWIRES = BROWSER_NEWSWIRES
 
 require_chromium()
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
+from playwright.sync_api import Page, expect  # noqa: E402
 
 
 @pytest.fixture

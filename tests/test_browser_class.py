@@ -10,21 +10,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from support import CHROMIUM, CHROMIUM_FLAGS, require_chromium
+from support import require_chromium
 
 pytestmark = pytest.mark.browser
 
 require_chromium()
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
+from playwright.sync_api import Page, expect  # noqa: E402
 
 
 @pytest.fixture
@@ -65,10 +57,10 @@ def test_a_second_visitor_with_identical_settings_sees_the_first_visitors_run_at
     no_exception(bob)
 
     bob.get_by_role("button", name="Stop").click()
-    expect(bob.get_by_text("You stopped watching")).to_be_visible(timeout=15_000)
+    expect(bob.get_by_text("You stopped watching")).to_be_visible(timeout=60_000)
     expect(ann.locator('[data-testid="stProgress"]')).to_be_visible()  # Ann's run goes on
     ann.get_by_role("button", name="Stop").click()
-    expect(ann.get_by_text(re.compile("^Stopped"))).to_be_visible(timeout=15_000)
+    expect(ann.get_by_text(re.compile("^Stopped"))).to_be_visible(timeout=60_000)
     no_exception(ann)
 
 
