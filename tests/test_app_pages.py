@@ -123,13 +123,22 @@ def test_settings_changed_but_not_applied_are_named_and_not_used(app_env):
 
 
 def test_invalid_settings_are_refused_with_a_message(app_env):
-    at = new_app()
-    at.number_input(key="set_max_len").set_value(40)
-    at.number_input(key="set_batch").set_value(16)
-    at.button(key="apply_settings").click().run()
-    # Number inputs clamp to their bounds, so the only way past them is core's validation of the rest.
+    """Invalid values reach the app through a link (the sidebar's boxes are bounded as core bounds them):
+    each is named in a message and ignored, the valid ones apply."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"epochs": "0", "max_len": "5", "learning_rate": "nan", "batch_size": "64"})
+    at.run()
     assert not at.exception
-    assert at.session_state["settings"].batch_size == 16
+    notices = [n.value for n in at.sidebar.info if "Ignored in the link" in n.value]
+    assert notices and all(name in notices[0] for name in ("epochs", "max_len", "learning_rate")), notices
+    assert "batch_size" not in notices[0]
+    settings = at.session_state["settings"]
+    assert (settings.epochs, settings.max_len, settings.batch_size) == (10, 300, 64)
+    assert settings.learning_rate == 0.001
+    # The sidebar's boxes cannot go past the same bounds: a value outside them is not taken.
+    at.number_input(key="set_max_len").set_value(5)
+    at.button(key="apply_settings").click().run()
+    assert at.session_state["settings"].max_len == 300
 
 
 @pytest.mark.parametrize(
