@@ -4,11 +4,11 @@ from ui.method_page import method_page
 
 method_page(
     "train_on_batch",
-    "batch.title",
-    "batch.intro",
+    "train_on_batch.title",
+    "train_on_batch.intro",
     [
-        ("train_with_batches", "source.batch.main"),
-        ("BatchAverages", "source.batch.averages"),
+        ("train_with_batches", "source.train_on_batch.main"),
+        ("BatchAverages", "source.train_on_batch.averages"),
     ],
     show_learning_rate=True,
 )

@@ -2,4 +2,4 @@
 
 from ui.method_page import method_page
 
-method_page("custom_loop", "custom.title", "custom.intro", [("train_with_custom_loop", "source.custom.main")])
+method_page("custom_loop", "custom_loop.title", "custom_loop.intro", [("train_with_custom_loop", "source.custom_loop.main")])

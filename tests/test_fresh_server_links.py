@@ -45,8 +45,8 @@ def browser():
     "link,language,title_key",
     [
         ("/fit?epochs=2&lang=zh", "zh", "fit.title"),
-        ("/train_on_batch?epochs=3&batch_size=64", "en", "batch.title"),
-        ("/custom_loop?lang=zh&max_len=50", "zh", "custom.title"),
+        ("/train_on_batch?epochs=3&batch_size=64", "en", "train_on_batch.title"),
+        ("/custom_loop?lang=zh&max_len=50", "zh", "custom_loop.title"),
         ("/compare?lang=en", "en", "compare.title"),
         ("/?lang=zh", "zh", "app.title"),
     ],

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from core.data import PreparedData
 
 # Row of the methods table -> the trainer whose source it counts (core/training.py).
-TRAINERS = {"fit": "train_with_fit", "batch": "train_with_batches", "custom": "train_with_custom_loop"}
+TRAINERS = {"fit": "train_with_fit", "train_on_batch": "train_with_batches", "custom_loop": "train_with_custom_loop"}
 
 
 @functools.cache

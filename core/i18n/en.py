@@ -40,14 +40,14 @@ going while you click around. Settings in the sidebar apply to every page.
     "table.fit.control": "Through callbacks",
     "table.fit.flexibility": "Lowest: Keras runs the loop",
     "table.fit.when": "Standard training; most projects",
-    "table.batch.name": "train_on_batch loop",
-    "table.batch.control": "Per batch, in your loop",
-    "table.batch.flexibility": "Medium: change anything between batches",
-    "table.batch.when": "Schedules and logic that callbacks make awkward",
-    "table.custom.name": "Custom loop (GradientTape)",
-    "table.custom.control": "Every line of the step",
-    "table.custom.flexibility": "Highest: no compile, your own step",
-    "table.custom.when": "New losses, several models, research",
+    "table.train_on_batch.name": "train_on_batch loop",
+    "table.train_on_batch.control": "Per batch, in your loop",
+    "table.train_on_batch.flexibility": "Medium: change anything between batches",
+    "table.train_on_batch.when": "Schedules and logic that callbacks make awkward",
+    "table.custom_loop.name": "Custom loop (GradientTape)",
+    "table.custom_loop.control": "Every line of the step",
+    "table.custom_loop.flexibility": "Highest: no compile, your own step",
+    "table.custom_loop.when": "New losses, several models, research",
     "home.link.fit": "model.fit",
     "home.link.train_on_batch": "train_on_batch loop",
     "home.link.custom_loop": "Custom loop",
@@ -160,9 +160,9 @@ going while you click around. Settings in the sidebar apply to every page.
     "source.fit.main": "The function that trains (this exact code runs)",
     "source.fit.callback": "The callback that reports progress and honours Stop",
     "source.fit.control": "The optional control callbacks",
-    "source.batch.main": "The function that trains (this exact code runs)",
-    "source.batch.averages": "How batch results become epoch figures",
-    "source.custom.main": "The function that trains, with train_step and valid_step (this exact code runs)",
+    "source.train_on_batch.main": "The function that trains (this exact code runs)",
+    "source.train_on_batch.averages": "How batch results become epoch figures",
+    "source.custom_loop.main": "The function that trains, with train_step and valid_step (this exact code runs)",
     # -- method pages
     "fit.title": "1 · model.fit",
     "fit.intro": """
@@ -172,8 +172,8 @@ it **through callbacks**. This page's progress bar and charts come from a callba
 (`ReportToRun`); in the sidebar's *Method options* you can add `EarlyStopping`
 or `ReduceLROnPlateau` and watch their effect on the curves.
 """,
-    "batch.title": "2 · train_on_batch loop",
-    "batch.intro": """
+    "train_on_batch.title": "2 · train_on_batch loop",
+    "train_on_batch.intro": """
 More flexible than `fit`: **you** write the loop over epochs and batches and call
 `model.train_on_batch` / `model.test_on_batch`, so you can change anything between
 two batches without a callback. As in the chapter, the learning rate is halved when
@@ -184,8 +184,8 @@ one batch's figures; the loop averages them over the epoch (weighted by batch si
 to report the same epoch figures as `fit`. The chapter, written for TF 2.1, printed
 the *last batch* only, which is why its train accuracy reads 0.909 = 20/22.
 """,
-    "custom.title": "3 · Custom training loop",
-    "custom.intro": """
+    "custom_loop.title": "3 · Custom training loop",
+    "custom_loop.intro": """
 No `compile`: the optimizer updates the weights directly from the gradients that
 `tf.GradientTape` records, inside a `train_step` compiled by `tf.function`. This is
 the most flexible way: every line of the step is yours. The metrics follow the

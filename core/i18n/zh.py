@@ -37,14 +37,14 @@ ZH: dict[str, str] = {
     "table.fit.control": "通过回调函数",
     "table.fit.flexibility": "最低：由 Keras 运行循环",
     "table.fit.when": "常规训练；大多数项目",
-    "table.batch.name": "train_on_batch 循环",
-    "table.batch.control": "在你的循环中逐批控制",
-    "table.batch.flexibility": "中等：批次之间可以改变任何东西",
-    "table.batch.when": "用回调函数不便实现的调度和逻辑",
-    "table.custom.name": "自定义循环 (GradientTape)",
-    "table.custom.control": "训练步骤的每一行",
-    "table.custom.flexibility": "最高：无需 compile，自己写训练步骤",
-    "table.custom.when": "新的损失函数、多个模型、研究",
+    "table.train_on_batch.name": "train_on_batch 循环",
+    "table.train_on_batch.control": "在你的循环中逐批控制",
+    "table.train_on_batch.flexibility": "中等：批次之间可以改变任何东西",
+    "table.train_on_batch.when": "用回调函数不便实现的调度和逻辑",
+    "table.custom_loop.name": "自定义循环 (GradientTape)",
+    "table.custom_loop.control": "训练步骤的每一行",
+    "table.custom_loop.flexibility": "最高：无需 compile，自己写训练步骤",
+    "table.custom_loop.when": "新的损失函数、多个模型、研究",
     "home.link.fit": "model.fit",
     "home.link.train_on_batch": "train_on_batch 循环",
     "home.link.custom_loop": "自定义循环",
@@ -137,9 +137,9 @@ ZH: dict[str, str] = {
     "source.fit.main": "负责训练的函数（运行的正是这段代码）",
     "source.fit.callback": "报告进度并响应“停止”的回调",
     "source.fit.control": "可选的控制回调",
-    "source.batch.main": "负责训练的函数（运行的正是这段代码）",
-    "source.batch.averages": "批次结果如何变成 epoch 指标",
-    "source.custom.main": "负责训练的函数，含 train_step 和 valid_step（运行的正是这段代码）",
+    "source.train_on_batch.main": "负责训练的函数（运行的正是这段代码）",
+    "source.train_on_batch.averages": "批次结果如何变成 epoch 指标",
+    "source.custom_loop.main": "负责训练的函数，含 train_step 和 valid_step（运行的正是这段代码）",
     "fit.title": "1 · model.fit",
     "fit.intro": """
 `model.fit` 是功能最强的内置训练方式：它接受 NumPy 数组、`tf.data.Dataset`
@@ -147,8 +147,8 @@ ZH: dict[str, str] = {
 图表就来自一个回调（`ReportToRun`）；在侧边栏的*方法选项*中可以加入 `EarlyStopping`
 或 `ReduceLROnPlateau`，观察它们对曲线的影响。
 """,
-    "batch.title": "2 · train_on_batch 循环",
-    "batch.intro": """
+    "train_on_batch.title": "2 · train_on_batch 循环",
+    "train_on_batch.intro": """
 比 `fit` 更灵活：由**你**编写遍历 epoch 和批次的循环，并调用
 `model.train_on_batch` / `model.test_on_batch`，因此无需回调就能在任意两个批次之间做任何改变。
 和书中一样，第 5 个 epoch 开始时学习率减半（图表上的虚线；可在*方法选项*中设置 epoch）。
@@ -157,8 +157,8 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
 循环按批大小加权，在整个 epoch 上求平均，从而报告与 `fit` 相同的 epoch 指标。
 书中（基于 TF 2.1）只打印了*最后一个批次*，所以它的训练准确率是 0.909 = 20/22。
 """,
-    "custom.title": "3 · 自定义训练循环",
-    "custom.intro": """
+    "custom_loop.title": "3 · 自定义训练循环",
+    "custom_loop.intro": """
 不用 `compile`：优化器直接根据 `tf.GradientTape` 记录的梯度更新权重，这一切发生在由
 `tf.function` 编译的 `train_step` 中。这是最灵活的方式：训练步骤的每一行都由你决定。
 指标遵循 Keras 的生命周期：只创建一次，每个批次 `update_state`，epoch 结束时 `result()`，
