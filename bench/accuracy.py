@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from common import load_data, markdown_table, progress, section, write_summary, yes_no
+from common import load_data, markdown_table, progress, section, summary_item, write_summary, yes_no
 from support import FIGURES, figures
 
 
@@ -54,12 +54,12 @@ def main(argv: list[str] | None = None) -> str:
         best, best_epoch, final = best_and_final(plain)
         progress(f"accuracy {method}: best {best:.4f} (epoch {best_epoch}), final {final:.4f}")
         summary.append(
-            {
-                "what": f"accuracy, {method}: best / final validation accuracy",
-                "value": f"{best:.4f} (epoch {best_epoch}) / {final:.4f}",
-                "target": f"book: {book.loc[method, 'best_val_accuracy']:.4f} (epoch {book.loc[method, 'best_epoch']}) / {book.loc[method, 'final_val_accuracy']:.4f}",
-                "met": None,
-            }
+            summary_item(
+                f"accuracy, {method}: best / final validation accuracy",
+                f"{best:.4f} (epoch {best_epoch}) / {final:.4f}",
+                f"book: {book.loc[method, 'best_val_accuracy']:.4f} (epoch {book.loc[method, 'best_epoch']}) / {book.loc[method, 'final_val_accuracy']:.4f}",
+                None,
+            )
         )
         row = [
             method,
@@ -82,12 +82,12 @@ def main(argv: list[str] | None = None) -> str:
             )
             row.append(f"{yes_no(same)} (largest difference {difference:.1e})")
             summary.append(
-                {
-                    "what": f"speed option, {method}: every epoch figure equal to the plain run's (real data, {len(fast.epochs)} epochs)",
-                    "value": f"largest difference {difference:.1e}",
-                    "target": "equal to 4 decimals",
-                    "met": same,
-                }
+                summary_item(
+                    f"speed option, {method}: every epoch figure equal to the plain run's (real data, {len(fast.epochs)} epochs)",
+                    f"largest difference {difference:.1e}",
+                    "equal to 4 decimals",
+                    same,
+                )
             )
             progress(f"accuracy {method} speed option: same figures to 4 decimals: {same}, largest difference {difference:.1e}")
         rows.append(row)

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 import common  # noqa: F401 - sets up sys.path and quiet TensorFlow
-from common import load_data, markdown_table, progress, section, write_summary, yes_no
+from common import load_data, markdown_table, progress, section, summary_item, write_summary, yes_no
 
 from core.settings import RunSettings
 
@@ -187,19 +187,11 @@ def main(argv: list[str] | None = None) -> str:
     write_summary(
         args.summary_json,
         [
-            {
-                "what": "class: time until all done / distinct runs alone",
-                "value": round(shared["wall"] / alone, 2),
-                "target": "<= 1.5",
-                "met": met_time,
-            },
-            {
-                "what": "class: runs trained",
-                "value": shared["trained"],
-                "target": args.distinct,
-                "met": shared["trained"] == args.distinct,
-            },
-            {"what": "class: peak RSS MB", "value": round(peak), "target": "< 1500", "met": peak < 1500},
+            summary_item(
+                "class: time until all done / distinct runs alone", round(shared["wall"] / alone, 2), "<= 1.5", met_time
+            ),
+            summary_item("class: runs trained", shared["trained"], args.distinct, shared["trained"] == args.distinct),
+            summary_item("class: peak RSS MB", round(peak), "< 1500", peak < 1500),
         ],
     )
     print(text)

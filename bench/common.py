@@ -245,6 +245,11 @@ class AutotuneOn:
         self._module.make_datasets = self._original
 
 
+def summary_item(what: str, value, target="", met: bool | None = None) -> dict:
+    """One headline figure for run_all's summary: what it is, its value, the target and whether it was met."""
+    return {"what": what, "value": value, "target": target, "met": met}
+
+
 def write_summary(path: str | None, items: list[dict]) -> None:
     """For run_all: the headline figures of a benchmark, as JSON (what, value, target, met)."""
     if path:

@@ -31,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import load_average, machine_line, markdown_table, progress, write_summary
+from common import load_average, machine_line, markdown_table, progress, summary_item, write_summary
 from streamlit_server import start_app, stop_app
 
 TARGET_MB = 1536
@@ -339,70 +339,55 @@ def main(argv: list[str] | None = None) -> str:
     print(text, flush=True)
     by_name = {row[0]: row for row in rows}
     summary = [
-        {
-            "what": "server RSS after the data is prepared",
-            "value": f"{by_name['after the data'][1]:.0f} MB",
-            "target": "",
-            "met": None,
-        },
-        {
-            "what": "server RSS, one run (peak)",
-            "value": f"{by_name['one run (peak while training)'][2]:.0f} MB",
-            "target": "",
-            "met": None,
-        },
-        {
-            "what": "server RSS, three runs at once (peak)",
-            "value": f"{three:.0f} MB",
-            "target": f"< {TARGET_MB} MB",
-            "met": three < TARGET_MB,
-        },
+        summary_item("server RSS after the data is prepared", f"{by_name['after the data'][1]:.0f} MB", "", None),
+        summary_item("server RSS, one run (peak)", f"{by_name['one run (peak while training)'][2]:.0f} MB", "", None),
+        summary_item("server RSS, three runs at once (peak)", f"{three:.0f} MB", f"< {TARGET_MB} MB", three < TARGET_MB),
         *(
             [
-                {
-                    "what": f"process RSS growth per run without the server, {len(core_rss)} runs in a row (slope over the second half)",
-                    "value": f"{slope(core_rss[len(core_rss) // 2 :]):+.2f} MB",
-                    "target": "no steady growth",
-                    "met": None,
-                }
+                summary_item(
+                    f"process RSS growth per run without the server, {len(core_rss)} runs in a row (slope over the second half)",
+                    f"{slope(core_rss[len(core_rss) // 2 :]):+.2f} MB",
+                    "no steady growth",
+                    None,
+                )
             ]
             if core_rss
             else []
         ),
-        {
-            "what": f"server RSS growth per run, {len(row_rss)} runs in a row (first to last; slope over the second half)",
-            "value": f"{growth:+.1f} MB; {late_slope:+.1f} MB",
-            "target": "no steady growth",
-            "met": None,
-        },
+        summary_item(
+            f"server RSS growth per run, {len(row_rss)} runs in a row (first to last; slope over the second half)",
+            f"{growth:+.1f} MB; {late_slope:+.1f} MB",
+            "no steady growth",
+            None,
+        ),
     ]
     if browser_first_progress is not None:
         summary.append(
-            {
-                "what": "real browser: Train click → progress bar on the page (fit, first run of the server)",
-                "value": f"{cold_bar:.2f} s",
-                "target": "< 1.5 s",
-                "met": cold_bar < 1.5,
-            }
+            summary_item(
+                "real browser: Train click → progress bar on the page (fit, first run of the server)",
+                f"{cold_bar:.2f} s",
+                "< 1.5 s",
+                cold_bar < 1.5,
+            )
         )
         summary.append(
-            {
-                "what": "real browser: Train click → counted batch on the page (fit, first run of the server)",
-                "value": f"{browser_first_progress:.2f} s",
-                "target": "< 1.5 s",
-                "met": browser_first_progress < 1.5,
-            }
+            summary_item(
+                "real browser: Train click → counted batch on the page (fit, first run of the server)",
+                f"{browser_first_progress:.2f} s",
+                "< 1.5 s",
+                browser_first_progress < 1.5,
+            )
         )
     if warm_starts:
         counts = sorted(c for _, c in warm_starts)
         median_count = counts[len(counts) // 2]
         summary.append(
-            {
-                "what": f"real browser: Train click → counted batch on the page, median of {len(counts)} runs in a row",
-                "value": f"{median_count:.2f} s",
-                "target": "< 1.5 s",
-                "met": median_count < 1.5,
-            }
+            summary_item(
+                f"real browser: Train click → counted batch on the page, median of {len(counts)} runs in a row",
+                f"{median_count:.2f} s",
+                "< 1.5 s",
+                median_count < 1.5,
+            )
         )
     write_summary(args.summary_json, summary)
     return text

@@ -20,7 +20,18 @@ from __future__ import annotations
 
 import argparse
 
-from common import AutotuneOn, Comparison, interleave, load_data, markdown_table, run_like_the_app, section, write_summary, yes_no
+from common import (
+    AutotuneOn,
+    Comparison,
+    interleave,
+    load_data,
+    markdown_table,
+    run_like_the_app,
+    section,
+    summary_item,
+    write_summary,
+    yes_no,
+)
 
 TARGET = 1.05
 
@@ -69,24 +80,14 @@ def main(argv: list[str] | None = None) -> str:
             yes_no(c.wall_ratio <= TARGET),
         ]
         summary.append(
-            {
-                "what": f"overhead, {method}: app / reference epoch time",
-                "value": round(c.wall_ratio, 3),
-                "target": f"<= {TARGET}",
-                "met": c.wall_ratio <= TARGET,
-            }
+            summary_item(
+                f"overhead, {method}: app / reference epoch time", round(c.wall_ratio, 3), f"<= {TARGET}", c.wall_ratio <= TARGET
+            )
         )
         if not args.no_before:
             f = Comparison.of(timed["reference"], timed["app before the fix"])
             row += [f.b_wall, f.wall_ratio, f.cpu_ratio]
-            summary.append(
-                {
-                    "what": f"overhead, {method}, before the fix (autotune on)",
-                    "value": round(f.wall_ratio, 3),
-                    "target": "",
-                    "met": None,
-                }
-            )
+            summary.append(summary_item(f"overhead, {method}, before the fix (autotune on)", round(f.wall_ratio, 3), "", None))
         rows.append(row)
     headers = [
         "method",

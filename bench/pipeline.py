@@ -30,7 +30,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import Clock, load_data, markdown_table, median, progress, section, write_summary
+from common import Clock, load_data, markdown_table, median, progress, section, summary_item, write_summary
 
 BOUNDARIES = [10 * (2**n - 1) / 1000 for n in range(3, 12)]  # seconds: 0.07 ... 20.47
 
@@ -166,24 +166,24 @@ def main(argv: list[str] | None = None) -> str:
     write_summary(
         args.summary_json,
         [
-            {
-                "what": "end-of-loop stalls, app's pipeline as shipped (autotune off)",
-                "value": f"{sum(r[4] > 0.05 for r in off_rows)} of {len(off_rows)} loops",
-                "target": "none",
-                "met": not any(r[4] > 0.05 for r in off_rows),
-            },
-            {
-                "what": "end-of-loop stalls, app's pipeline before the fix (autotune on)",
-                "value": f"{sum(r[4] > 0.05 for r in auto_rows)} of {len(auto_rows)} loops, longest {max((r[4] for r in auto_rows), default=0):.2f} s",
-                "target": "",
-                "met": None,
-            },
-            {
-                "what": "end-of-loop stalls, chapter's pipeline (cache last)",
-                "value": f"{sum(r[4] > 0.05 for r in chapter_rows)} of {len(chapter_rows)} loops",
-                "target": "",
-                "met": None,
-            },
+            summary_item(
+                "end-of-loop stalls, app's pipeline as shipped (autotune off)",
+                f"{sum(r[4] > 0.05 for r in off_rows)} of {len(off_rows)} loops",
+                "none",
+                not any(r[4] > 0.05 for r in off_rows),
+            ),
+            summary_item(
+                "end-of-loop stalls, app's pipeline before the fix (autotune on)",
+                f"{sum(r[4] > 0.05 for r in auto_rows)} of {len(auto_rows)} loops, longest {max((r[4] for r in auto_rows), default=0):.2f} s",
+                "",
+                None,
+            ),
+            summary_item(
+                "end-of-loop stalls, chapter's pipeline (cache last)",
+                f"{sum(r[4] > 0.05 for r in chapter_rows)} of {len(chapter_rows)} loops",
+                "",
+                None,
+            ),
         ],
     )
     return text

@@ -28,7 +28,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import markdown_table, progress, section, write_summary
+from common import markdown_table, progress, section, summary_item, write_summary
 
 LOOP_FRAMES = {"app": "train_with_batches", "reference": "reference_train_on_batch"}
 CATEGORIES = [
@@ -148,24 +148,21 @@ def main(argv: list[str] | None = None) -> str:
     write_summary(
         args.summary_json,
         [
-            {
-                "what": "batch loop profile: share in the compiled step (chapter / app)",
-                "value": f"{share['reference']['compiled step']:.0f} % / {share['app']['compiled step']:.0f} %",
-                "target": "",
-                "met": None,
-            },
-            {
-                "what": "batch loop profile: share freeing iterators at the end of loops (chapter / app)",
-                "value": f"{share['reference']['iterator freed / at the for line']:.0f} % / {share['app']['iterator freed / at the for line']:.0f} %",
-                "target": "",
-                "met": None,
-            },
-            {
-                "what": "batch loop profile: share in the app's own per-batch work",
-                "value": f"{share['app']['app per batch']:.1f} %",
-                "target": "",
-                "met": None,
-            },
+            summary_item(
+                "batch loop profile: share in the compiled step (chapter / app)",
+                f"{share['reference']['compiled step']:.0f} % / {share['app']['compiled step']:.0f} %",
+                "",
+                None,
+            ),
+            summary_item(
+                "batch loop profile: share freeing iterators at the end of loops (chapter / app)",
+                f"{share['reference']['iterator freed / at the for line']:.0f} % / {share['app']['iterator freed / at the for line']:.0f} %",
+                "",
+                None,
+            ),
+            summary_item(
+                "batch loop profile: share in the app's own per-batch work", f"{share['app']['app per batch']:.1f} %", "", None
+            ),
         ],
     )
     return text

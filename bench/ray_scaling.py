@@ -27,7 +27,7 @@ from dataclasses import replace
 # A one-node cluster on loopback only, like the tests' (Ray would advertise the machine's network address).
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
-from common import load_data, markdown_table, median, paired_ratio, progress, section, write_summary, yes_no
+from common import load_data, markdown_table, median, paired_ratio, progress, section, summary_item, write_summary, yes_no
 
 TARGET = 1.10
 
@@ -153,14 +153,9 @@ def main(argv: list[str] | None = None) -> str:
     write_summary(
         args.summary_json,
         [
-            {
-                "what": f"Ray / thread epoch time, {args.method}",
-                "value": round(ratio, 3),
-                "target": f"<= {TARGET}",
-                "met": ratio <= TARGET,
-            },
-            {"what": "Ray: Train to first counted batch, s", "value": round(median(ray_first), 2), "target": "", "met": None},
-            *({"what": f"runs/min, {k}", "value": round(v, 2), "target": "", "met": None} for k, v in rates.items()),
+            summary_item(f"Ray / thread epoch time, {args.method}", round(ratio, 3), f"<= {TARGET}", ratio <= TARGET),
+            summary_item("Ray: Train to first counted batch, s", round(median(ray_first), 2), "", None),
+            *(summary_item(f"runs/min, {k}", round(v, 2), "", None) for k, v in rates.items()),
         ],
     )
     return text

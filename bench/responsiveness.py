@@ -31,7 +31,7 @@ import os
 import tempfile
 import time
 
-from common import load_data, markdown_table, median, progress, section, write_summary, yes_no
+from common import load_data, markdown_table, median, progress, section, summary_item, write_summary, yes_no
 
 TARGET_SECONDS = 1.5
 RERUN_TARGET_MS = 200
@@ -288,36 +288,36 @@ def main(argv: list[str] | None = None) -> str:
     write_summary(
         args.summary_json,
         [
-            {
-                "what": "Train → first batch counted in the job, median of the six runs",
-                "value": round(median(row[3] for row in start_rows), 2),
-                "target": f"< {TARGET_SECONDS} s",
-                "met": median(row[3] for row in start_rows) < TARGET_SECONDS,
-            },
-            {
-                "what": f"Train → first batch counted in the job (slowest: {slowest[0]}, {slowest[1]})",
-                "value": round(slowest[3], 2),
-                "target": f"< {TARGET_SECONDS} s",
-                "met": slowest[3] < TARGET_SECONDS,
-            },
-            {
-                "what": f"Train → first batch shown on the page, modelled (latest: {latest_shown[0]}, {latest_shown[1]})",
-                "value": round(latest_shown[5], 2),
-                "target": f"< {TARGET_SECONDS} s",
-                "met": latest_shown[5] < TARGET_SECONDS,
-            },
-            {
-                "what": "epoch end → its chart point, worst case (modelled)",
-                "value": round(worst, 2),
-                "target": f"< {TARGET_SECONDS} s",
-                "met": worst < TARGET_SECONDS,
-            },
-            {
-                "what": f"page rerun while a job trains, slowest median ({worst_rerun[0]}, {worst_rerun[1]}; its p95 {worst_rerun[3]:.0f} ms)",
-                "value": f"{worst_rerun[2]:.0f} ms",
-                "target": f"< {RERUN_TARGET_MS} ms",
-                "met": worst_rerun[2] < RERUN_TARGET_MS,
-            },
+            summary_item(
+                "Train → first batch counted in the job, median of the six runs",
+                round(median(row[3] for row in start_rows), 2),
+                f"< {TARGET_SECONDS} s",
+                median(row[3] for row in start_rows) < TARGET_SECONDS,
+            ),
+            summary_item(
+                f"Train → first batch counted in the job (slowest: {slowest[0]}, {slowest[1]})",
+                round(slowest[3], 2),
+                f"< {TARGET_SECONDS} s",
+                slowest[3] < TARGET_SECONDS,
+            ),
+            summary_item(
+                f"Train → first batch shown on the page, modelled (latest: {latest_shown[0]}, {latest_shown[1]})",
+                round(latest_shown[5], 2),
+                f"< {TARGET_SECONDS} s",
+                latest_shown[5] < TARGET_SECONDS,
+            ),
+            summary_item(
+                "epoch end → its chart point, worst case (modelled)",
+                round(worst, 2),
+                f"< {TARGET_SECONDS} s",
+                worst < TARGET_SECONDS,
+            ),
+            summary_item(
+                f"page rerun while a job trains, slowest median ({worst_rerun[0]}, {worst_rerun[1]}; its p95 {worst_rerun[3]:.0f} ms)",
+                f"{worst_rerun[2]:.0f} ms",
+                f"< {RERUN_TARGET_MS} ms",
+                worst_rerun[2] < RERUN_TARGET_MS,
+            ),
         ],
     )
     return text
