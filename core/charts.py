@@ -135,6 +135,9 @@ def as_separate_panels(chart: alt.HConcatChart) -> list[alt.LayerChart]:
     panels = []
     for panel in chart.hconcat:
         panel = panel.copy(deep=True)
+        if panel.data is alt.Undefined:
+            # alt.hconcat lifts data the panels share to the concatenation: a panel drawn alone needs it back.
+            panel.data = chart.data
         panel.width = "container"
         # Fit the width only: Streamlit's default "fit" would squeeze the plot into PANEL_HEIGHT with the legend.
         panel.autosize = alt.AutoSizeParams(type="fit-x", contains="padding")

@@ -73,3 +73,13 @@ def test_separate_panels_fill_their_container_and_keep_the_legend_underneath():
             assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}  # the height stays PANEL_HEIGHT
             assert spec["config"]["legend"]["orient"] == "bottom"
         assert chart.to_dict()["hconcat"][0]["width"] == charts.PANEL_WIDTH, "the concatenated chart is left as it was"
+
+
+def test_a_separate_panel_carries_its_data_with_or_without_the_halving_rule():
+    # Without a rule every panel shares one frame, which alt.hconcat lifts to the concatenation:
+    # the model.fit and custom-loop pages drew empty panels until the panels took it back.
+    rows = len(frame())
+    for rule_epoch in (None, 2):
+        for panel in charts.as_separate_panels(charts.metric_chart(frame(), rule_epoch=rule_epoch)):
+            spec = panel.to_dict()
+            assert max(len(values) for values in spec["datasets"].values()) == rows, (rule_epoch, spec["datasets"].keys())
