@@ -54,7 +54,7 @@ def settled(page: Page) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=120_000)
     # A fragment's spinner ("Preparing the Reuters newswires") outlives the script's running indicator.
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stSpinner\"], [data-testid=\"stSkeleton\"]')", timeout=300_000
+        '() => !document.querySelector(\'[data-testid="stSpinner"], [data-testid="stSkeleton"]\')', timeout=300_000
     )
     page.wait_for_function(
         """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
@@ -191,6 +191,7 @@ def make(page: Page, out: Path) -> None:
     top_at(page, sweep)
     shoot(page, out, "sweep")
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the pictures (default docs/)")
@@ -219,10 +220,14 @@ def main() -> None:
                     # What the window showed when a wait gave up, to see why.
                     page.screenshot(path=str(folder.parent / "make_screenshots_failed.png"))
                     print(f"the window at the failure: {folder.parent / 'make_screenshots_failed.png'}", file=sys.stderr)
-                    print("charts (width, lines drawn, canvas):", page.locator('[data-testid="stVegaLiteChart"]').evaluate_all(
-                        "charts => charts.map(c => [c.clientWidth, c.querySelectorAll('g.mark-line path').length,"
-                        " !!c.querySelector('canvas')])"
-                    ), file=sys.stderr)
+                    print(
+                        "charts (width, lines drawn, canvas):",
+                        page.locator('[data-testid="stVegaLiteChart"]').evaluate_all(
+                            "charts => charts.map(c => [c.clientWidth, c.querySelectorAll('g.mark-line path').length,"
+                            " !!c.querySelector('canvas')])"
+                        ),
+                        file=sys.stderr,
+                    )
                     raise
             finally:
                 browser.close()
