@@ -371,7 +371,7 @@ class Watch:
         current: JobSnapshot | None = None
         for part in parts:
             if part.how != "trained":
-                shared[part.settings.method] = part.how
+                shared[part.run_id] = part.how  # by run: a sweep has one method and several runs
             snap = self._part_snapshot(part)
             if snap is None:
                 record = copy.deepcopy(part.record)

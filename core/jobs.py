@@ -205,8 +205,13 @@ class JobSnapshot:
     models: dict[str, TrainedModel] = field(default_factory=dict)
     queue_position: int | None = None  # while waiting: 1 = next to start
     estimated_start: float | None = None  # while waiting: seconds until it should start, when known
-    # Methods whose figures this viewer took from another run: "joined" (live) or "cached" (finished before).
+    # run_id -> how this viewer got a run it did not start: "joined" (live) or "cached" (finished before).
     shared: dict[str, str] = field(default_factory=dict)
+
+    def shared_by_method(self) -> dict[str, str]:
+        """{method: "joined" | "cached"} for the runs of this view that another press computed."""
+        return {r.method: self.shared[r.run_id] for r in self.records if r.run_id in self.shared}
+
     notices: tuple[str, ...] = ()  # how the runs are made, when the page should say (a cluster fell back to local)
 
     @property

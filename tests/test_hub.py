@@ -83,12 +83,12 @@ def test_identical_presses_share_one_computation_and_a_later_one_is_served_from_
     second = watch(hub, [tiny_settings], tiny_data, space="me:bob")
     a, b = done(first), done(second)
     assert hub.jobs_started == 1
-    assert a.shared == {} and b.shared == {"fit": "joined"}
+    assert a.shared == {} and b.shared_by_method() == {"fit": "joined"}
     assert [r.run_id for r in a.records] == [r.run_id for r in b.records]
     assert figures(b.records[0]) == figures(a.records[0]) and len(b.records[0].epochs) == 2
 
     later = done(watch(hub, [tiny_settings], tiny_data, space="me:carl"))
-    assert hub.jobs_started == 1 and later.shared == {"fit": "cached"} and later.state == "finished"
+    assert hub.jobs_started == 1 and later.shared_by_method() == {"fit": "cached"} and later.state == "finished"
     assert figures(later.records[0]) == figures(a.records[0])
     # The cached run keeps its trained weights in the hub, so "what the model learned" still works.
     assert list(later.models) == [a.records[0].run_id]
@@ -111,7 +111,7 @@ def test_stop_ends_only_that_viewers_watching(hub, tiny_data, tiny_settings):
     ann = watch(hub, [long], tiny_data, space="me:ann")
     wait_for(lambda: ann.snapshot().batches_done > 0, "ann's run to train")
     bob = watch(hub, [long], tiny_data, space="me:bob")
-    wait_for(lambda: bob.snapshot().shared == {"fit": "joined"}, "bob to join")
+    wait_for(lambda: bob.snapshot().shared_by_method() == {"fit": "joined"}, "bob to join")
     bob.stop()
     left = done(bob)
     assert left.state == "stopped" and "goes on for 1 other viewer" in left.message
@@ -126,7 +126,7 @@ def test_train_all_three_resolves_each_method_through_the_hub(hub, store, tiny_d
     done(watch(hub, [tiny_settings.with_method("custom_loop")], tiny_data, space="me:ann"))
     both = done(watch(hub, [tiny_settings.with_method(m) for m in METHODS], tiny_data, space="me:bob"))
     assert [r.method for r in both.records] == list(METHODS)
-    assert both.shared == {"custom_loop": "cached"} and hub.jobs_started == 3
+    assert both.shared_by_method() == {"custom_loop": "cached"} and hub.jobs_started == 3
     assert [(run.how, run.record.method) for run in store.space_runs("me:bob")] == [
         ("cached", "custom_loop"),
         ("trained", "train_on_batch"),
@@ -194,3 +194,11 @@ def test_a_class_pressing_at_once_trains_once_and_every_space_lists_the_run(hub,
     (run_id,) = {s.records[0].run_id for s in snaps}
     for number in range(10):
         assert [(r.record.run_id, r.record.status) for r in store.space_runs(f"me:student{number}")] == [(run_id, "finished")]
+
+
+def test_a_sweep_with_one_reused_run_says_so_for_that_run_only(hub, tiny_data, tiny_settings):
+    """A sweep has one method and several runs: the 'identical earlier run' note belongs to the reused run alone."""
+    done(watch(hub, [replace(tiny_settings, learning_rate=0.002)], tiny_data))
+    sweep = done(watch(hub, [replace(tiny_settings, learning_rate=lr) for lr in (0.001, 0.002, 0.003)], tiny_data))
+    assert [r.settings["learning_rate"] for r in sweep.records] == [0.001, 0.002, 0.003]
+    assert [sweep.shared.get(r.run_id) for r in sweep.records] == [None, "cached", None]

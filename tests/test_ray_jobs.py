@@ -261,7 +261,7 @@ def test_two_app_servers_share_one_computation_through_the_cluster(ray_jobs, tin
     wait_for(lambda: any(r.epochs for r in ann.snapshot().records), "ann's first epoch on the cluster")
     assert type(server_1._active[server_1.fingerprint(long, tiny_data)]).__name__ == "RayTrainingJob"
     bob = Watch(server_2, [long], tiny_data, space="class:ray").start()
-    wait_for(lambda: bob.snapshot().shared == {"fit": "joined"}, "bob, on the other server, to join")
+    wait_for(lambda: bob.snapshot().shared_by_method() == {"fit": "joined"}, "bob, on the other server, to join")
     assert server_2.jobs_started == 0 and server_1.jobs_started == 1
     wait_for(lambda: bob.snapshot().records and bob.snapshot().records[0].epochs, "bob to see epochs live")
     assert bob.snapshot().records[0].run_id == ann.snapshot().records[0].run_id

@@ -195,7 +195,7 @@ def shared_notes(snap: JobSnapshot) -> None:
     for notice in snap.notices:
         st.warning(notice, icon=":material/cloud_off:")
     for record in snap.records:
-        how = snap.shared.get(record.method)
+        how = snap.shared.get(record.run_id)
         if how == "joined":
             st.caption(tr("run.joined", method=tr(f"method.{record.method}")))
         elif how == "cached":
