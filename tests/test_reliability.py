@@ -347,7 +347,7 @@ def test_an_old_runs_folder_with_broken_files_is_imported_once_and_stays_private
     at.switch_page("pages/4_compare.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not [w.value for w in at.warning], "broken files of the old folder are not a visitor's business"
-    assert at.multiselect(key="overlay_runs").options == [], "the imported runs belong to the server's space"
+    assert not [d for d in at.dataframe if "learning_rate" in d.value.columns], "the imported runs belong to the server's space"
 
     server = store_from_environment()
     imported = {run.record.run_id: run for run in server.space_runs(SERVER_SPACE)}
@@ -363,11 +363,11 @@ def test_an_old_runs_folder_with_broken_files_is_imported_once_and_stays_private
     (record,) = job.snapshot().records
     at.switch_page("pages/4_compare.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    options = at.multiselect(key="overlay_runs").options
-    assert len(options) == 1 and "finished" in options[0], options
-    at.multiselect(key="overlay_runs").set_value([record.run_id]).run()
+    table = at.dataframe(key="runs_table").value
+    assert list(table["status"]) == ["finished"], table
+    at.session_state["runs_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}  # tick it: overlay it
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.multiselect(key="overlay_runs").value == [record.run_id]
     assert server.count_runs() == len(ids) + 1
 
 
@@ -417,7 +417,7 @@ def test_a_broken_dataset_gets_a_message_and_every_page_still_serves(tmp_path, m
             at.switch_page(page).run()
             assert not at.exception, [e.value for e in at.exception]
             assert "The Reuters dataset is not available" in texts(at)
-        assert at.multiselect(key="overlay_runs") is not None, "the saved runs are still offered"
+        assert "Your runs (0)" in texts(at), "the saved-runs section is still there"
 
         # Put a good file in place: the next visitor gets the data, without a restart.
         monkeypatch.setenv("REUTERS_NPZ_PATH", str(tmp_path / "good.npz"))
