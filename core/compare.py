@@ -236,3 +236,27 @@ def batch_frame(records: Iterable[RunRecord], labels: Sequence[str], weight: flo
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True).loc[:, columns]
+
+
+def comparison_summary(records: list[RunRecord]) -> pd.DataFrame:
+    """One row per run with epochs: best and final validation figures and timings (plain pandas)."""
+    rows = []
+    for record in records:
+        if not record.epochs:
+            continue
+        best = record.best_epoch
+        seconds = [row.seconds for row in record.epochs]
+        rows.append(
+            {
+                "run": record.label,
+                "method": record.method,
+                "status": record.status,
+                "best val accuracy": best.val_accuracy,
+                "epoch of best": best.epoch,
+                "final val accuracy": record.epochs[-1].val_accuracy,
+                "final val top-5": record.epochs[-1].val_top5_accuracy,
+                "seconds per epoch": sum(seconds) / len(seconds),
+                "total seconds": sum(seconds),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -205,3 +205,17 @@ def test_a_sweep_that_cannot_train_says_why_and_offers_no_train_button(app_env):
     at.multiselect(key="sweep_values_learning_rate").set_value([0.001, "fast"]).run()
     assert any("fast" in e.value for e in at.error)
     assert not at.exception
+
+
+def test_the_comparison_summary_is_plain_pandas():
+    """Best and final validation accuracy per run, computed without Streamlit."""
+    from support import make_run
+
+    from core.compare import comparison_summary
+
+    fit, loop = make_run("fit", epochs=3), make_run("custom_loop", epochs=2)
+    empty = make_run("train_on_batch", epochs=0, status="stopped")
+    table = comparison_summary([fit, empty, loop])
+    assert list(table["method"]) == ["fit", "custom_loop"]  # a run without epochs has no row
+    assert list(table["epoch of best"]) == [3, 2] and table["best val accuracy"].iloc[0] == pytest.approx(0.43)
+    assert table["total seconds"].iloc[0] == pytest.approx(7.5)

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from core import charts
+from core.compare import comparison_summary  # noqa: F401 - the page draws it through this module
 from core.jobs import JobSnapshot
 from core.records import RunRecord, epochs_table, record_to_csv, record_to_json, records_to_frame
 from ui.i18n import current_language, tr
@@ -217,29 +218,6 @@ def draw_method_run(snap: JobSnapshot, show_learning_rate: bool = False) -> None
     caption = tr("cmp.batch_caption.train_on_batch" if record.method == "train_on_batch" else "cmp.batch_caption.other")
     batch_curves(record.method, [record], [record.label], "series", caption, ("reported", "mean"))
     epoch_table_and_downloads(record, finished=not snap.active)
-
-
-def comparison_summary(records: list[RunRecord]) -> pd.DataFrame:
-    rows = []
-    for record in records:
-        if not record.epochs:
-            continue
-        best = record.best_epoch
-        seconds = [row.seconds for row in record.epochs]
-        rows.append(
-            {
-                "run": record.label,
-                "method": record.method,
-                "status": record.status,
-                "best val accuracy": best.val_accuracy,
-                "epoch of best": best.epoch,
-                "final val accuracy": record.epochs[-1].val_accuracy,
-                "final val top-5": record.epochs[-1].val_top5_accuracy,
-                "seconds per epoch": sum(seconds) / len(seconds),
-                "total seconds": sum(seconds),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def summary_table(summary: pd.DataFrame) -> None:
