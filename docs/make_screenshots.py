@@ -25,25 +25,15 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # support (tests/) imports the project
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from streamlit_server import running_app  # noqa: E402
+from support import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402 - the browser as the tests launch it
 
-CHROMIUM = "/usr/bin/chromium"
-# As tests/test_browser.py launches it (not imported: that module is a pytest module and skips itself without pytest).
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-REAL_NPZ = "/work/shared/data/reuters.npz"
-REAL_WORD_INDEX = "/work/shared/data/reuters_word_index.json"
+# The real files: the project's variables, else the copies beside the checkout (as CI lays them out).
+REAL_NPZ = os.environ.get("REUTERS_NPZ_PATH") or str(ROOT.parent / "shared" / "data" / "reuters.npz")
+REAL_WORD_INDEX = os.environ.get("REUTERS_WORD_INDEX_PATH") or str(ROOT.parent / "shared" / "data" / "reuters_word_index.json")
 TRAINING_TIMEOUT_MS = 600_000  # a real-data epoch takes tens of seconds on a busy two-core machine
 
 
