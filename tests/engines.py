@@ -173,6 +173,26 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def fresh_database(server_url: str) -> str:
+    """A new, empty database on the server at `server_url`; returns its URL.
+
+    Tests that share one server (started once per module) each get their own
+    database, so no test sees another's runs or schema.
+    """
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")  # CREATE DATABASE refuses a transaction
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
 # -- pytest fixtures ------------------------------------------------------------
 
 

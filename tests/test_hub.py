@@ -11,6 +11,7 @@ import time
 from dataclasses import fields, replace
 
 import pytest
+from engines import fresh_database, postgres_url  # noqa: F401 - postgres_url is a pytest fixture
 from support import HANG_GUARD, figures, wait_for
 
 from core.fingerprint import run_fingerprint
@@ -202,3 +203,25 @@ def test_a_sweep_with_one_reused_run_says_so_for_that_run_only(hub, tiny_data, t
     sweep = done(watch(hub, [replace(tiny_settings, learning_rate=lr) for lr in (0.001, 0.002, 0.003)], tiny_data))
     assert [r.settings["learning_rate"] for r in sweep.records] == [0.001, 0.002, 0.003]
     assert [sweep.shared.get(r.run_id) for r in sweep.records] == [None, "cached", None]
+
+
+@pytest.mark.postgres
+def test_two_app_servers_on_one_postgresql_share_spaces_and_results(postgres_url, tiny_data, tiny_settings):  # noqa: F811
+    """DATABASE_URL=postgresql+psycopg://…: what one server trained is another server's cached result and class run."""
+    url = fresh_database(postgres_url)
+    server_1, server_2 = Hub(RunStore(url), JobSlots(2)), Hub(RunStore(url), JobSlots(2))
+    try:
+        first = done(watch(server_1, [tiny_settings], tiny_data, space="class:bio-7"))
+        second = done(watch(server_2, [tiny_settings], tiny_data, space="class:bio-7"))
+        assert (server_1.jobs_started, server_2.jobs_started) == (1, 0)
+        assert second.shared_by_method() == {"fit": "cached"}
+        assert figures(second.records[0]) == figures(first.records[0])
+        listed = server_2.store.space_runs("class:bio-7")
+        assert [r.record.run_id for r in listed] == [first.records[0].run_id]
+        changed = done(watch(server_2, [replace(tiny_settings, seed=tiny_settings.seed + 1)], tiny_data, space="class:bio-7"))
+        assert server_2.jobs_started == 1 and changed.shared == {}
+        assert len(server_1.store.space_runs("class:bio-7")) == 2  # server 1 lists server 2's run too
+    finally:
+        for hub in (server_1, server_2):
+            hub.discard_prepared(wait=HANG_GUARD)
+            hub.store.engine.dispose()

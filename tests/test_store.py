@@ -1,7 +1,9 @@
-"""The run store: spaces keep runs private, retention never drops a run in progress, SQLite is shared safely.
+"""The run store: spaces keep runs private, retention never drops a run in progress, the database is shared safely.
 
-Every test uses a real SQLite file in its own folder (WAL mode, as the app uses it).
-The same tests run against a real PostgreSQL server in tests/test_store_postgres.py.
+Every test runs twice: on a real SQLite file in its own folder (WAL mode, the
+default), and on a real PostgreSQL server (`DATABASE_URL=postgresql+psycopg://…`,
+one server per module from tests/engines.py, a new database per test). The
+PostgreSQL half is marked `postgres`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from engines import fresh_database, postgres_url  # noqa: F401 - postgres_url is a pytest fixture
 from support import make_run
 
 from core.records import save_record
@@ -20,9 +23,19 @@ from core.store import SERVER_SPACE, RunStore, class_space, private_space, store
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path) -> str:
+    """An empty database's URL: a SQLite file, or a new database on the module's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/runs.sqlite3"
+    return fresh_database(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
-def store(tmp_path) -> RunStore:
-    return RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
+def store(store_url) -> RunStore:
+    made = RunStore(store_url)
+    yield made
+    made.engine.dispose()
 
 
 def test_a_saved_run_reads_back_equal(store):
@@ -73,8 +86,8 @@ def test_cached_result_needs_a_finished_complete_run(store):
     assert store.cached_result("f" * 32) == complete
 
 
-def test_retention_evicts_the_oldest_finished_runs_never_one_in_progress(tmp_path):
-    store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3", per_space=3, per_server=5)
+def test_retention_evicts_the_oldest_finished_runs_never_one_in_progress(store_url):
+    store = RunStore(store_url, per_space=3, per_server=5)
     running = make_run(status="running")
     store.save_run(running)
     store.add_to_space("me:ann", running.run_id, "", "trained")
@@ -96,18 +109,27 @@ def test_retention_evicts_the_oldest_finished_runs_never_one_in_progress(tmp_pat
     assert store.get_run(finished[0].run_id) is None
 
 
-def test_sqlite_runs_in_wal_mode(store):
+def test_the_database_is_the_one_named(store):
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        if store.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        else:
+            assert (store.dialect, conn.dialect.driver) == ("postgresql", "psycopg")
+            assert conn.exec_driver_sql("SELECT current_database()").scalar() == store.url.rsplit("/", 1)[1]
 
 
-def test_old_json_records_are_imported_once_into_the_servers_space(tmp_path, monkeypatch):
+def test_old_json_records_are_imported_once_into_the_servers_space(store_url, tmp_path, monkeypatch):
     runs = tmp_path / "runs"
     old = make_run(fingerprint="claims-to-be-cached")
     save_record(old, runs)
     (runs / "broken.json").write_text("{not json")
     monkeypatch.setenv("TRAINING_RUNS_DIR", str(runs))
+    if store_url.startswith("sqlite"):
+        store_url = f"sqlite:///{runs}/runs.sqlite3"  # the default: a file beside the old records
+    else:
+        monkeypatch.setenv("DATABASE_URL", store_url)
     store = store_from_environment()
+    assert store.url == store_url
     (imported,) = store.space_runs(SERVER_SPACE)
     assert imported.record.run_id == old.run_id and imported.how == "imported"
     assert imported.record.fingerprint is None  # a file's claims never feed the result cache
@@ -134,9 +156,9 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_two_processes_write_one_sqlite_file_at_once(tmp_path):
-    """Several server processes on one machine share the default database: no write is lost, none fails."""
-    url = f"sqlite:///{tmp_path}/runs.sqlite3"
+def test_two_processes_write_one_database_at_once(store_url):
+    """Several server processes share one database (a SQLite file on one machine, PostgreSQL across machines)."""
+    url = store_url
     RunStore(url)  # the schema exists before they start, as after the first server's start-up
     writers = [
         subprocess.Popen([sys.executable, "-c", WRITER, url, f"w{i}", "40"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
@@ -150,8 +172,9 @@ def test_two_processes_write_one_sqlite_file_at_once(tmp_path):
     assert {run.display_name for run in runs} == {"w0", "w1", "w2"}
 
 
-def test_servers_starting_together_create_the_schema_once(tmp_path):
-    url = f"sqlite:///{tmp_path}/runs.sqlite3"
+def test_servers_starting_together_create_the_schema_once(store_url):
+    """No server fails on an empty database because another one is creating the tables at that moment."""
+    url = store_url
     starters = [
         subprocess.Popen(
             [sys.executable, "-c", f"from core.store import RunStore; RunStore({url!r})"],
