@@ -144,6 +144,13 @@ class Hub:
                 oldest.stop()
         return True
 
+    def is_prepared(self, settings: RunSettings, data: PreparedData) -> bool:
+        """True when a prepared run for these inputs holds, ready to count its first batch on Train."""
+        fingerprint = self.fingerprint(settings, data)
+        with self._lock:
+            job = self._prepared.get(fingerprint)
+            return job is not None and not job.ended
+
     def discard_prepared(self, wait: float = 0.0) -> None:
         """Stop every prepared run; wait up to `wait` seconds for each to end."""
         with self._lock:
@@ -268,6 +275,17 @@ class Watch:
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
         return not self._thread.is_alive()
+
+    def wait_for_first_batch(self, timeout: float) -> bool:
+        """Up to `timeout` seconds until the view has a counted batch (or has ended). True if it has."""
+        deadline = time.monotonic() + timeout
+        while True:
+            snap = self.snapshot()
+            if snap.batches_done > 0 or any(record.epochs for record in snap.records) or not snap.active:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.005)
 
     def stop_when(self, owner_gone: Callable[[], bool], check_every: float = 1.0) -> None:
         """Stop watching once `owner_gone()` says the browser session is gone for good."""

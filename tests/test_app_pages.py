@@ -343,6 +343,50 @@ def test_the_live_view_refreshes_faster_only_until_the_first_batch():
     assert not awaiting_first_batch(snapshot(state="waiting"), now=started + FIRST_BATCH_FAST_FOR_SECONDS + 0.1)
 
 
+def test_a_run_that_ends_while_the_page_draws_does_not_leave_stop_enabled():
+    """The buttons and the live view read the run a moment apart; if it ends in between, the page redraws once.
+
+    Found in a real browser (bench/train_latency.py): Stop clicked, the status said "Stopped", and the
+    Stop button stayed enabled for good, because the view saw an idle run and never refreshed.
+    """
+
+    def page() -> None:
+        import streamlit as st
+
+        from core.jobs import JobSnapshot
+        from core.records import RunRecord
+        from ui import live_run
+
+        class EndsAfterTheButtons:
+            def snapshot(self):
+                st.session_state["reads"] = st.session_state.get("reads", 0) + 1
+                return JobSnapshot(
+                    state="running" if st.session_state["reads"] == 1 else "stopped",
+                    methods=("fit",),
+                    current_method="fit",
+                    epoch=1,
+                    epochs=3,
+                    batches_done=5,
+                    batches_per_epoch=10,
+                    seconds_left_in_epoch=None,
+                    records=[RunRecord.start("fit", {})],
+                    message="Stopped by request during epoch 1.",
+                    version=1,
+                    started_at=0.0,
+                    ended_at=1.0,
+                )
+
+        st.session_state.setdefault(live_run.JOB_KEY, EndsAfterTheButtons())
+        st.session_state[live_run.JOB_PAGE_KEY] = "fit"
+        live_run.training_controls("fit", [], None)
+        live_run.live_view("fit", lambda snap: None, empty_hint="")
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    assert at.session_state["reads"] > 3  # the page ran again after the view saw the run ended
+    assert at.button(key="stop_fit").disabled
+
+
 def test_status_line_says_the_step_is_being_traced_before_the_first_batch():
     def page(batches: int, finished_epochs: int) -> None:
         from core.jobs import JobSnapshot

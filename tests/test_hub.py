@@ -148,6 +148,24 @@ def test_a_prepared_run_is_used_by_train_and_gives_the_same_figures(hub, tiny_da
     assert figures(pressed.records[0]) == figures(alone.records[0])
 
 
+def test_the_page_can_wait_for_a_prepared_runs_first_batch(hub, tiny_data, tiny_settings, monkeypatch):
+    """Train's own page run waits for the count only when a prepared run will give it at once."""
+    monkeypatch.setenv("TRAINING_PREPARE_AHEAD", "1")
+    other = replace(tiny_settings, seed=tiny_settings.seed + 1)
+    assert not hub.is_prepared(tiny_settings, tiny_data)
+    assert hub.prepare(tiny_settings, tiny_data) and hub.is_prepared(tiny_settings, tiny_data)
+    assert not hub.is_prepared(other, tiny_data)
+    pressed = watch(hub, [tiny_settings], tiny_data)
+    assert pressed.wait_for_first_batch(HANG_GUARD)
+    snap = pressed.snapshot()
+    assert snap.batches_done > 0 or any(record.epochs for record in snap.records)
+    assert not hub.is_prepared(tiny_settings, tiny_data)  # Train took it
+    unprepared = watch(hub, [other], tiny_data)
+    assert not unprepared.wait_for_first_batch(0)  # just pressed, nothing traced: no count yet
+    assert done(pressed).state == "finished" and done(unprepared).state == "finished"
+    assert unprepared.wait_for_first_batch(0)  # an ended view has nothing more to wait for
+
+
 def test_nothing_is_prepared_when_turned_off_busy_or_known(hub, tiny_data, tiny_settings, monkeypatch):
     assert not hub.prepare(tiny_settings, tiny_data)  # TRAINING_PREPARE_AHEAD=0 in the tests
     monkeypatch.setenv("TRAINING_PREPARE_AHEAD", "1")

@@ -30,6 +30,7 @@ JOB_KEY = "job"  # the session's Watch (at most one at a time)
 JOB_PAGE_KEY = "job_page"  # the page that started it
 JOB_OWNER_KEY = "job_owner"  # ties the job's life to the session's
 RESULTS_KEY = "results"  # page id -> last finished JobSnapshot (records only), so results stay after a page switch
+CONTROLS_SHOW_RUNNING_KEY = "controls_show_running"  # the page whose Stop button this script run drew enabled
 REFRESH_SECONDS = 1.0
 # Until the first batch is counted (tracing the step takes about a second) the view refreshes
 # faster, so the count shows as soon as it exists instead of up to a second later (measured in a
@@ -37,6 +38,10 @@ REFRESH_SECONDS = 1.0
 # Capped in time so a job left waiting for a slot does not rerun four times a second.
 FIRST_BATCH_REFRESH_SECONDS = 0.25
 FIRST_BATCH_FAST_FOR_SECONDS = 5.0
+# A prepared run (traced while the visitor read the page) counts its first batch within a few
+# milliseconds of Train: the click's own rerun waits that long, so it draws the count at once instead
+# of a "tracing" bar, a quarter-second tick and one more full rerun (bench/train_latency.py).
+PREPARED_FIRST_BATCH_WAIT_SECONDS = 0.3
 PAGE_IDS = ("fit", "train_on_batch", "custom_loop", "compare", "sweep")
 
 
@@ -90,7 +95,9 @@ def _start(page_id: str, settings_list: list[RunSettings], data: PreparedData, f
     if job is not None and job.snapshot().active:
         st.session_state["train_refused"] = page_id
         return
-    job = Watch(server_hub(), settings_list, data, space=current_space(), display_name=display_name(), fresh=fresh)
+    hub = server_hub()
+    prepared = not fresh and hub.is_prepared(settings_list[0], data)
+    job = Watch(hub, settings_list, data, space=current_space(), display_name=display_name(), fresh=fresh)
     owner = _SessionOwner()
     job.stop_when_collected(owner)
     job.stop_when(_session_closed_check())
@@ -98,6 +105,8 @@ def _start(page_id: str, settings_list: list[RunSettings], data: PreparedData, f
     st.session_state[JOB_KEY] = job.start()
     st.session_state[JOB_PAGE_KEY] = page_id
     st.session_state.setdefault(RESULTS_KEY, {}).pop(page_id, None)
+    if prepared:
+        job.wait_for_first_batch(PREPARED_FIRST_BATCH_WAIT_SECONDS)
 
 
 def _stop() -> None:
@@ -114,6 +123,7 @@ def training_controls(page_id: str, settings_list: list[RunSettings], data: Prep
         label or tr("run.train"), type="primary", key=f"train_{page_id}", on_click=_start, args=(page_id, settings_list, data)
     )
     right.button(tr("run.stop"), key=f"stop_{page_id}", on_click=_stop, disabled=not running_here)
+    st.session_state[CONTROLS_SHOW_RUNNING_KEY] = page_id if running_here else None
     last = st.session_state.get(RESULTS_KEY, {}).get(page_id)
     if job is not None and st.session_state.get(JOB_PAGE_KEY) == page_id:
         last = job.snapshot()  # this page's latest press, also on the rerun in which it ended
@@ -234,6 +244,11 @@ def live_view(page_id: str, draw: Callable[[JobSnapshot], None], empty_hint: str
         return
 
     first = job.snapshot()
+    if not first.active and st.session_state.get(CONTROLS_SHOW_RUNNING_KEY) == page_id:
+        # The run ended between the buttons' snapshot and this one (Stop lands within a batch): the
+        # buttons above show it running, and an idle view would never redraw them. Once more, whole.
+        st.session_state[CONTROLS_SHOW_RUNNING_KEY] = None
+        st.rerun()
     was_active, was_starting = first.active, awaiting_first_batch(first)
     refresh = (FIRST_BATCH_REFRESH_SECONDS if was_starting else REFRESH_SECONDS) if was_active else None
 
