@@ -149,7 +149,7 @@ class Hub:
         fingerprint = self.fingerprint(settings, data)
         with self._lock:
             job = self._prepared.get(fingerprint)
-            return job is not None and not job.ended
+            return job is not None and job.holding
 
     def discard_prepared(self, wait: float = 0.0) -> None:
         """Stop every prepared run; wait up to `wait` seconds for each to end."""

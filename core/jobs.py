@@ -314,6 +314,7 @@ class TrainingJob:
         self._released = threading.Event()
         if not prepared:
             self._released.set()
+        self._holding = False  # a prepared job has run its first step and waits in _hold
         self._thread = threading.Thread(target=self._work, name="training-job", daemon=True)
 
     @property
@@ -332,8 +333,14 @@ class TrainingJob:
 
     @property
     def prepared(self) -> bool:
-        """True while the job holds after its first step, waiting for `release()`."""
+        """True while the job is prepared and not yet released (still tracing, or holding after its first step)."""
         return not self._released.is_set()
+
+    @property
+    def holding(self) -> bool:
+        """True once a prepared job has run its first step and waits for `release()`: Train counts a batch at once."""
+        with self._lock:
+            return self._holding and not self._released.is_set()
 
     def release(self) -> None:
         """Train was pressed: a prepared job goes on (through the queue for a slot)."""
@@ -341,6 +348,10 @@ class TrainingJob:
             self.started_at = time.monotonic()
             for record in self.planned:
                 record.started_at = now_iso()
+            if not self._holding and self._progress.state == "waiting":
+                # Released while still tracing its first step: that is what the page should say,
+                # not "waiting for a slot" (the slot is taken at the hold, right after that step).
+                self._progress.state = "running"
             self._progress.version += 1
         self._released.set()
 
@@ -480,6 +491,8 @@ class TrainingJob:
     def _hold(self) -> float:
         """A prepared run's pause after its first step: wait for Train, then for a slot. Returns the seconds waited."""
         began = time.perf_counter()
+        with self._lock:
+            self._holding = True
         while not self._released.wait(0.2):
             if self.stop_event.is_set():
                 return time.perf_counter() - began
@@ -512,7 +525,7 @@ class TrainingJob:
                 with self._lock:
                     self._progress.records.append(record)
                 self._update(
-                    state="running" if self._slot_taken else "waiting",
+                    state="running" if self._slot_taken or self._released.is_set() else "waiting",
                     current_method=settings.method,
                     epoch=0,
                     batches_done=0,

@@ -16,7 +16,7 @@ from support import HANG_GUARD, figures, wait_for
 
 from core.fingerprint import run_fingerprint
 from core.hub import Hub, Watch
-from core.jobs import JobSlots
+from core.jobs import JobSlots, TrainingJob
 from core.settings import METHODS, RunSettings
 from core.store import RunStore
 
@@ -153,7 +153,8 @@ def test_the_page_can_wait_for_a_prepared_runs_first_batch(hub, tiny_data, tiny_
     monkeypatch.setenv("TRAINING_PREPARE_AHEAD", "1")
     other = replace(tiny_settings, seed=tiny_settings.seed + 1)
     assert not hub.is_prepared(tiny_settings, tiny_data)
-    assert hub.prepare(tiny_settings, tiny_data) and hub.is_prepared(tiny_settings, tiny_data)
+    assert hub.prepare(tiny_settings, tiny_data)
+    wait_for(lambda: hub.is_prepared(tiny_settings, tiny_data), "the prepared run to hold after its first step")
     assert not hub.is_prepared(other, tiny_data)
     pressed = watch(hub, [tiny_settings], tiny_data)
     assert pressed.wait_for_first_batch(HANG_GUARD)
@@ -164,6 +165,16 @@ def test_the_page_can_wait_for_a_prepared_runs_first_batch(hub, tiny_data, tiny_
     assert not unprepared.wait_for_first_batch(0)  # just pressed, nothing traced: no count yet
     assert done(pressed).state == "finished" and done(unprepared).state == "finished"
     assert unprepared.wait_for_first_batch(0)  # an ended view has nothing more to wait for
+
+
+def test_a_prepared_run_released_while_tracing_says_it_runs_not_that_it_waits(store, tiny_data, tiny_settings):
+    """Train pressed before the preparation ended: the page shows the trace going on, not "waiting for a slot"."""
+    job = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1), store=store, prepared=True).start()
+    assert job.prepared and not job.holding  # tracing its first step takes far longer than these lines
+    job.release()
+    assert job.snapshot().state == "running"
+    assert job.join(HANG_GUARD) and job.snapshot().state == "finished"
+    assert len(job.snapshot().records[0].epochs) == tiny_settings.epochs
 
 
 def test_nothing_is_prepared_when_turned_off_busy_or_known(hub, tiny_data, tiny_settings, monkeypatch):
