@@ -11,7 +11,7 @@ VmHWM (the kernel's peak) at each checkpoint:
     one run                one visitor trains fit (peak while it trains, settings from the link ?epochs=N)
     three runs at once     three visitors (three browser contexts) train fit, train_on_batch, custom_loop
     after they finish      the three runs ended, the sessions still open
-    runs in a row          one visitor trains R runs one after the other (cycling the methods): growth per run
+    runs in a row          one visitor trains R runs one after the other (cycling the methods, a new seed each): growth per run
 
 Chromium is Debian's (/usr/bin/chromium), driven by Playwright, with the flags
 tests/test_browser.py uses. Target: three concurrent runs under 1.5 GB.
@@ -221,9 +221,10 @@ def main(argv: list[str] | None = None) -> str:
             checkpoint("one run (peak while training)", sampler.peak, f"fit, {args.epochs} epochs")
             context.close()
 
-            # Three visitors at once.
+            # Three visitors at once, with another seed than the single run (else fit's result comes from the store).
             visitors = [
-                open_page(browser, f"{url}/{name}?epochs={args.epochs}") for name in ("fit", "train_on_batch", "custom_loop")
+                open_page(browser, f"{url}/{name}?epochs={args.epochs}&seed=1")
+                for name in ("fit", "train_on_batch", "custom_loop")
             ]
             with Sampler(pid) as sampler:
                 for _, page in visitors:
@@ -240,11 +241,15 @@ def main(argv: list[str] | None = None) -> str:
             for context, _ in visitors:
                 context.close()
 
-            # Runs in a row, one visitor, cycling through the method pages.
-            context, page = open_page(browser, f"{url}/fit?epochs={args.row_epochs}")
+            # Runs in a row, one visitor, cycling through the method pages. Each run has its own seed:
+            # identical settings would be served from the store after the first three, training nothing.
+            context, page = open_page(browser, f"{url}/fit?epochs={args.row_epochs}&seed=100")
             for number in range(args.runs):
                 name = ("fit", "train_on_batch", "custom_loop")[number % 3]
-                if number:  # the sidebar link: same session, same settings (a new address would start a new session)
+                if number:  # the sidebar link and form: same session (a new address would start a new session)
+                    page.get_by_role("spinbutton", name="Seed").fill(str(100 + number))
+                    page.get_by_role("button", name="Apply settings").click()
+                    settle(page)
                     page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]').click()
                     settle(page)
                 bar, counted = first_progress(page, press_train(page))
