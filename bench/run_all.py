@@ -37,6 +37,7 @@ SCRIPTS = [
     ("memory", "memory.py", [], ["--epochs", "1", "--runs", "4"]),
     ("class", "class_load.py", ["--before"], ["--students", "6", "--distinct", "2", "--epochs", "1"]),
     ("first_paint", "first_paint.py", [], []),
+    ("train_latency", "train_latency.py", [], ["--rounds", "1", "--read", "3"]),
     ("ray", "ray_scaling.py", [], ["--rounds", "1", "--runs", "2"]),
 ]
 

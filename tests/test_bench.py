@@ -79,6 +79,7 @@ def test_the_analysis_finds_every_figure_it_quotes(quick_run):
         "profile": "profile_loops.py",
         "responsiveness": "responsiveness.py",
         "memory": "memory.py",
+        "train_latency": "train_latency.py",
     }
     for bench, starts in misses:
         assert starts in (ROOT / "bench" / scripts[bench]).read_text(encoding="utf-8"), (bench, starts)
