@@ -501,6 +501,18 @@ def no_exception(page: Page) -> None:
     ).first.inner_text()
 
 
+def stop_joiner_then_starter(starter: Page, joiner: Page) -> None:
+    """The joiner's Stop ends only their watching (the run goes on for the starter); the starter's Stop ends it."""
+    from playwright.sync_api import expect
+
+    joiner.get_by_role("button", name="Stop").click()
+    expect(joiner.get_by_text("You stopped watching")).to_be_visible(timeout=60_000)
+    expect(starter.locator('[data-testid="stProgress"]')).to_be_visible()  # the starter's run goes on
+    starter.get_by_role("button", name="Stop").click()
+    expect(starter.get_by_text(re.compile("^Stopped"))).to_be_visible(timeout=60_000)
+    no_exception(starter)
+
+
 def apply_settings(page: Page, epochs: int, max_len: int = 40) -> None:
     page.get_by_role("spinbutton", name="Epochs").fill(str(epochs))
     page.get_by_role("spinbutton", name="Tokens per newswire (max_len)").fill(str(max_len))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from support import require_chromium
+from support import no_exception, require_chromium, stop_joiner_then_starter
 
 pytestmark = pytest.mark.browser
 
@@ -39,10 +39,6 @@ def visitor(browser, server):
         context.close()
 
 
-def no_exception(page: Page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
-
-
 def test_a_second_visitor_with_identical_settings_sees_the_first_visitors_run_at_once(visitor):
     ann = visitor("/fit?epochs=40&max_len=40&seed=7")
     ann.get_by_role("button", name="Train", exact=True).click()
@@ -56,12 +52,7 @@ def test_a_second_visitor_with_identical_settings_sees_the_first_visitors_run_at
     expect(bob.locator('[data-testid="stProgress"]')).to_be_visible(timeout=10_000)
     no_exception(bob)
 
-    bob.get_by_role("button", name="Stop").click()
-    expect(bob.get_by_text("You stopped watching")).to_be_visible(timeout=60_000)
-    expect(ann.locator('[data-testid="stProgress"]')).to_be_visible()  # Ann's run goes on
-    ann.get_by_role("button", name="Stop").click()
-    expect(ann.get_by_text(re.compile("^Stopped"))).to_be_visible(timeout=60_000)
-    no_exception(ann)
+    stop_joiner_then_starter(ann, bob)
 
 
 def test_a_visitor_outside_a_class_space_sees_none_of_its_runs(visitor):

@@ -16,7 +16,7 @@ import pytest
 from engines import fresh_database, postgres_url, ray_address  # noqa: F401 - pytest fixtures
 from fixture_data import write_fixture_npz, write_fixture_word_index
 from streamlit_server import running_app
-from support import BROWSER_NEWSWIRES, require_chromium, wait_for
+from support import BROWSER_NEWSWIRES, no_exception, require_chromium, stop_joiner_then_starter, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.ray, pytest.mark.postgres]
 
@@ -65,10 +65,6 @@ def epochs_finished(page: Page) -> int:
     return int(re.search(r"(\d+) of 200 epochs finished", text).group(1))
 
 
-def no_exception(page: Page) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0
-
-
 def test_a_run_started_on_one_server_is_live_and_joined_on_the_other(browser, deployment):
     server_1, server_2, database = deployment
     ann = open_page(browser, server_1 + CLASS_LINK)
@@ -98,11 +94,6 @@ def test_a_run_started_on_one_server_is_live_and_joined_on_the_other(browser, de
     finally:
         store.engine.dispose()
 
-    bob.get_by_role("button", name="Stop").click()
-    expect(bob.get_by_text("You stopped watching")).to_be_visible(timeout=60_000)
-    expect(ann.locator('[data-testid="stProgress"]')).to_be_visible()  # Ann's run goes on
-    ann.get_by_role("button", name="Stop").click()
-    expect(ann.get_by_text(re.compile("^Stopped"))).to_be_visible(timeout=60_000)
-    no_exception(ann)
+    stop_joiner_then_starter(ann, bob)
     for page in (ann, bob):
         page.context.close()
