@@ -85,15 +85,3 @@ def find_running_job(prefix: str):
         return ray_jobs.RayTrainingJob.find_running(prefix)
     except ray_jobs.RayUnavailable:
         return None
-
-
-def find_job(name: str):
-    """The running job named `name` that any app server started on the cluster, or None (always with threads)."""
-    if not ray_configured():
-        return None
-    from core import ray_jobs
-
-    try:
-        return ray_jobs.RayTrainingJob.find(name)
-    except ray_jobs.RayUnavailable:
-        return None

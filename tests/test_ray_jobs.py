@@ -180,7 +180,7 @@ def test_the_thread_backend_never_imports_ray(tmp_path):
             """
             job, notice = backend.start_job(settings, data, name="run-x")
             assert job.join(120) and job.snapshot().state == "finished", job.snapshot().message
-            print(type(job).__name__, repr(notice), backend.find_job("run-x"), "ray" in sys.modules)
+            print(type(job).__name__, repr(notice), backend.find_running_job("run-x"), "ray" in sys.modules)
             """
         ),
     )
