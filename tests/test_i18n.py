@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from support import APP
 
-from core.i18n import EN, LANGUAGES, STRINGS, ZH, language_from_locale, t
+from core.i18n import EN, LANGUAGES, RUN_MESSAGES, STRINGS, ZH, language_from_locale, run_message, t
 
 PAGES = ["pages/1_fit.py", "pages/2_train_on_batch.py", "pages/3_custom_loop.py", "pages/4_compare.py"]
 CHINESE_TITLES = {
@@ -43,6 +43,25 @@ def test_chinese_texts_are_chinese_and_lookups_fill_values():
     assert t("run.finished", "en", done=2, seconds="3", message="") == "Finished: 2 epochs in 3 s. "
     assert t("run.finished", "zh", done=2, seconds="3", message="").startswith("已完成")
     assert t("run.stop", "fr") == "Stop", "an unknown language falls back to English"
+
+
+def test_a_runs_ending_sentence_is_shown_in_the_sessions_language():
+    """Core writes these in English (records and files keep them); a Chinese page says them in Chinese."""
+    from pathlib import Path
+
+    core_source = "".join(path.read_text(encoding="utf-8") for path in Path(APP).parent.joinpath("core").glob("*.py"))
+    values = {"epoch": "3", "others": "2"}
+    for pattern, key in RUN_MESSAGES:
+        english = t(key, "en", **values)
+        assert pattern.fullmatch(english), key
+        assert run_message(english, "en") == english  # an English page shows exactly what core wrote
+        chinese = run_message(english, "zh")
+        assert chinese == t(key, "zh", **values) and chinese != english, key
+        # The sentence is still the one core writes (its fixed words are in core's source).
+        assert english[:20] in core_source, english
+    assert run_message("Stopped by request during epoch 4.", "zh") == "在第 4 个 epoch 中按请求停止。"
+    error = "ValueError: shapes (32, 46) and (32, 45) differ"
+    assert run_message(error, "zh") == error  # an error's own text is shown as it is
 
 
 @pytest.mark.parametrize(

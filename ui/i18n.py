@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.i18n import LANGUAGES, language_from_locale, t
+from core.i18n import LANGUAGES, language_from_locale, run_message, t
 
 LANGUAGE_KEY = "language"  # session_state: "en" or "zh"
 LANGUAGE_WIDGET_KEY = "language_choice"
@@ -39,6 +39,11 @@ def current_language() -> str:
 def tr(key: str, **values: object) -> str:
     """`key`'s text in the session's language."""
     return t(key, current_language(), **values)
+
+
+def message_text(message: str) -> str:
+    """A run's ending message in the session's language (core's fixed sentences; other text as it is)."""
+    return run_message(message, current_language())
 
 
 def _language_chosen() -> None:

@@ -24,7 +24,7 @@ from core.hub import Watch, server_hub
 from core.jobs import SERVER_SLOTS, JobSnapshot
 from core.settings import RunSettings
 from ui.classroom import current_space, display_name
-from ui.i18n import tr
+from ui.i18n import message_text, tr
 
 JOB_KEY = "job"  # the session's Watch (at most one at a time)
 JOB_PAGE_KEY = "job_page"  # the page that started it
@@ -190,13 +190,13 @@ def status_line(snap: JobSnapshot) -> None:
     elif snap.state == "finished":
         seconds = (snap.ended_at or snap.started_at) - snap.started_at
         st.success(
-            tr("run.finished", done=done, seconds=f"{seconds:.0f}", message=snap.message).strip(),
+            tr("run.finished", done=done, seconds=f"{seconds:.0f}", message=message_text(snap.message)).strip(),
             icon=":material/check_circle:",
         )
     elif snap.state == "stopped":
-        st.warning(tr("run.stopped", message=snap.message, done=done), icon=":material/stop_circle:")
+        st.warning(tr("run.stopped", message=message_text(snap.message), done=done), icon=":material/stop_circle:")
     else:
-        st.error(tr("run.failed", message=snap.message, done=done), icon=":material/error:")
+        st.error(tr("run.failed", message=message_text(snap.message), done=done), icon=":material/error:")
     shared_notes(snap)
 
 

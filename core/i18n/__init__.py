@@ -6,9 +6,13 @@ never compare languages themselves: they ask `t(key, lang, **values)`.
 Reuters topic names, code and the names of Keras functions stay as they are in
 both languages. Messages made deep inside `core` (a data file's problem, a
 setting's bounds) stay English: they quote values and paths, and are shown as they are.
+The fixed sentences a run ends with (stopped, left, early stopping, a lost worker) are kept in
+English in the run's record and files, and shown in the session's language (`run_message`).
 """
 
 from __future__ import annotations
+
+import re
 
 from core.i18n.en import EN
 from core.i18n.zh import ZH
@@ -29,3 +33,28 @@ def t(key: str, lang: str, **values: object) -> str:
     """The text for `key` in `lang` (English when the language is unknown), with `values` filled in."""
     catalogue = STRINGS.get(lang, STRINGS[DEFAULT_LANGUAGE])
     return catalogue[key].format(**values)
+
+
+# The sentences core writes when a run ends (core.training, core.jobs, core.hub, core.ray_jobs),
+# matched whole, and the catalogue key that says them; anything else (an error's text) is shown as it is.
+RUN_MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"Stopped by request during epoch (?P<epoch>\d+)\."), "message.stopped_during"),
+    (re.compile(r"Stopped by request before the first epoch\."), "message.stopped_before_first"),
+    (re.compile(r"Stopped by request before the next method started\."), "message.stopped_between"),
+    (re.compile(r"Stopped before a training slot became free\."), "message.stopped_waiting"),
+    (
+        re.compile(r"You stopped watching; the run goes on for (?P<others>\d+) other viewer\(s\) with identical settings\."),
+        "message.left_watching",
+    ),
+    (re.compile(r"Early stopping ended the run after epoch (?P<epoch>\d+)\."), "message.early_stopping"),
+    (re.compile(r"The training worker was lost\."), "message.worker_lost"),
+]
+
+
+def run_message(message: str, lang: str) -> str:
+    """A run's ending message in `lang` when it is one of core's fixed sentences, else unchanged."""
+    for pattern, key in RUN_MESSAGES:
+        found = pattern.fullmatch(message.strip())
+        if found:
+            return t(key, lang, **found.groupdict())
+    return message

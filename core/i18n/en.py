@@ -122,6 +122,13 @@ going while you click around. Settings in the sidebar apply to every page.
     "run.finished": "Finished: {done} epochs in {seconds} s. {message}",
     "run.stopped": "Stopped. {message} The {done} finished epochs are kept below.",
     "run.failed": "The run failed: {message}\n\nThe {done} epochs it finished are kept below.",
+    "message.stopped_during": "Stopped by request during epoch {epoch}.",
+    "message.stopped_before_first": "Stopped by request before the first epoch.",
+    "message.stopped_between": "Stopped by request before the next method started.",
+    "message.stopped_waiting": "Stopped before a training slot became free.",
+    "message.left_watching": "You stopped watching; the run goes on for {others} other viewer(s) with identical settings.",
+    "message.early_stopping": "Early stopping ended the run after epoch {epoch}.",
+    "message.worker_lost": "The training worker was lost.",
     "run.elsewhere": (
         "Your {methods} run keeps training on the {where} page (epoch {epoch}/{epochs}). "
         "Its charts are there; it goes on while you look around."
