@@ -23,24 +23,32 @@ def free_port() -> int:
 
 
 def start_app(
-    folder: Path, env: dict[str, str], extra_args: tuple[str, ...] = (), root: Path = ROOT, timeout: float = 90
+    folder: Path,
+    env: dict[str, str],
+    extra_args: tuple[str, ...] = (),
+    root: Path = ROOT,
+    timeout: float = 90,
+    command: list[str] | None = None,
 ) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` on a free port, in its own process group, once /_stcore/health says ok; (process, URL).
 
     `root` is the checkout whose app.py runs (a benchmark measures another one for its "before" row).
+    `command` replaces the whole command line (e.g. the README's `streamlit run app.py` word for word,
+    from another environment's PATH); the port and address then go in through Streamlit's variables.
     The server's output goes to `folder`/server.log. Stop it with `stop_app`.
     """
     port = free_port()
     log_path = folder / "server.log"
+    if command is None:
+        command = [
+            sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port),
+            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            *extra_args,
+        ]  # fmt: skip
+    else:
+        env = {**env, "STREAMLIT_SERVER_PORT": str(port), "STREAMLIT_SERVER_ADDRESS": "127.0.0.1"}
     with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port),
-                "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                *extra_args,
-            ],
-            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while True:
