@@ -41,7 +41,8 @@ KERAS_FILE_NAME = "reuters.npz"
 KERAS_WORD_INDEX_NAME = "reuters_word_index.json"
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 KERAS_SHA256 = "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"
-KERAS_WORD_INDEX_MD5 = "4d44cc38712099c9e383dc6e5f11a921"
+# Checked like the archive, by SHA-256 (Keras's own get_word_index checks the MD5 4d44cc38712099c9e383dc6e5f11a921).
+KERAS_WORD_INDEX_SHA256 = "9b56000edc4b34a32e89fd5a23b2605594682c74efcf7d8f4e2a5514b771e633"
 
 # The defaults of keras.datasets.reuters.load_data(); the split must match it exactly.
 KERAS_SPLIT_SEED = 113
@@ -54,6 +55,14 @@ INDEX_FROM = 3
 def keras_cache_dir() -> Path:
     """Where Keras keeps downloaded datasets ($KERAS_HOME/datasets or ~/.keras/datasets)."""
     return Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "datasets"
+
+
+def _keras_cache() -> dict[str, str]:
+    # Keras reads KERAS_HOME once, at import; naming the folder keeps a download where the lookup above finds it.
+    # It must exist: Keras falls back to /tmp/.keras for a folder it cannot write, where nobody would look again.
+    folder = keras_cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return {"cache_dir": str(folder.parent), "cache_subdir": folder.name}
 
 
 def how_to_supply_data() -> str:
@@ -85,7 +94,11 @@ def find_reuters_file(path: str | os.PathLike[str] | None = None, *, download: b
         try:
             import keras  # imported here: only this branch needs TensorFlow
 
-            return Path(keras.utils.get_file(KERAS_FILE_NAME, origin=KERAS_ORIGIN + KERAS_FILE_NAME, file_hash=KERAS_SHA256))
+            return Path(
+                keras.utils.get_file(
+                    KERAS_FILE_NAME, origin=KERAS_ORIGIN + KERAS_FILE_NAME, file_hash=KERAS_SHA256, **_keras_cache()
+                )
+            )
         except Exception as error:  # offline, proxy, disk full: all mean "not available"
             raise DatasetUnavailableError(
                 f"The Reuters data could not be downloaded ({type(error).__name__}: {error}).", how_to_supply_data()
@@ -110,7 +123,8 @@ def find_word_index_file(path: str | os.PathLike[str] | None = None, *, download
                 keras.utils.get_file(
                     KERAS_WORD_INDEX_NAME,
                     origin=KERAS_ORIGIN + KERAS_WORD_INDEX_NAME,
-                    file_hash=KERAS_WORD_INDEX_MD5,
+                    file_hash=KERAS_WORD_INDEX_SHA256,
+                    **_keras_cache(),
                 )
             )
         except Exception:

@@ -9,6 +9,7 @@ offers an upload, validated by core's safe loader and kept for this session.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -19,6 +20,7 @@ from core.data import (
     DatasetUnavailableError,
     PreparedData,
     find_reuters_file,
+    find_word_index_file,
     keras_cache_dir,
     prepare_data,
     read_reuters_npz,
@@ -37,6 +39,13 @@ def _download_once() -> tuple[str | None, str]:
         return None, getattr(error, "problem", str(error))  # the page adds its own advice, translated
 
 
+@st.cache_resource(show_spinner=False, ttl=60)
+def _word_index_download_once() -> str | None:
+    """The word index from Keras, checked by its hash like the archive; None offline (retried after a minute)."""
+    found = find_word_index_file(download=True)
+    return str(found) if found else None
+
+
 def _locate_file() -> tuple[str | None, str]:
     """The given file or the Keras cache (cheap, checked every time), else one cached download attempt."""
     try:
@@ -45,10 +54,26 @@ def _locate_file() -> tuple[str | None, str]:
         return _download_once()
 
 
+def _locate_word_index() -> str | None:
+    """The words behind the token ids: given, in the Keras cache, or downloaded beside a downloaded archive.
+
+    Only data that came from Keras brings Keras's word index along: a file named by
+    REUTERS_NPZ_PATH or uploaded is the visitor's own, and its words (if any) come from
+    REUTERS_WORD_INDEX_PATH. Without this, a fresh server showed token ids in "What the
+    model learned" for good, because preparing never downloads.
+    """
+    found = find_word_index_file(download=False)
+    if found is not None:
+        return str(found)
+    if os.environ.get(DATA_PATH_ENV):
+        return None
+    return _word_index_download_once()
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _prepare_from_file(max_len: int, path: str, modified: float) -> PreparedData:
-    # `modified` is part of the key: a replaced file is prepared again.
-    return prepare_data(max_len, path, download=False)
+def _prepare_from_file(max_len: int, path: str, modified: float, word_index: str | None) -> PreparedData:
+    # `modified` is part of the key: a replaced file is prepared again; so is `word_index`, once it has arrived.
+    return prepare_data(max_len, path, word_index, download=False)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -66,7 +91,7 @@ def current_dataset(max_len: int) -> PreparedData:
     path, why = _locate_file()
     if path is None:
         raise DatasetUnavailableError(why)
-    return _prepare_from_file(max_len, path, Path(path).stat().st_mtime)
+    return _prepare_from_file(max_len, path, Path(path).stat().st_mtime, _locate_word_index())
 
 
 def check_upload(name: str, payload: bytes) -> tuple[tuple[str, str, bytes] | None, str]:
