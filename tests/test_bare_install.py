@@ -5,7 +5,8 @@ install does: Ray, pytest, Playwright. A module that only the dev install brings
 app for everyone who follows the README, and for Community Cloud, which installs exactly
 requirements.txt, while every other test stays green (SQLAlchemy once did just that). So this test
 builds a fresh venv from requirements.txt alone, starts `streamlit run app.py` from it word for
-word (the port goes in through Streamlit's own variable), and drives it in Chromium from the test's
+word (the port goes in through Streamlit's own variable), with the data and the database named in
+Streamlit's secrets file as on Community Cloud, and drives it in Chromium from the test's
 side: every page through the sidebar, one epoch trained on a method page, no exception anywhere.
 The install reuses pip's cache, so after the dev install it copies wheels rather than downloading.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import venv
 from pathlib import Path
@@ -55,17 +57,28 @@ def test_the_bare_venv_has_nothing_but_the_app_requirements(bare_venv):
     assert found.stdout.strip() == "[]", f"the venv is not bare: {found.stdout}"
 
 
-def test_the_readme_run_command_from_requirements_txt_alone_serves_every_page_and_trains(bare_venv, browser, tmp_path):
+def test_the_readme_run_command_from_requirements_txt_alone_serves_every_page_and_trains_with_secrets(
+    bare_venv, browser, tmp_path
+):
     from playwright.sync_api import expect
 
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
+    hidden = ("PYTHONPATH", "PYTHONHOME", "REUTERS_NPZ_PATH", "REUTERS_WORD_INDEX_PATH", "DATABASE_URL", "TRAINING_DB_PATH")
+    env = {key: value for key, value in os.environ.items() if key not in hidden}
     env.update(
         PATH=f"{bare_venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
         VIRTUAL_ENV=str(bare_venv),
-        REUTERS_NPZ_PATH=str(write_fixture_npz(tmp_path / "reuters.npz")),
-        REUTERS_WORD_INDEX_PATH=str(write_fixture_word_index(tmp_path / "reuters_word_index.json")),
+        HOME=str(tmp_path / "home"),
         TRAINING_RUNS_DIR=str(tmp_path / "runs"),
         KERAS_HOME=str(tmp_path / "keras"),
+    )
+    # As on Community Cloud: the app's variables come from Streamlit's secrets file, not the environment.
+    database = tmp_path / "from-the-secret.sqlite3"
+    secrets = tmp_path / "home" / ".streamlit" / "secrets.toml"
+    secrets.parent.mkdir(parents=True)
+    secrets.write_text(
+        f'REUTERS_NPZ_PATH = "{write_fixture_npz(tmp_path / "reuters.npz")}"\n'
+        f'REUTERS_WORD_INDEX_PATH = "{write_fixture_word_index(tmp_path / "reuters_word_index.json")}"\n'
+        f'DATABASE_URL = "sqlite:///{database}"\n'
     )
     # The README's command, word for word, found on the bare venv's PATH (not the test interpreter's).
     process, url = start_app(tmp_path, env, command=["streamlit", "run", "app.py"])
@@ -92,5 +105,7 @@ def test_the_readme_run_command_from_requirements_txt_alone_serves_every_page_an
             context.close()
     finally:
         stop_app(process)
+    with sqlite3.connect(database) as connection:  # the run went where the secret's DATABASE_URL says
+        assert connection.execute("select method, status from runs").fetchall() == [("fit", "finished")]
     log = (tmp_path / "server.log").read_text()
     assert "Traceback" not in log and "ModuleNotFoundError" not in log, log[-3000:]

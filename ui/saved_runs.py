@@ -18,6 +18,7 @@ import streamlit as st
 from core import charts
 from core.compare import method_agreement, run_labels
 from core.exchange import RunFileError, runs_from_file, runs_table, runs_to_zip
+from core.hosting import runs_may_vanish
 from core.records import RunRecord, records_to_frame
 from core.reference import reference_frame
 from core.store import store_from_environment
@@ -114,6 +115,8 @@ def saved_runs_section() -> None:
         saved = []
     in_class = class_code() is not None
     st.caption(tr("runs.class_caption" if in_class else "runs.private_caption", count=len(saved)))
+    if runs_may_vanish():
+        st.warning(tr("runs.may_vanish"), icon=":material/cloud_off:")
     chosen: list = []
     if saved:
         table = runs_table((run.record, run.display_name, tr(f"runs.how.{run.how}")) for run in saved)

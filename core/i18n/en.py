@@ -291,6 +291,7 @@ curves printed in the book the app is built from.
     "class.name_label": "Your name in the class",
     "runs.private_caption": "Your runs ({count}), and the results of identical runs you used. Nobody else sees them.",
     "runs.class_caption": "The class's runs ({count}), everyone's, under the names they typed.",
+    "runs.may_vanish": "These runs are kept on this server's own disk, which a restart of this server (on Community Cloud: a reboot, a redeploy, or the sleep after 12 hours without visitors) wipes. Download what you want to keep; the app's owner can keep runs for good with a database (`DATABASE_URL`, see the README).",
     "runs.store_error": "The saved runs cannot be read right now: {error}",
     "runs.download_all": "Download all these runs (zip)",
     "runs.import": "Import runs (a run's JSON, or a zip from 'Download all')",

@@ -245,6 +245,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "class.name_label": "你在班级中的名字",
     "runs.private_caption": "你的运行（{count} 个），以及你用到的相同设置的结果。其他人看不到。",
     "runs.class_caption": "本班所有人的运行（{count} 个），显示各自填写的名字。",
+    "runs.may_vanish": "这些运行保存在本服务器自己的磁盘上，服务器重启时（在 Community Cloud 上：重启、重新部署，或 12 小时无人访问后的休眠）会被清空。请下载你想保留的内容；应用的维护者可以用数据库（`DATABASE_URL`，见 README）永久保存运行。",
     "runs.store_error": "暂时无法读取已保存的运行：{error}",
     "runs.download_all": "下载这些运行（zip）",
     "runs.import": "导入运行（单个运行的 JSON，或“下载”得到的 zip）",
