@@ -473,6 +473,19 @@ def report(rows, reference, floor, args, load_before: str, source: str) -> str:
         "runs: the auto-rerun ticks the viewers sent, the fragment runs that finished, and the runs cut short by the "
         "next request ('early for rerun').",
     ]
+    for row in rows:
+        kinds: dict[str, int] = {}
+        for session in row.sessions:
+            for kind, size in session.bytes_by_kind.items():
+                kinds[kind] = kinds.get(kind, 0) + size
+        total = sum(kinds.values()) or 1
+        top = sorted(kinds.items(), key=lambda item: -item[1])[:4]
+        refs = sum(s.cache_hits for s in row.sessions)
+        lines.append(
+            f"\n{row.app} {row.label}: bytes by element, "
+            + ", ".join(f"{kind} {100 * size / total:.0f}%" for kind, size in top)
+            + f"; {refs} elements sent as cache references"
+        )
     teachers = [r for r in rows if r.teacher_loads]
     for row in teachers:
         loads = row.teacher_loads

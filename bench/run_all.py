@@ -39,6 +39,7 @@ SCRIPTS = [
     ("first_paint", "first_paint.py", [], []),
     ("train_latency", "train_latency.py", [], ["--rounds", "1", "--read", "3"]),
     ("ray", "ray_scaling.py", [], ["--rounds", "1", "--runs", "2"]),
+    ("class_watch", "class_watch.py", [], ["--quick"]),
 ]
 
 INTRO = """# Benchmarks

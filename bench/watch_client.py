@@ -65,6 +65,7 @@ class Session:
     finished: dict[str, int] = field(default_factory=dict)  # script_finished status name -> count
     fragment_requests: int = 0  # auto-rerun ticks sent
     cache_hits: int = 0  # ref_hash messages resolved from the cache
+    bytes_by_kind: dict[str, int] = field(default_factory=dict)  # element type (or message type) -> bytes received
     full_runs: list[tuple[float, bool]] = field(default_factory=list)  # (ended at, registered an auto-rerun)
     clicked_at: float | None = None
     compressed: bool = False  # permessage-deflate on the wire (bytes_received counts the messages, uncompressed)
@@ -209,7 +210,8 @@ class Session:
 
     def _handle(self, raw: bytes) -> None:
         message = ForwardMsg.FromString(raw)
-        if message.WhichOneof("type") == "ref_hash":
+        raw_kind = message.WhichOneof("type")
+        if raw_kind == "ref_hash":
             entry = self._cache.get(message.ref_hash)
             if entry is None:
                 self._fail(f"cached ForwardMsg miss {message.ref_hash}")
@@ -226,6 +228,10 @@ class Session:
                 fragment = message.delta.fragment_id if message.HasField("delta") else ""
                 self._cache[message.hash] = [raw, self._run_count, fragment]
         kind = message.WhichOneof("type")
+        what = "ref_hash" if raw_kind == "ref_hash" else kind
+        if kind == "delta" and message.delta.WhichOneof("type") == "new_element" and raw_kind != "ref_hash":
+            what = message.delta.new_element.WhichOneof("type")
+        self.bytes_by_kind[what] = self.bytes_by_kind.get(what, 0) + len(raw)
         if kind == "new_session":
             self._new_session(message)
         elif kind == "delta":
