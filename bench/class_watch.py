@@ -233,7 +233,11 @@ async def watch_row(row: Row, server: Server, paths: list[str], spread: float, t
     deadline = started + timeout
     for index, session in enumerate(live):
         await asyncio.sleep(max(0.0, started + spread * index / max(len(live), 1) - time.monotonic()))
-        await session.click("train_fit")
+        try:
+            await session.click("train_fit")
+        except RuntimeError as problem:  # no Train button with that key: the checkout's page differs
+            session._fail(str(problem))
+            row.failed += 1
     teacher_task = asyncio.create_task(teach(server, teacher, row, deadline)) if teacher else None
     while time.monotonic() < deadline:
         if all(s.done_at() is not None or s.error is not None for s in live):
