@@ -27,7 +27,7 @@ Per row: the run's time (Train to the last viewer seeing it end) against the 1-v
 median and p95 gap between progress updates a viewer receives (a new value or text of the progress
 bar); Train -> first progress bar (median, p95); websocket bytes received per second per viewer;
 server CPU (% of one core, /proc of the server process, over the row) and peak RSS; sessions failed
-(never loaded) or dropped; the fragment runs the viewers asked for and how they ended.
+(the page never loaded, or had no Train button) or dropped; the fragment runs the viewers asked for and how they ended.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ class Row:
     cpu_seconds: float = 0.0  # the server's, over the row
     client_cpu_percent: float = 0.0  # this bench's own (all sessions), to show the client kept up
     peak_rss_mb: float = 0.0
-    failed: int = 0  # never loaded the page
+    failed: int = 0  # the page never loaded, or had no Train button
     teacher_loads: list[float] = field(default_factory=list)
     note: str = ""
 
