@@ -279,6 +279,8 @@ async def teach(server: Server, path: str, row: Row, deadline: float) -> None:
             if len(session.full_runs) > runs:
                 row.teacher_loads.append(time.monotonic() - began)
     finally:
+        if session.error:
+            row.note = f"the teacher's session failed: {session.error}"
         await session.close()
 
 
@@ -495,7 +497,7 @@ def report(rows, reference, floor, args, load_before: str, source: str) -> str:
         loads = row.teacher_loads
         lines.append(
             f"\nThe teacher's Compare page: {len(loads)} loads while the class trained, "
-            f"median {seconds(statistics.median(loads))}, slowest {seconds(max(loads))}."
+            f"median {seconds(statistics.median(loads))}, slowest {seconds(max(loads))}. {row.note}"
         )
     return "\n".join(lines) + "\n"
 
