@@ -267,8 +267,12 @@ async def teach(server: Server, path: str, row: Row, deadline: float) -> None:
     session = Session(server.url, path, name="teacher")
     try:
         began = time.monotonic()
-        await session.open(timeout=max(1.0, deadline - began))
-        row.teacher_loads.append(time.monotonic() - began)
+        try:
+            await session.open(timeout=max(1.0, deadline - began))
+        except Exception as problem:  # noqa: BLE001 - reported with the row
+            session._fail(f"page did not load: {problem!r}")
+        if session.error is None:
+            row.teacher_loads.append(time.monotonic() - began)
         while time.monotonic() < deadline and session.error is None:
             await asyncio.sleep(5)
             runs = len(session.full_runs)
