@@ -496,13 +496,15 @@ def report(rows, reference, floor, args, load_before: str, source: str) -> str:
             + ", ".join(f"{kind} {100 * size / total:.0f}%" for kind, size in top)
             + f"; {refs} elements sent as cache references"
         )
-    teachers = [r for r in rows if r.teacher_loads]
-    for row in teachers:
+    for row in rows:
         loads = row.teacher_loads
-        lines.append(
-            f"\nThe teacher's Compare page: {len(loads)} loads while the class trained, "
-            f"median {seconds(statistics.median(loads))}, slowest {seconds(max(loads))}. {row.note}"
-        )
+        if loads:
+            lines.append(
+                f"\nThe teacher's Compare page: {len(loads)} loads while the class trained, "
+                f"median {seconds(statistics.median(loads))}, slowest {seconds(max(loads))}. {row.note}"
+            )
+        elif row.note:
+            lines.append(f"\nThe teacher's Compare page: no load completed; {row.note}")
     return "\n".join(lines) + "\n"
 
 
