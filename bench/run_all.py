@@ -1,6 +1,6 @@
 """Run every benchmark, one process each, and write docs/benchmarks.md from exactly what they printed.
 
-    REUTERS_NPZ_PATH=/path/to/reuters.npz python bench/run_all.py            # about 35 minutes on 2 cores
+    REUTERS_NPZ_PATH=/path/to/reuters.npz python bench/run_all.py            # about 35 minutes on 2 cores, plus class_watch
     REUTERS_NPZ_PATH=/path/to/reuters.npz python bench/run_all.py --quick    # fewer epochs and rounds
     python bench/run_all.py --only overhead,speed --output /tmp/bench.md
 
@@ -10,7 +10,9 @@ progress on stderr (shown as it goes). The printed outputs are also kept in
 --keep (default /tmp/bench-last) so `--reuse` can rebuild the document without
 measuring again. Everything written to the document is printed too. A full
 run (no --quick, no --only) also rewrites the README's benchmarks section,
-between its two markers, with the same figures.
+between its two markers, with the same figures. class_watch's 14 rows each
+start a server, and a row may last up to its --timeout (600 s) while many
+viewers stretch a run.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ SCRIPTS = [
     ("first_paint", "first_paint.py", [], []),
     ("train_latency", "train_latency.py", [], ["--rounds", "1", "--read", "3"]),
     ("ray", "ray_scaling.py", [], ["--rounds", "1", "--runs", "2"]),
+    ("class_watch", "class_watch.py", [], ["--quick"]),
 ]
 
 INTRO = """# Benchmarks

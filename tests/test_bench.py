@@ -105,3 +105,26 @@ def test_readme_section_is_replaced_between_its_markers(tmp_path):
 def test_the_project_readme_has_the_markers():
     content = (ROOT / "README.md").read_text(encoding="utf-8")
     assert content.index(README_START) < content.index(README_END)
+
+
+@pytest.mark.timeout(900)  # a hang-guard: four servers on a busy machine, each row bounded by the bench itself
+def test_class_watch_viewers_receive_progress_over_the_websocket(fixture_npz, tmp_path):
+    """bench/class_watch.py --quick with 2 viewers on fixture data: both sessions get progress bars, every row is printed."""
+    environment = {**os.environ, "REUTERS_NPZ_PATH": str(fixture_npz)}
+    environment.pop("REUTERS_WORD_INDEX_PATH", None)
+    summary_path = tmp_path / "class_watch.json"
+    finished = subprocess.run(
+        [sys.executable, "bench/class_watch.py", "--quick", "--rows", "2", "--summary-json", str(summary_path)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=850,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    for row in ("| app | 1 | 1 |", "| baseline | 1 | 1 |", "| app | 2 | 2 |", "| baseline | 2 | 2 |"):
+        assert row in finished.stdout
+    figures = {item["what"]: item["value"] for item in json.loads(summary_path.read_text())}
+    assert figures["2 viewers: viewers who received progress"] == "2 of 2"
+    assert int(figures["2 viewers: progress updates received"]) >= 2
+    assert figures["2 viewers: sessions failed or dropped"] == "0"
