@@ -257,7 +257,7 @@ def runs_in_database(url: str) -> tuple[int, list[tuple[str, int]]]:
         store.engine.dispose()
 
 
-RAY_ATTEMPTS = 4
+RAY_ATTEMPTS = 6
 
 
 def start_ray(host: Host, script: str, env: dict[str, str]) -> None:
@@ -278,7 +278,7 @@ def start_ray(host: Host, script: str, env: dict[str, str]) -> None:
         if attempt:
             host.reboot()
         log_name = f"ray-{attempt}.log"
-        process = host.start(["nice", "-n", "-15", str(KIT / script)], env, log_name)
+        process = host.start(["nice", "-n", "-20", str(KIT / script)], env, log_name)
         while "Ray runtime started" not in host.log(log_name):
             if process.poll() is not None:
                 failures.append(host.log(log_name)[-1500:])
