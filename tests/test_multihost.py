@@ -48,7 +48,7 @@ from fixture_data import write_fixture_npz, write_fixture_word_index
 from support import BROWSER_NEWSWIRES, CHROMIUM, CHROMIUM_FLAGS, HANG_GUARD, no_exception, require_chromium, wait_for
 
 # The hang guard of the whole module: six hosts start on a machine that may be busy.
-pytestmark = [pytest.mark.multihost, pytest.mark.browser, pytest.mark.ray, pytest.mark.postgres, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.multihost, pytest.mark.browser, pytest.mark.ray, pytest.mark.postgres, pytest.mark.timeout(2400)]
 
 require_chromium()
 
