@@ -258,13 +258,14 @@ def record_from_values(values: Any) -> RunRecord:
     settings = _settings(values, method)
     planned = settings["epochs"]
     ended = values.get("ended_at")
+    epoch_rows = _epoch_rows(values, planned)
     batches, stride = _batch_points(values, planned)
     record = RunRecord(
         run_id=f"imported-{uuid.uuid4().hex[:12]}",
         method=method,
         settings=settings,
         label=_text(values, "label", MAX_LABEL, default="") or method,
-        epochs=_epoch_rows(values, planned),
+        epochs=epoch_rows,
         status=status,
         message=_text(values, "message", MAX_MESSAGE, default=""),
         started_at=_time(values["started_at"], "started_at"),

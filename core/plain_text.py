@@ -33,10 +33,12 @@ _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 def plain_text(text: str, limit: int) -> str:
     """`text` on one line of printable characters (runs of whitespace become one space), at most `limit` long."""
-    words = str(text).split()  # every Unicode space, tab and line break
+    # Work bounded by `limit`, not by the input: a megabyte of text is cut before it is cleaned (what
+    # cleaning removes is mostly invisible, so the cut keeps the visible start).
+    words = str(text)[: 4 * limit + 64].split()  # split(): every Unicode space, tab and line break
     # isprintable() is False for Unicode's "Other" categories (controls, formatting such as the bidi
     # controls, surrogates, private use, unassigned) and for every separator but the ASCII space.
-    kept = " ".join("".join(ch for ch in word if ch.isprintable()) for word in words)
+    kept = " ".join(word if word.isprintable() else "".join(ch for ch in word if ch.isprintable()) for word in words)
     return " ".join(kept.split())[:limit].rstrip()
 
 
