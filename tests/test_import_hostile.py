@@ -417,3 +417,59 @@ def test_the_catalogue_has_every_reason_the_reader_gives():
 
     given = set(re.findall(r'(?:_Refused|refuse|Skip)\((?:[^"()]*, )?"([a-z_]+)"', source))
     assert given and {f"import.why.{reason}" for reason in given} <= set(EN)
+
+
+# ---------------------------------------------------------------------------
+# On the page: a report per file, in the session's language
+
+
+PAGE_TIMEOUT = 180  # seconds: a hang guard for a page run on a busy machine, not a speed requirement
+
+
+def good_bad_good_zip() -> bytes:
+    return zipped(
+        [
+            ("a.json", as_json(honest_run(seed=1))),
+            ("[bad](https://evil.example).json", b"{"),
+            ("c.json", as_json(honest_run(seed=3))),
+        ]
+    )
+
+
+def test_the_compare_page_reports_each_imported_file(app_env):
+    from streamlit.testing.v1 import AppTest
+    from support import APP
+
+    from core.store import store_from_environment
+
+    at = AppTest.from_file(APP, default_timeout=PAGE_TIMEOUT)
+    at.switch_page("pages/4_compare.py").run()
+    files = [("class.zip", good_bad_good_zip(), "application/zip"), ("notes.json", b"\x00\x01 not a run", "application/json")]
+    at.file_uploader(key="runs_import").set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (warning,) = [w.value for w in at.warning]
+    (error,) = [e.value for e in at.error]
+    assert "imported 2 run(s), skipped 1" in warning and "\\[bad\\]\\(https\\:\\/\\/evil\\.example\\)\\.json" in warning
+    assert "nothing imported" in error and "notes\\.json" in error
+    space = private_space(at.session_state["visitor_id"])
+    assert len(store_from_environment().space_runs(space)) == 2
+    at.run()  # a rerun (and any later one) imports nothing again
+    assert len(store_from_environment().space_runs(space)) == 2
+
+
+def _chinese_report_page(payload: bytes) -> None:
+    import streamlit as st
+
+    from core.exchange import read_runs_file
+    from ui.saved_runs import report_text
+
+    st.session_state["language"] = "zh"
+    st.warning(report_text(read_runs_file("class.zip", payload)))
+
+
+def test_a_files_report_is_in_the_sessions_language():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_chinese_report_page, args=(good_bad_good_zip(),), default_timeout=PAGE_TIMEOUT).run()
+    (warning,) = [w.value for w in at.warning]
+    assert "导入 2 个运行，跳过 1 个" in warning and "不是 JSON 文本" in warning
