@@ -90,9 +90,15 @@ class ImportReport:
     """What became of one file: the runs to import, and each part skipped. `refused`: nothing of it is imported."""
 
     name: str  # the file's name as plain text
-    runs: list[RunRecord] = field(default_factory=list)
+    runs: list[RunRecord] = field(default_factory=list)  # passed every check, not saved yet
     skipped: list[Skip] = field(default_factory=list)
     refused: Skip | None = None
+    imported: int = 0  # runs saved: set by `saved()` once they are in the store
+
+    def saved(self) -> ImportReport:
+        """The runs are in the store now: keep their count, not the records (a report stays in session state)."""
+        self.imported, self.runs = len(self.runs), []
+        return self
 
     @property
     def skipped_runs(self) -> int:

@@ -460,11 +460,10 @@ def test_the_compare_page_reports_each_imported_file(app_env):
 def _chinese_report_page(payload: bytes) -> None:
     import streamlit as st
 
-    from core.exchange import read_runs_file
-    from ui.saved_runs import report_text
+    from ui.saved_runs import import_file, report_text
 
     st.session_state["language"] = "zh"
-    st.warning(report_text(read_runs_file("class.zip", payload)))
+    st.warning(report_text(import_file("class.zip", payload)))
 
 
 def test_a_files_report_is_in_the_sessions_language():
@@ -473,3 +472,24 @@ def test_a_files_report_is_in_the_sessions_language():
     at = AppTest.from_function(_chinese_report_page, args=(good_bad_good_zip(),), default_timeout=PAGE_TIMEOUT).run()
     (warning,) = [w.value for w in at.warning]
     assert "导入 2 个运行，跳过 1 个" in warning and "不是 JSON 文本" in warning
+
+
+def _english_report_page(payload: bytes) -> None:
+    import streamlit as st
+
+    from ui.saved_runs import import_file, report_text
+
+    st.error(report_text(import_file("class.zip", payload)))
+
+
+def test_a_file_the_store_cannot_save_is_reported_and_nothing_of_it_is_kept(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    def refusing(self, space, records, display_name):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(RunStore, "save_imported", refusing)
+    at = AppTest.from_function(_english_report_page, args=(good_bad_good_zip(),), default_timeout=PAGE_TIMEOUT).run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert "nothing imported" in error and "could not be saved (OperationalError)" in error

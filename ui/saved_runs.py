@@ -58,8 +58,8 @@ def import_file(name: str, payload: bytes) -> ImportReport:
             store_from_environment().save_imported(current_space(), report.runs, display_name())
         except Exception as error:  # noqa: BLE001 - the database refused or is down: nothing of the file was saved
             logger.warning("saving the runs of %r failed: %s", name, error)
-            report.refuse("not_saved", error=type(error).__name__)
-    return report
+            return report.refuse("not_saved", error=type(error).__name__)
+    return report.saved()
 
 
 def _import_runs() -> None:
@@ -81,7 +81,7 @@ def report_text(report: ImportReport) -> str:
     name = markdown_literal(report.name)
     if report.refused is not None:
         return tr("import.refused", name=name, reason=_reason(report.refused))
-    lines = [tr("import.summary", name=name, imported=len(report.runs), skipped=report.skipped_runs)]
+    lines = [tr("import.summary", name=name, imported=report.imported, skipped=report.skipped_runs)]
     for skip in report.skipped[:MAX_REASONS_SHOWN]:
         reason = _reason(skip)
         lines.append(f"- {markdown_literal(skip.part)}: {reason}" if skip.part else f"- {reason}")
@@ -97,7 +97,7 @@ def import_reports() -> None:
         report = reports.get(uploaded.file_id)
         if report is None:
             continue
-        if report.refused is not None or not report.runs:
+        if report.refused is not None or not report.imported:
             st.error(report_text(report), icon=":material/block:")
         elif report.skipped:
             st.warning(report_text(report), icon=":material/rule:")
