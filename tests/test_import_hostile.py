@@ -46,12 +46,24 @@ WHEN = (2026, 11, 27, 10, 0, 0)  # every zip member's date: the same bytes on ev
 def honest_run(method: str = "fit", epochs: int = 3, seed: int = 0, points: int = 12) -> RunRecord:
     """A plausible finished run with fixed ids and times (so mutations of it are reproducible)."""
     rows = [
-        EpochRow(e, 1.5 / e, 0.5 + e / 100, 0.8, 1.6 / e, 0.45 + e / 100, 0.75, 0.001, 2.5, f"2026-11-27T10:0{e}:00+00:00")
+        EpochRow(
+            e,
+            1.5 / e,
+            0.5 + e / 100,
+            0.8,
+            1.6 / e,
+            0.45 + e / 100,
+            0.75,
+            0.001,
+            2.5,
+            f"2026-11-27T{10 + e // 60:02d}:{e % 60:02d}:00+00:00",
+        )
         for e in range(1, epochs + 1)
     ]
     steps_per_epoch = max(1, points // epochs)
     batches = [
-        (s, min(epochs, 1 + (s - 1) // steps_per_epoch), 2.0 - s / 100, 0.3, 2.1 - s / 100, 0.28) for s in range(1, points + 1)
+        (s, min(epochs, 1 + (s - 1) // steps_per_epoch), 2.0 / (1 + s / 100), 0.3, 2.1 / (1 + s / 100), 0.28)
+        for s in range(1, points + 1)
     ]
     return RunRecord(
         run_id=f"run-{method}-{seed}",
@@ -493,3 +505,13 @@ def test_a_file_the_store_cannot_save_is_reported_and_nothing_of_it_is_kept(monk
     assert not at.exception
     (error,) = [e.value for e in at.error]
     assert "nothing imported" in error and "could not be saved (OperationalError)" in error
+
+
+def test_download_all_of_full_size_runs_imports_back_whole():
+    """Honest runs at full size (10 epochs, 1,000 batch points each) pass every check unchanged."""
+    from core.exchange import runs_to_zip
+
+    runs = [honest_run(("fit", "train_on_batch", "custom_loop")[i % 3], epochs=10, seed=i, points=1000) for i in range(12)]
+    report = read_runs_file("runs.zip", runs_to_zip(runs))
+    assert report.skipped == [] and report.refused is None
+    assert [replace(back, run_id=run.run_id) for back, run in zip(report.runs, runs, strict=True)] == runs
