@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from core.plain_text import spreadsheet_safe
+
 RUNS_DIR_ENV = "TRAINING_RUNS_DIR"
 DEFAULT_RUNS_DIR = Path(__file__).resolve().parent.parent / "runs"
 RECORD_FORMAT = 1
@@ -285,10 +287,11 @@ def epochs_table(record: RunRecord) -> pd.DataFrame:
 
 
 def record_to_csv(record: RunRecord) -> str:
+    """The epochs as CSV; text cells a spreadsheet would run as a formula are neutralised (numbers are not)."""
     table = epochs_table(record)
     table.insert(0, "method", record.method)
     table.insert(0, "run_id", record.run_id)
-    return table.to_csv(index=False)
+    return spreadsheet_safe(table).to_csv(index=False)
 
 
 def record_to_json(record: RunRecord) -> str:

@@ -95,7 +95,8 @@ class RunSettings:
         for name, (low, high) in WHOLE_BOUNDS.items():
             whole(name, low, high, optional=name in OPTIONAL_FIELDS)
         lr = self.learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr):
+        # An int is always finite (and math.isfinite() would overflow on a huge one, e.g. from a file).
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or (isinstance(lr, float) and not math.isfinite(lr)):
             problems.append(f"learning_rate must be a finite number, got {lr!r}")
         elif not 0 < lr <= MAX_LEARNING_RATE:
             problems.append(f"learning_rate must be above 0 and at most {MAX_LEARNING_RATE}, got {lr}")

@@ -212,6 +212,35 @@ class RunStore:
             self._upsert(conn, space_runs, values, ["space", "run_id"])
         self.enforce_retention(space)
 
+    def save_imported(self, space: str, records: list[RunRecord], display_name: str) -> None:
+        """Save one imported file's runs and show them in `space`, in one transaction: all of them or none.
+
+        The records come from core.exchange, checked and bounded, with new ids. Within the file they
+        keep their order on the page: the first run is the newest by a millisecond.
+        """
+        if not records:
+            return
+        now = time.time()
+        with self.engine.begin() as conn:
+            conn.execute(runs.insert(), [self._run_row(record) for record in records])
+            rows = [self._epoch_row(record.run_id, row) for record in records for row in record.epochs]
+            if rows:
+                conn.execute(epochs.insert(), rows)
+            conn.execute(
+                space_runs.insert(),
+                [
+                    {
+                        "space": space,
+                        "run_id": record.run_id,
+                        "display_name": display_name[:64],
+                        "how": "imported",
+                        "added": now + (len(records) - position) / 1000,
+                    }
+                    for position, record in enumerate(records)
+                ],
+            )
+        self.enforce_retention(space)
+
     def enforce_retention(self, space: str | None = None) -> int:
         """Drop the oldest finished runs beyond the caps (never one in progress). Returns runs removed."""
         removed = 0

@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from support import make_run
 
-from core.exchange import MAX_IMPORT_BYTES, MAX_MEMBER_BYTES, RunFileError, runs_from_file, runs_table, runs_to_zip
+from core.exchange import MAX_IMPORT_BYTES, MAX_MEMBER_BYTES, read_runs_file, runs_table, runs_to_zip
 
 
 def zipped(members: dict[str, bytes | str]) -> bytes:
@@ -25,48 +25,52 @@ def test_download_all_then_import_gives_the_same_runs_under_new_ids():
     payload = runs_to_zip(runs)
     names = sorted(zipfile.ZipFile(io.BytesIO(payload)).namelist())
     assert names == sorted([f"{r.run_id}.json" for r in runs] + [f"{r.run_id}.csv" for r in runs])
-    back, problems = runs_from_file("runs.zip", payload)
-    assert problems == []
-    assert [(r.method, r.epochs, r.status) for r in back] == [(r.method, r.epochs, r.status) for r in runs]
-    assert all(r.run_id.startswith("imported-") and r.fingerprint is None for r in back)
+    report = read_runs_file("runs.zip", payload)
+    assert report.skipped == [] and report.refused is None
+    assert [(r.method, r.epochs, r.status) for r in report.runs] == [(r.method, r.epochs, r.status) for r in runs]
+    assert all(r.run_id.startswith("imported-") and r.fingerprint is None for r in report.runs)
 
 
 def test_a_single_json_record_imports():
     record = make_run(status="running")
-    (back,), problems = runs_from_file("run.json", json.dumps(record.to_dict()).encode())
-    assert problems == [] and back.status == "stopped" and "still running" in back.message
+    report = read_runs_file("run.json", json.dumps(record.to_dict()).encode())
+    (back,) = report.runs
+    assert report.skipped == [] and back.status == "stopped" and "still running" in back.message
 
 
 @pytest.mark.parametrize(
-    "payload, says",
+    "payload, reason",
     [
-        (b"", "not JSON"),
-        (b"\xff\xfe garbage", "not JSON"),
-        (b"[1, 2, 3]", "not an object"),
-        (json.dumps({"run_id": "x"}).encode(), "not a run record"),
-        (json.dumps(dict(make_run().to_dict(), method="adam")).encode(), "unknown method"),
-        (json.dumps(dict(make_run().to_dict(), run_id="../../etc/passwd")).encode(), "not a run record"),
-        (json.dumps(dict(make_run().to_dict(), status="<b>pwned</b>")).encode(), "not a run record"),
-        (json.dumps(dict(make_run().to_dict(), fingerprint=["a"])).encode(), "not a run record"),
-        (json.dumps(dict(make_run().to_dict(), batches=[[1, 2, "x", 4, 5, 6]])).encode(), "per-batch curve"),
-        (json.dumps(dict(make_run().to_dict(), batches=[[1, 2, 3]] * 2000)).encode(), "per-batch curve"),
-        (json.dumps(dict(make_run().to_dict(), batch_stride=0)).encode(), "not a run record"),
-        (b"x" * (MAX_IMPORT_BYTES + 1), "at most"),
+        (b"", "not_json"),
+        (b"\xff\xfe garbage", "not_json"),
+        (b"[1, 2, 3]", "not_object"),
+        (json.dumps({"run_id": "x"}).encode(), "field_missing"),
+        (json.dumps(dict(make_run().to_dict(), method="adam")).encode(), "method"),
+        (json.dumps(dict(make_run().to_dict(), status="<b>pwned</b>")).encode(), "status"),
+        (json.dumps(dict(make_run().to_dict(), batches=[[1, 2, "x", 4, 5, 6]])).encode(), "batches"),
+        (json.dumps(dict(make_run().to_dict(), batches=[[1, 2, 3]] * 2000)).encode(), "batches"),
+        (json.dumps(dict(make_run().to_dict(), batch_stride=0)).encode(), "batches"),
+        (b"x" * (MAX_IMPORT_BYTES + 1), "file_size"),
     ],
 )
-def test_bad_json_files_are_refused_with_a_reason(payload, says):
-    with pytest.raises(RunFileError, match=says):
-        runs_from_file("bad.json", payload)
+def test_bad_json_files_are_refused_with_a_reason(payload, reason):
+    report = read_runs_file("bad.json", payload)
+    assert report.runs == [] and report.refused.reason == reason
+
+
+def test_a_hostile_run_id_or_fingerprint_in_a_file_is_replaced_not_refused():
+    values = dict(make_run().to_dict(), run_id="../../etc/passwd", fingerprint=["a"])
+    (back,) = read_runs_file("run.json", json.dumps(values).encode()).runs
+    assert back.run_id.startswith("imported-") and back.fingerprint is None
 
 
 def test_impossible_figures_are_refused():
     record = make_run().to_dict()
     record["epochs"][0]["val_accuracy"] = 7.5
-    with pytest.raises(RunFileError, match="figures no run can produce"):
-        runs_from_file("bad.json", json.dumps(record).encode())
+    assert read_runs_file("bad.json", json.dumps(record).encode()).refused.reason == "epoch_figure"
     record["epochs"][0]["val_accuracy"] = float("nan")
-    with pytest.raises(RunFileError, match="figures no run can produce"):
-        runs_from_file("bad.json", json.dumps(record, allow_nan=True).encode())
+    refused = read_runs_file("bad.json", json.dumps(record, allow_nan=True).encode()).refused
+    assert (refused.reason, refused.values) == ("epoch_figure", {"epoch": 1, "field": "val_accuracy"})
 
 
 def test_a_zip_keeps_its_good_runs_and_names_the_bad_ones():
@@ -79,25 +83,22 @@ def test_a_zip_keeps_its_good_runs_and_names_the_bad_ones():
             "nested/../../evil.json": json.dumps(dict(good.to_dict(), status="nope")),
         }
     )
-    runs, problems = runs_from_file("mixed.zip", payload)
-    assert [r.epochs for r in runs] == [good.epochs]
-    assert len(problems) == 2 and any("broken.json" in p for p in problems)
+    report = read_runs_file("mixed.zip", payload)
+    assert [r.epochs for r in report.runs] == [good.epochs]
+    assert [(s.part, s.reason) for s in report.skipped] == [("broken.json", "not_json"), ("nested/../../evil.json", "status")]
 
 
 def test_a_zip_bomb_is_refused_unread():
     bomb = zipped({"bomb.json": b"{" + b" " * (MAX_MEMBER_BYTES * 20) + b"}"})
     assert len(bomb) < 100_000  # it compresses to almost nothing
-    runs, problems = runs_from_file("bomb.zip", bomb)
-    assert runs == [] and "too large" in problems[0]
+    report = read_runs_file("bomb.zip", bomb)
+    assert report.runs == [] and report.skipped[0].reason == "member_size"
 
 
 def test_a_zip_with_no_records_or_too_many_files_is_refused():
-    with pytest.raises(RunFileError, match="no run records"):
-        runs_from_file("empty.zip", zipped({"notes.txt": "hello"}))
-    with pytest.raises(RunFileError, match="at most"):
-        runs_from_file("many.zip", zipped({f"{i}.txt": "" for i in range(501)}))
-    with pytest.raises(RunFileError, match="not a readable zip|not JSON"):
-        runs_from_file("cut.zip", zipped({"a.json": "{}"})[:30])
+    assert read_runs_file("empty.zip", zipped({"notes.csv": "hello"})).refused.reason == "zip_empty"
+    assert read_runs_file("many.zip", zipped({f"{i}.txt": "" for i in range(501)})).refused.reason == "zip_members"
+    assert read_runs_file("cut.zip", zipped({"a.json": "{}"})[:30]).refused.reason == "zip_unreadable"
 
 
 def test_the_runs_table_has_the_settings_as_columns():

@@ -15,6 +15,7 @@ import uuid
 
 import streamlit as st
 
+from core.plain_text import MAX_DISPLAY_NAME, display_name_text
 from core.spaces import class_space, private_space, valid_class_code
 from ui.i18n import tr
 
@@ -59,7 +60,8 @@ def display_name() -> str:
 
 
 def _name_typed() -> None:
-    typed = " ".join(str(st.session_state.get("display_name_input", "")).split())[:40]
+    # Shown to the class as plain text, and in the class table a teacher may download as CSV.
+    typed = display_name_text(str(st.session_state.get("display_name_input", "")))
     if typed:
         st.session_state[NAME_KEY] = typed
 
@@ -76,4 +78,4 @@ def class_sidebar() -> None:
         st.query_params[URL_CLASS] = code
     st.sidebar.markdown(tr("class.in_class", code=code))
     st.session_state.setdefault("display_name_input", display_name())
-    st.sidebar.text_input(tr("class.name_label"), key="display_name_input", max_chars=40, on_change=_name_typed)
+    st.sidebar.text_input(tr("class.name_label"), key="display_name_input", max_chars=MAX_DISPLAY_NAME, on_change=_name_typed)

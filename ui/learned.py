@@ -16,6 +16,7 @@ import streamlit as st
 
 from core import charts
 from core.data import DataError, PreparedData
+from core.plain_text import markdown_literal
 from core.predictions import (
     Predictions,
     TrainedModel,
@@ -60,7 +61,7 @@ def _answers(trained: TrainedModel) -> tuple[PreparedData, Predictions] | None:
     except DataError:
         return None
     if not trained.fits(data):
-        st.caption(tr("learned.other_data", label=trained.label, max_len=trained.max_len))
+        st.caption(tr("learned.other_data", label=markdown_literal(trained.label), max_len=trained.max_len))
         return None
     cache = st.session_state.setdefault(PREDICTIONS_KEY, {})
     predictions = cache.get(trained.run_id)
@@ -114,7 +115,12 @@ def _top5(name: str, trained: TrainedModel, data: PreparedData, predictions: Pre
 
 
 def _model_caption(trained: TrainedModel, predictions: Predictions) -> str:
-    return tr("learned.model_caption", label=trained.label, epochs=trained.epochs, accuracy=f"{predictions.accuracy:.1%}")
+    return tr(
+        "learned.model_caption",
+        label=markdown_literal(trained.label),
+        epochs=trained.epochs,
+        accuracy=f"{predictions.accuracy:.1%}",
+    )
 
 
 def _chart_titles() -> dict[str, str]:

@@ -10,6 +10,7 @@ Nothing here can reach a run of another space.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import pandas as pd
@@ -17,17 +18,22 @@ import streamlit as st
 
 from core import charts
 from core.compare import method_agreement, run_labels
-from core.exchange import RunFileError, runs_from_file, runs_table, runs_to_zip
+from core.exchange import ImportReport, Skip, read_runs_file, runs_table, runs_to_zip
 from core.hosting import runs_may_vanish
+from core.plain_text import display_name_text, markdown_literal, plain_text
 from core.records import RunRecord, records_to_frame
 from core.reference import reference_frame
 from core.store import store_from_environment
 from ui.classroom import class_code, current_space, display_name
-from ui.data_source import safe_name
 from ui.i18n import tr
 from ui.views import batch_curves, chart_columns, chart_texts, image_downloads, label_words
 
 RUNS_TABLE_KEY = "runs_table"  # the saved-runs table; its selection is the overlay
+IMPORT_KEY = "runs_import"  # the import box (several files at once)
+IMPORT_REPORTS_KEY = "runs_import_reports"  # file_id -> ImportReport: each file is imported once
+MAX_REASONS_SHOWN = 20  # per file; the rest are counted
+
+logger = logging.getLogger(__name__)
 
 TABLE_HEADINGS = {
     "name": "runs.col.name",
@@ -41,26 +47,63 @@ TABLE_HEADINGS = {
 }
 
 
-def _import_runs() -> None:
-    """on_change of the import box: read the file as hostile, keep what is valid, say what was not."""
-    uploaded = st.session_state.get("runs_import")
-    st.session_state.pop("runs_import_result", None)
-    if uploaded is None:
-        return
+def import_file(name: str, payload: bytes) -> ImportReport:
+    """Read one uploaded file as hostile and save its valid runs together (or none): its report, whatever happens."""
     try:
-        records, problems = runs_from_file(uploaded.name, uploaded.getvalue())
-    except RunFileError as error:
-        st.session_state["runs_import_result"] = ("error", f"`{safe_name(uploaded.name)}`: {error}")
-        return
-    store = store_from_environment()
-    space = current_space()
-    for record in records:
-        store.save_run(record)
-        store.add_to_space(space, record.run_id, display_name(), "imported")
-    text = tr("runs.imported", count=len(records))
-    if problems:
-        text += "\n\n" + "\n".join(f"- {p}" for p in problems[:10])
-    st.session_state["runs_import_result"] = ("warning" if problems else "success", text)
+        report = read_runs_file(name, payload)
+    except Exception:  # noqa: BLE001 - read_runs_file raises nothing (a fuzz test holds it to that); the page never breaks
+        logger.exception("reading the runs file %r failed", name)
+        return ImportReport(plain_text(name, 80) or "?").refuse("unexpected")
+    if report.runs:
+        try:
+            store_from_environment().save_imported(current_space(), report.runs, display_name())
+        except Exception as error:  # noqa: BLE001 - the database refused or is down: nothing of the file was saved
+            logger.warning("saving the runs of %r failed: %s", name, error)
+            return report.refuse("not_saved", error=type(error).__name__)
+    return report.saved()
+
+
+def _import_runs() -> None:
+    """on_change of the import box: each newly added file is imported once and keeps its report."""
+    reports = st.session_state.setdefault(IMPORT_REPORTS_KEY, {})
+    for uploaded in st.session_state.get(IMPORT_KEY) or []:
+        if uploaded.file_id not in reports:
+            reports[uploaded.file_id] = import_file(uploaded.name, uploaded.getvalue())
+
+
+def _reason(skip: Skip) -> str:
+    """Why a part was skipped, in the session's language; text quoted from the file (a method, a setting's value) as literal text."""
+    values = {key: markdown_literal(value) if isinstance(value, str) else value for key, value in skip.values.items()}
+    return tr(f"import.why.{skip.reason}", **values)
+
+
+def report_text(report: ImportReport) -> str:
+    """One file's report in the session's language; the file's and members' names as literal text."""
+    name = markdown_literal(report.name)
+    if report.refused is not None:
+        return tr("import.refused", name=name, reason=_reason(report.refused))
+    lines = [tr("import.summary", name=name, imported=report.imported, skipped=report.skipped_runs)]
+    for skip in report.skipped[:MAX_REASONS_SHOWN]:
+        reason = _reason(skip)
+        lines.append(f"- {markdown_literal(skip.part)}: {reason}" if skip.part else f"- {reason}")
+    if len(report.skipped) > MAX_REASONS_SHOWN:
+        lines.append(f"- {tr('import.more', count=len(report.skipped) - MAX_REASONS_SHOWN)}")
+    return "\n".join(lines)
+
+
+def import_reports() -> None:
+    """A report under the import box for each file in it: green when all went in, amber with skips, red when refused."""
+    reports = st.session_state.get(IMPORT_REPORTS_KEY, {})
+    for uploaded in st.session_state.get(IMPORT_KEY) or []:
+        report = reports.get(uploaded.file_id)
+        if report is None:
+            continue
+        if report.refused is not None or not report.imported:
+            st.error(report_text(report), icon=":material/block:")
+        elif report.skipped:
+            st.warning(report_text(report), icon=":material/rule:")
+        else:
+            st.success(report_text(report), icon=":material/check_circle:")
 
 
 def selected_rows(key: str) -> list[int]:
@@ -86,7 +129,10 @@ def agreement_notes(records: list[RunRecord]) -> None:
         places = 6 if found.same_math else 4
         differences = ", ".join(f"{value:.{places}f} {tr(f'cmp.diff.{metric}')}" for metric, value in found.largest.items())
         values = dict(
-            fit=by_id[found.fit_run].label, custom=by_id[found.custom_run].label, epochs=found.epochs, differences=differences
+            fit=markdown_literal(by_id[found.fit_run].label),
+            custom=markdown_literal(by_id[found.custom_run].label),
+            epochs=found.epochs,
+            differences=differences,
         )
         if found.same_math:
             st.info(tr("cmp.agree", decimals=found.decimals, **values), icon=":material/join:")
@@ -127,7 +173,7 @@ def saved_runs_section() -> None:
         st.dataframe(shown, hide_index=True, width="stretch", key=RUNS_TABLE_KEY, on_select="rerun", selection_mode="multi-row")
         chosen = [saved[row] for row in selected_rows(RUNS_TABLE_KEY) if 0 <= row < len(saved)]
     drawable = [run for run in chosen if run.record.epochs]
-    people = [run.display_name for run in drawable] if in_class else None
+    people = [display_name_text(run.display_name) for run in drawable] if in_class else None
     records = labelled([run.record for run in drawable], people)
     with_book = st.toggle(tr("compare.book_toggle"), value=True, key="overlay_book")
     if not records and not with_book:
@@ -155,18 +201,19 @@ def saved_runs_section() -> None:
     left, right = st.columns(2)
     with left:
         if saved:
+            everything = [run.record for run in saved]
             st.download_button(
                 tr("runs.download_all"),
-                runs_to_zip(run.record for run in saved),
-                "runs.zip",
-                "application/zip",
+                # A callable: the zip is built when the button is clicked, not on every rerun of the page.
+                data=lambda: runs_to_zip(everything),
+                file_name="runs.zip",
+                mime="application/zip",
                 key="download_all_runs",
                 on_click="ignore",
                 icon=":material/download:",
             )
     with right:
-        st.file_uploader(tr("runs.import"), type=["json", "zip"], key="runs_import", on_change=_import_runs)
-        result = st.session_state.get("runs_import_result")
-        if result:
-            kind, text = result
-            getattr(st, kind)(text)
+        st.file_uploader(
+            tr("runs.import"), type=["json", "zip"], key=IMPORT_KEY, on_change=_import_runs, accept_multiple_files=True
+        )
+        import_reports()

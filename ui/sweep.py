@@ -17,6 +17,7 @@ from core import charts
 from core.compare import MAX_SWEEP_VALUES, SWEEP_CHOICES, parse_sweep_value, sweep_results, sweep_settings, swept_setting
 from core.data import PreparedData
 from core.jobs import JobSnapshot
+from core.plain_text import markdown_literal
 from core.settings import METHODS, RunSettings, SettingsError
 from ui.i18n import tr
 from ui.live_run import JOB_PAGE_KEY, RESULTS_KEY, live_view, training_controls
@@ -49,7 +50,8 @@ def sweep_values(setting: str) -> tuple[list[float | int], list[str]]:
         try:
             values.append(parse_sweep_value(setting, entry))
         except ValueError as error:
-            problems.append(tr("sweep.bad_value", value=str(entry)[:40], reason=error))
+            # What the visitor typed is quoted as literal text: the message is Markdown.
+            problems.append(tr("sweep.bad_value", value=markdown_literal(str(entry)[:40]), reason=markdown_literal(str(error))))
     return values, problems
 
 
@@ -86,7 +88,7 @@ def sweep_section(settings: RunSettings, data: PreparedData) -> None:
     try:
         settings_list = sweep_settings(settings, method, setting, values)
     except SettingsError as error:
-        problems.append(str(error))
+        problems.append(markdown_literal(str(error)))
         settings_list = []
     others = ", ".join(
         f"{tr(f'sweep.setting.{key}')} {_value_text(getattr(settings, key))}" for key in SWEEP_CHOICES if key != setting
