@@ -29,12 +29,12 @@ from typing import Protocol
 from core.settings import METHODS, WHOLE_BOUNDS, RunSettings
 
 # Environment variables (documented in the README) and their defaults for a 2-core server with 2.7 GB:
-# the app with TensorFlow and the data takes about 0.7 GB, which leaves about 1 GB for each of the two slots.
+# the app with TensorFlow and the data takes about 0.7 GB, which leaves about 0.9 GB for each of the two slots.
 MEMORY_ENV = "TRAINING_MAX_RUN_MEMORY_MB"
 MINUTES_ENV = "TRAINING_MAX_RUN_MINUTES"
 PER_VISITOR_ENV = "TRAINING_MAX_RUNS_PER_VISITOR"
 QUEUE_ENV = "TRAINING_MAX_QUEUE"
-DEFAULT_MEMORY_MB = 1000
+DEFAULT_MEMORY_MB = 900
 DEFAULT_MINUTES = 30.0  # a lesson's worth: the chapter's defaults take a few minutes
 DEFAULT_RUNS_PER_VISITOR = 1  # so one visitor cannot hold both slots
 DEFAULT_QUEUE_LENGTH = 8
@@ -43,20 +43,25 @@ DEFAULT_QUEUE_LENGTH = 8
 REUTERS_TRAIN_NEWSWIRES = 8982
 REUTERS_TEST_NEWSWIRES = 2246
 
-# -- the estimate's constants, measured by bench/run_cost.py (see its table in the README) --------------
+# -- the estimate's constants, measured by bench/run_cost.py on the real data (its table is in the README) --
 # Peak memory a run adds to a server that has TensorFlow loaded: a fixed part (the model, its optimizer,
-# the traced step), the step's activations and gradients (linear in batch_size x max_len), and the padded
-# data with its tf.data copies (linear in newswires x max_len).
-BASE_MB = 150.0
-STEP_MB_PER_MILLION_CELLS = 1250.0  # per million batch_size x max_len
-DATA_MB_PER_MILLION_CELLS = 12.0  # per million newswires x max_len
-# Time: per epoch, every newswire (training and validation) costs per token, and every training step
-# costs a fixed overhead that depends on the method (a Python round trip per train_on_batch call).
-SECONDS_PER_MILLION_TOKENS = {"fit": 3.0, "train_on_batch": 3.0, "custom_loop": 3.0}
-SECONDS_PER_STEP = {"fit": 0.004, "train_on_batch": 0.006, "custom_loop": 0.004}
-SECONDS_PER_RUN = 8.0  # building the model and tracing its step, once per run
-# On top of what was measured: a busy shared machine runs slower than the bench's quiet one.
-SAFETY = 1.3
+# the traced step), the step's activations and gradients, linear in batch_size x max_len (measured:
+# +2.6 GB at 1024 x 2000, as the issue found), and the padded data with its copies, linear in
+# newswires x max_len (the real file at max_len 2000 adds about 130 MB).
+BASE_MB = 80.0
+STEP_MB_PER_MILLION_CELLS = 1650.0  # per million batch_size x max_len
+DATA_MB_PER_MILLION_CELLS = 8.0  # per million newswires x max_len
+# Time per epoch: every token of every newswire (training and validation) costs time, more per token when a
+# step's tensors are large (1 s per million tokens at the chapter's 32 x 300 (an epoch of 2.6 s), 5.5 at
+# 256 x 1000, 9 at 512 x 1000, 12 to 14 from 1024 x 2000 on), plus a fixed cost per training step; and each
+# run traces its step once (the custom loop traces three functions).
+SECONDS_PER_MILLION_TOKENS = 1.5
+LARGE_STEP_EXTRA_SECONDS_PER_MILLION_TOKENS = 13.0
+LARGE_STEP_CELLS = 600_000  # batch_size x max_len from which a token costs the most
+SECONDS_PER_STEP = 0.006
+SECONDS_PER_RUN = {"fit": 4.0, "train_on_batch": 4.0, "custom_loop": 9.0}
+# On top of what was measured: a busy shared machine varies from run to run.
+SAFETY = 1.2
 
 # The settings a refusal may ask to lower, in the order they are proposed.
 MEMORY_SETTINGS = ("batch_size", "max_len")
@@ -131,10 +136,14 @@ def estimate_run(settings: RunSettings, size: DataSize | None = None) -> RunCost
         + STEP_MB_PER_MILLION_CELLS * settings.batch_size * settings.max_len / 1e6
         + DATA_MB_PER_MILLION_CELLS * newswires * settings.max_len / 1e6
     )
+    step_cells = settings.batch_size * settings.max_len
+    per_million_tokens = SECONDS_PER_MILLION_TOKENS + LARGE_STEP_EXTRA_SECONDS_PER_MILLION_TOKENS * min(
+        1.0, step_cells / LARGE_STEP_CELLS
+    )
     steps = math.ceil(size.train_newswires / settings.batch_size)
-    epoch = SECONDS_PER_MILLION_TOKENS[settings.method] * newswires * settings.max_len / 1e6
-    epoch += SECONDS_PER_STEP[settings.method] * steps
-    return RunCost(memory_mb=SAFETY * memory, seconds=SAFETY * (SECONDS_PER_RUN + settings.epochs * epoch))
+    epoch = per_million_tokens * newswires * settings.max_len / 1e6 + SECONDS_PER_STEP * steps
+    seconds = SECONDS_PER_RUN[settings.method] + settings.epochs * epoch
+    return RunCost(memory_mb=SAFETY * memory, seconds=SAFETY * seconds)
 
 
 def estimate_total(settings_list: Sequence[RunSettings], size: DataSize | None = None) -> RunCost:
@@ -171,7 +180,7 @@ ENGLISH = {
     ),
     "time": (
         "This would train for about {need_minutes:,} minutes in all ({runs} run(s)), over this server's "
-        "{limit_minutes:,} minutes per press: lower {setting} to at most {largest}."
+        "{limit_minutes} minutes per press: lower {setting} to at most {largest}."
     ),
     "visitor_runs": "You already have {active} run(s) waiting or training, this server's limit per visitor: wait for one to end.",
     "queue_full": "The training queue is full ({waiting} runs waiting for a slot): try again when a run ends.",
@@ -247,9 +256,14 @@ def check_settings(settings: RunSettings, limits: Limits, size: DataSize | None 
 
 
 class Press(Protocol):
-    """A press of Train as the ledger sees it (core.hub.Watch): alive until its runs have ended."""
+    """A press of Train as the ledger sees it (core.hub.Watch): active while its snapshot says so."""
 
-    def join(self, timeout: float | None = None) -> bool: ...
+    def snapshot(self) -> Snapshot: ...
+
+
+class Snapshot(Protocol):
+    @property
+    def active(self) -> bool: ...
 
 
 class VisitorPresses:
@@ -270,7 +284,8 @@ class VisitorPresses:
             if presses is None:
                 return 0
             for press in list(presses):
-                if press.join(0):
+                # As the page judges it (its Train is enabled again once the snapshot has ended).
+                if not press.snapshot().active:
                     presses.discard(press)
             if not presses:
                 del self._presses[visitor]

@@ -8,7 +8,9 @@ job under the server's cap, each in its own thread; the page reads
 second while the job is active and not at all when idle; when the job ends it
 triggers one full rerun, which turns the refresh off and re-enables Train.
 One job per session: it is kept in `st.session_state`, so it survives widget
-changes and page switches.
+changes and page switches. Before anything starts, Train asks `core.budget`
+whether the press fits the server's budget (its cost, the visitor's presses in
+all their tabs, the queue's length) and says why not when it does not.
 """
 
 from __future__ import annotations

@@ -5,7 +5,10 @@ from page to page; `core.settings.RunSettings.validate` judges them, and its
 messages are shown as they are. On a session's first run, settings named in
 the address (`?epochs=5&max_len=200…`, see `core.links`) seed them, invalid
 ones are named in a notice and dropped; once settings are applied (or came
-from a link), the address carries them, so copying it shares them.
+from a link), the address carries them, so copying it shares them. Settings
+that are each valid but together cost more than the server allows
+(`core.budget`) are not applied, from a link or from Apply, and the message
+names the setting to lower.
 """
 
 from __future__ import annotations
