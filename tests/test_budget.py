@@ -81,7 +81,7 @@ def test_the_chapter_defaults_fit_the_default_limits_on_every_method():
 
 
 def test_a_run_over_the_memory_limit_is_refused_naming_batch_size_and_the_largest_that_fits():
-    settings = replace(DEFAULTS, batch_size=8192, max_len=2000)
+    settings = replace(DEFAULTS, batch_size=8192, max_len=2000, epochs=1)  # one epoch: within the time limit
     refusal = check_cost([settings], Limits())
     assert refusal is not None and refusal.reason == "memory" and refusal.setting == "batch_size"
     largest = refusal.values["largest"]
