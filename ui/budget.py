@@ -12,8 +12,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from core.budget import DataSize, Refusal, admit, check_cost, estimate_total, limits_from_environment
-from core.jobs import JobSlots
+from core.budget import DataSize, Queue, Refusal, admit, check_cost, estimate_total, limits_from_environment
 from core.settings import RunSettings
 from ui.i18n import tr
 
@@ -61,6 +60,6 @@ def cost_line(settings_list: Sequence[RunSettings], size: DataSize) -> None:
         st.error(refusal_text(refusal), icon=":material/block:")
 
 
-def admission(visitor: str, settings_list: Sequence[RunSettings], size: DataSize, slots: JobSlots) -> Refusal | None:
+def admission(visitor: str, settings_list: Sequence[RunSettings], size: DataSize, slots: Queue) -> Refusal | None:
     """Train's check before anything starts: the press's cost, the visitor's presses, the queue's length."""
     return admit(visitor, settings_list, size, limits=limits_from_environment(), slots=slots)
