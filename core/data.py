@@ -44,6 +44,11 @@ KERAS_SHA256 = "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916
 # Checked like the archive, by SHA-256 (Keras's own get_word_index checks the MD5 4d44cc38712099c9e383dc6e5f11a921).
 KERAS_WORD_INDEX_SHA256 = "9b56000edc4b34a32e89fd5a23b2605594682c74efcf7d8f4e2a5514b771e633"
 
+# Padding makes newswires x max_len int32 tokens, held about three times (the padded arrays, the
+# training pipeline's cache and a conversion): the real file at the largest max_len (2000) makes
+# 22.5 million. Checked before padding, so a file with many short newswires cannot ask for gigabytes.
+MAX_PADDED_TOKENS = 40_000_000
+
 # The defaults of keras.datasets.reuters.load_data(); the split must match it exactly.
 KERAS_SPLIT_SEED = 113
 TEST_SPLIT = 0.2
@@ -222,6 +227,11 @@ def prepare_data(
         found = find_reuters_file(path, download=download)
         xs, labels = read_reuters_npz(found)
         source = str(found)
+    if len(xs) * max_len > MAX_PADDED_TOKENS:
+        raise InvalidDatasetError(
+            f"{source}: {len(xs):,} newswires padded to max_len {max_len:,} make {len(xs) * max_len:,} tokens, more "
+            f"than the {MAX_PADDED_TOKENS:,} this app prepares: lower max_len to at most {MAX_PADDED_TOKENS // len(xs):,}."
+        )
     (train_seqs, y_train), (test_seqs, y_test) = split_like_keras(xs, labels)
     if not train_seqs or not test_seqs:
         raise InvalidDatasetError(f"{source}: {len(xs)} newswires are too few to make a training and a test set.")

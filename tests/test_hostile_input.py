@@ -433,9 +433,42 @@ BAD_ARRAYS = {
     "shared-references": (
         _shared(100_000, 1000),
         np.zeros(100_000, dtype=np.int64),
-        "hold 100,000,000 words in all, more than the 16,000,000",
+        "hold 100,000,000 words in all, more than the 4,000,000",
     ),
 }
+
+
+def test_a_tiny_file_of_200000_newswires_sharing_one_list_is_refused_by_its_decoded_size_before_preparing():
+    """The issue's crafted file: 12 kB, every size cap passed, then 24 s and 1.3 GB to prepare. Now its tokens
+    are counted from the shared references, and it is refused before any newswire is converted."""
+    xs = _shared(core_data.MAX_NEWSWIRES, 80)  # 16 million tokens, the old limit
+    payload = archive(
+        {"x.npy": npy_bytes(xs), "y.npy": npy_bytes(np.zeros(len(xs), dtype=np.int64))}, compression=zipfile.ZIP_DEFLATED
+    )
+    assert len(payload) < 20_000, "a small file"
+    problem = refused("crafted.npz", payload, peak_bytes=64 << 20)
+    assert "hold 16,000,000 words in all, more than the 4,000,000 this app accepts" in problem, problem
+    assert "nothing was prepared" in problem
+
+
+def test_many_newswires_padded_to_a_long_max_len_are_refused_before_padding_naming_max_len(tmp_path):
+    count = 30_000  # 30,000 one-word newswires: few tokens, but 60 million once padded to 2000
+    path = tmp_path / "reuters.npz"
+    path.write_bytes(reuters(_shared(count, 1), np.zeros(count, dtype=np.int64)))
+    import keras.utils  # noqa: F401 - prepare_data imports it first thing: not what is measured here
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(core_data.InvalidDatasetError) as caught:
+            prepare_data(2000, path, download=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    message = str(caught.value)
+    largest = core_data.MAX_PADDED_TOKENS // count
+    assert "30,000 newswires padded to max_len 2,000" in message and f"lower max_len to at most {largest:,}" in message
+    assert peak < 64 << 20, f"refusing took {peak:,} bytes"
+    assert prepare_data(largest, path, download=False).max_len == largest, "the max_len named is prepared"
 
 
 @pytest.mark.parametrize("case", list(BAD_ARRAYS))

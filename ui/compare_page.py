@@ -30,7 +30,9 @@ def compare_page() -> None:
     through_app_router()
     st.title(tr("compare.title"))
     st.markdown(tr("compare.intro"))
+    from core.budget import DataSize
     from core.settings import METHODS
+    from ui.budget import cost_line
     from ui.data_source import dataset_or_panel
     from ui.learned import compare_learned_panel
     from ui.live_run import job_active_on, live_view, training_controls
@@ -40,8 +42,10 @@ def compare_page() -> None:
     settings = current_settings()
     data = dataset_or_panel(settings.max_len)
     if data is not None:
+        comparison = [settings.with_method(m) for m in METHODS]
+        cost_line(comparison, DataSize.of(data))  # the three runs' total
         pending_notice()
-        training_controls("compare", [settings.with_method(m) for m in METHODS], data, label=tr("run.train_all"))
+        training_controls("compare", comparison, data, label=tr("run.train_all"))
         live_view("compare", draw_comparison, empty_hint=tr("compare.empty"))
         # Outside the live fragment, and not while the comparison trains.
         if not job_active_on("compare"):

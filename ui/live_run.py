@@ -8,7 +8,9 @@ job under the server's cap, each in its own thread; the page reads
 second while the job is active and not at all when idle; when the job ends it
 triggers one full rerun, which turns the refresh off and re-enables Train.
 One job per session: it is kept in `st.session_state`, so it survives widget
-changes and page switches.
+changes and page switches. Before anything starts, Train asks `core.budget`
+whether the press fits the server's budget (its cost, the visitor's presses in
+all their tabs, the queue's length) and says why not when it does not.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from dataclasses import replace
 
 import streamlit as st
 
+from core.budget import VISITOR_PRESSES, DataSize, check_cost, limits_from_environment
 from core.data import PreparedData
 from core.hub import Watch, server_hub
 from core.jobs import SERVER_SLOTS, JobSnapshot
 from core.settings import RunSettings
-from ui.classroom import current_space, display_name
+from ui.budget import admission, refusal_text
+from ui.classroom import current_space, display_name, visitor_id
 from ui.i18n import message_text, tr
 
 JOB_KEY = "job"  # the session's Watch (at most one at a time)
@@ -31,6 +35,7 @@ JOB_PAGE_KEY = "job_page"  # the page that started it
 JOB_OWNER_KEY = "job_owner"  # ties the job's life to the session's
 RESULTS_KEY = "results"  # page id -> last finished JobSnapshot (records only), so results stay after a page switch
 CONTROLS_SHOW_RUNNING_KEY = "controls_show_running"  # the page whose Stop button this script run drew enabled
+BUDGET_REFUSED_KEY = "train_over_budget"  # (page id, core.budget.Refusal) of a press the budget refused
 REFRESH_SECONDS = 1.0
 # Until the first batch is counted (tracing the step takes about a second) the view refreshes
 # faster, so the count shows as soon as it exists instead of up to a second later (measured in a
@@ -96,6 +101,12 @@ def _start(page_id: str, settings_list: list[RunSettings], data: PreparedData, f
         st.session_state["train_refused"] = page_id
         return
     hub = server_hub()
+    # Before anything starts (and before a prepared run is released): the press's cost, this visitor's
+    # presses still waiting or training (in any tab), the queue's length.
+    refusal = admission(visitor_id(), settings_list, DataSize.of(data), hub.slots)
+    if refusal is not None:
+        st.session_state[BUDGET_REFUSED_KEY] = (page_id, refusal)
+        return
     prepared = not fresh and hub.is_prepared(settings_list[0], data)
     job = Watch(hub, settings_list, data, space=current_space(), display_name=display_name(), fresh=fresh)
     owner = _SessionOwner()
@@ -103,6 +114,7 @@ def _start(page_id: str, settings_list: list[RunSettings], data: PreparedData, f
     job.stop_when(_session_closed_check())
     st.session_state[JOB_OWNER_KEY] = owner  # only the session holds it: a closed session stops its job
     st.session_state[JOB_KEY] = job.start()
+    VISITOR_PRESSES.add(visitor_id(), job)
     st.session_state[JOB_PAGE_KEY] = page_id
     st.session_state.setdefault(RESULTS_KEY, {}).pop(page_id, None)
     if prepared:
@@ -136,6 +148,10 @@ def training_controls(page_id: str, settings_list: list[RunSettings], data: Prep
             args=(page_id, settings_list, data, True),
             icon=":material/replay:",
         )
+    refused = st.session_state.get(BUDGET_REFUSED_KEY)
+    if refused is not None and refused[0] == page_id:
+        del st.session_state[BUDGET_REFUSED_KEY]
+        st.error(refusal_text(refused[1]), icon=":material/block:")
     if st.session_state.pop("train_refused", None) == page_id and job is not None:
         snap = job.snapshot()
         st.warning(
@@ -222,6 +238,8 @@ def prepare_ahead(settings: RunSettings, data: PreparedData) -> None:
     job = session_job()
     if job is not None and job.snapshot().active:
         return
+    if check_cost([settings], limits_from_environment(), DataSize.of(data)) is not None:
+        return  # Train would be refused: building it ahead would cost what the budget refuses
     try:
         server_hub().prepare(settings, data)
     except Exception:  # noqa: BLE001 - preparing is only a speed-up

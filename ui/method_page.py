@@ -31,6 +31,8 @@ def method_page(
     st.title(tr(title_key))
     st.markdown(tr(intro_key))
     # Imported after the title and intro are on the page: pandas and Altair take a moment on a fresh server.
+    from core.budget import DataSize
+    from ui.budget import cost_line
     from ui.data_source import dataset_or_panel
     from ui.learned import learned_panel
     from ui.live_run import job_active_on, live_view, prepare_ahead, training_controls
@@ -51,6 +53,7 @@ def method_page(
                 seed=settings.seed,
             )
         )
+        cost_line([settings], DataSize.of(data))  # what Train will cost, before Train
         pending_notice()
         training_controls(method, [settings], data)
         prepare_ahead(settings, data)  # so Train answers at once: the model is built and traced while the visitor reads

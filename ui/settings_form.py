@@ -5,7 +5,10 @@ from page to page; `core.settings.RunSettings.validate` judges them, and its
 messages are shown as they are. On a session's first run, settings named in
 the address (`?epochs=5&max_len=200…`, see `core.links`) seed them, invalid
 ones are named in a notice and dropped; once settings are applied (or came
-from a link), the address carries them, so copying it shares them.
+from a link), the address carries them, so copying it shares them. Settings
+that are each valid but together cost more than the server allows
+(`core.budget`) are not applied, from a link or from Apply, and the message
+names the setting to lower.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from core.budget import check_settings, limits_from_environment
 from core.i18n import LANGUAGES
 from core.links import LINK_FIELDS, settings_from_query, settings_to_query
 from core.settings import (
@@ -26,12 +30,14 @@ from core.settings import (
     RunSettings,
     SettingsError,
 )
+from ui.budget import refusal_text
 from ui.i18n import URL_LANGUAGE, language_picker, tr
 
 SETTINGS_KEY = "settings"
 LINK_READ_KEY = "link_read"  # the address was read once, on the session's first run
 LINK_IGNORED_KEY = "link_ignored"  # names of the link's invalid settings, until the sidebar has shown them
 SETTINGS_IN_URL_KEY = "settings_in_url"  # the address carries the settings from now on
+LINK_REFUSED_KEY = "link_over_budget"  # core.budget.Refusal of a link whose settings cost too much, until shown
 # RunSettings field -> the key of its sidebar widget.
 WIDGET_KEYS = {
     "epochs": "set_epochs",
@@ -82,8 +88,16 @@ def settings_from_link() -> None:
     ignored: list[str] = []
     if any(name in query for name in LINK_FIELDS):
         settings, ignored = settings_from_query(query, st.session_state.get(SETTINGS_KEY) or RunSettings())
-        st.session_state[SETTINGS_KEY] = settings
-        st.session_state[SETTINGS_IN_URL_KEY] = True
+        refusal = check_settings(settings, limits_from_environment())
+        if refusal is None:
+            st.session_state[SETTINGS_KEY] = settings
+            st.session_state[SETTINGS_IN_URL_KEY] = True
+        else:
+            # Each value is valid, together they cost more than this server allows: none is applied, and
+            # the address loses them, so it never shows settings the page does not use.
+            st.session_state[LINK_REFUSED_KEY] = refusal
+            for name in LINK_FIELDS:
+                st.query_params.pop(name, None)
     if URL_LANGUAGE in query and query[URL_LANGUAGE] not in LANGUAGES:
         ignored.append(URL_LANGUAGE)
         del st.query_params[URL_LANGUAGE]
@@ -171,6 +185,11 @@ def settings_sidebar() -> RunSettings:
         notice = tr("settings.link_ignored", keys=", ".join(ignored))
         st.toast(notice, icon=":material/link_off:")
         st.sidebar.info(notice, icon=":material/link_off:")
+    over_budget = st.session_state.pop(LINK_REFUSED_KEY, None)
+    if over_budget is not None:
+        notice = tr("budget.link_refused", reason=refusal_text(over_budget))
+        st.toast(notice, icon=":material/block:")
+        st.sidebar.error(notice, icon=":material/block:")
     settings = current_settings()
     with st.sidebar.container(border=True, key="settings_panel"):
         st.markdown(tr("settings.heading"))
@@ -185,10 +204,15 @@ def settings_sidebar() -> RunSettings:
         submitted = st.button(tr("settings.apply"), type="primary", key="apply_settings")
         if submitted:
             try:
-                st.session_state[SETTINGS_KEY] = _widget_settings(settings).validate()
-                st.session_state[SETTINGS_IN_URL_KEY] = True
-                st.success(tr("settings.applied"))
-                st.caption(tr("settings.link_caption"))
+                chosen = _widget_settings(settings).validate()
+                refusal = check_settings(chosen, limits_from_environment())
+                if refusal is not None:
+                    st.error(refusal_text(refusal), icon=":material/block:")
+                else:
+                    st.session_state[SETTINGS_KEY] = chosen
+                    st.session_state[SETTINGS_IN_URL_KEY] = True
+                    st.success(tr("settings.applied"))
+                    st.caption(tr("settings.link_caption"))
             except SettingsError as error:
                 for problem in error.problems:
                     st.error(problem)

@@ -14,11 +14,13 @@ from functools import partial
 import streamlit as st
 
 from core import charts
+from core.budget import DataSize
 from core.compare import MAX_SWEEP_VALUES, SWEEP_CHOICES, parse_sweep_value, sweep_results, sweep_settings, swept_setting
 from core.data import PreparedData
 from core.jobs import JobSnapshot
 from core.plain_text import markdown_literal
 from core.settings import METHODS, RunSettings, SettingsError
+from ui.budget import cost_line
 from ui.i18n import tr
 from ui.live_run import JOB_PAGE_KEY, RESULTS_KEY, live_view, training_controls
 from ui.saved_runs import labelled, overlay_charts
@@ -97,6 +99,7 @@ def sweep_section(settings: RunSettings, data: PreparedData) -> None:
     if problems:
         st.error(tr("sweep.invalid", problems="; ".join(problems)), icon=":material/block:")
         return
+    cost_line(settings_list, DataSize.of(data))  # the sweep's total: Train refuses it when over
     training_controls(PAGE_ID, settings_list, data, label=tr("sweep.train"))
     if st.session_state.get(JOB_PAGE_KEY) != PAGE_ID and PAGE_ID not in st.session_state.get(RESULTS_KEY, {}):
         # No sweep yet: the comparison's live view above already says when a job trains on another page.

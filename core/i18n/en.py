@@ -439,4 +439,34 @@ curves printed in the book the app is built from.
     "import.why.epoch_figure": "epoch {epoch}: {field} is not a number a run can produce",
     "import.why.time": "{field} is not a date and time",
     "import.why.batches": "its per-batch curve is not a list of up to 1,000 points of six numbers with rising steps",
+    # -- a budget per run and per visitor (core/budget.py, ui/budget.py)
+    "budget.estimate": (
+        "Estimated cost of this run: about {memory} of memory at its peak and {duration} of training. "
+        "This server allows {limit_memory} per run and {limit_duration} per press of Train."
+    ),
+    "budget.estimate_total": (
+        "Estimated cost of these {runs} runs: about {memory} of memory at the peak of the largest and {duration} "
+        "of training in all. This server allows {limit_memory} per run and {limit_duration} per press of Train."
+    ),
+    "budget.seconds": "{value} s",
+    "budget.minutes": "{value} min",
+    "budget.hours": "{value} h",
+    "budget.refused.memory": (
+        "Too large for this server: this run would need about {need} of memory, over the {limit} each run may use. "
+        "Lower `{setting}` to at most {largest}."
+    ),
+    "budget.refused.time": (
+        "Too long for this server: this would train for about {need} in all ({runs} run(s); a comparison or a sweep "
+        "counts as the total of its runs), over the {limit} one press of Train may take. Lower `{setting}` to at "
+        "most {largest}, or train fewer runs."
+    ),
+    "budget.refused.visitor_runs": (
+        "You already have {active} run(s) waiting or training (in this tab or another), as many as this server "
+        "allows each visitor ({limit}). Wait for it to end, or stop it, then press Train again."
+    ),
+    "budget.refused.queue_full": (
+        "The training queue is full: {waiting} runs are waiting for a slot, this server's limit ({limit}). "
+        "Nothing was started; press Train again when a run has ended."
+    ),
+    "budget.link_refused": "The link's settings were not applied. {reason}",
 }

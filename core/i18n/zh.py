@@ -391,4 +391,33 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "import.why.epoch_figure": "epoch {epoch}：{field} 不是运行可能产生的数值",
     "import.why.time": "{field} 不是日期时间",
     "import.why.batches": "其逐批曲线不是最多 1,000 个点、每点六个数、步数递增的列表",
+    # -- a budget per run and per visitor (core/budget.py, ui/budget.py)
+    "budget.estimate": (
+        "本次运行的估计开销：峰值内存约 {memory}，训练约 {duration}。"
+        "本服务器每次运行最多允许 {limit_memory}，每次按下“训练”最多 {limit_duration}。"
+    ),
+    "budget.estimate_total": (
+        "这 {runs} 次运行的估计开销：最大一次的峰值内存约 {memory}，训练总计约 {duration}。"
+        "本服务器每次运行最多允许 {limit_memory}，每次按下“训练”最多 {limit_duration}。"
+    ),
+    "budget.seconds": "{value} 秒",
+    "budget.minutes": "{value} 分钟",
+    "budget.hours": "{value} 小时",
+    "budget.refused.memory": (
+        "对本服务器来说太大：这次运行约需 {need} 内存，超过每次运行可用的 {limit}。"
+        "请把 `{setting}` 降到 {largest} 或以下。"
+    ),
+    "budget.refused.time": (
+        "对本服务器来说太久：总计约需训练 {need}（{runs} 次运行；比较或扫描按其所有运行的总和计算），"
+        "超过每次按下“训练”允许的 {limit}。请把 `{setting}` 降到 {largest} 或以下，或减少运行次数。"
+    ),
+    "budget.refused.visitor_runs": (
+        "你已有 {active} 次运行在排队或训练（在此标签页或其他标签页），已达本服务器对每位访客的上限（{limit}）。"
+        "请等待它结束或停止它，然后再按“训练”。"
+    ),
+    "budget.refused.queue_full": (
+        "训练队列已满：已有 {waiting} 次运行在等待空位，达到本服务器的上限（{limit}）。"
+        "没有启动任何运行；请在有运行结束后再按“训练”。"
+    ),
+    "budget.link_refused": "链接中的设置未被应用。{reason}",
 }
