@@ -199,6 +199,7 @@ def class_code() -> str | None:
     """The session's class code: read from the address once (the teacher secret taken out of it at once)."""
     if not st.session_state.get(CLASS_READ_KEY):
         st.session_state[CLASS_READ_KEY] = True
+        st.session_state.setdefault(CLASS_KEY, None)
         secret = st.query_params.get(URL_TEACHER)
         if secret is not None:
             del st.query_params[URL_TEACHER]
@@ -235,7 +236,8 @@ def _name_typed() -> None:
         st.session_state[NAME_KEY] = typed
 
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+# Markdown's active characters mid-line (a name is never at a line's start, where - . and digits matter too).
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|<>~$:])")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f]")
 
 
@@ -281,8 +283,9 @@ def _open_class() -> None:
 
 
 def _leave_class() -> None:
-    for key in (CLASS_KEY, CLASS_STATE_KEY, TEACHER_KEY, TEACHER_SECRET_KEY):
+    for key in (CLASS_STATE_KEY, TEACHER_KEY, TEACHER_SECRET_KEY):
         st.session_state.pop(key, None)
+    st.session_state[CLASS_KEY] = None
 
 
 def _rename() -> None:

@@ -410,7 +410,9 @@ curves printed in the book the app is built from.
         "code, or open one for your students."
     ),
     "class.in_class": "Class **{name}** (`{code}`): everyone with this code sees the class's runs.",
-    "class.unknown": "No class with the code `{code}` was opened on this server, so nothing was joined. Check the code with your teacher.",
+    "class.unknown": (
+        "No class with the code \"{code}\" was opened on this server, so nothing was joined. Check the code with your teacher."
+    ),
     "class.slow_down": "Too many wrong class codes: try again in {seconds} s.",
     "class.server_slow_down": "This server has had many wrong class codes in the last minute: try again in {seconds} s.",
     "class.teacher_refused": "The teacher part of this link is not valid: you joined the class as a student.",

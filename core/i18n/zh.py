@@ -359,7 +359,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "class.code_refused": "这不是班级代码（班级代码形如 `kx7m-3pq9-td2a`），你的运行保持私有。",
     "class.private": "你的运行只属于这个浏览器：刷新页面或服务器重启后仍然保留。可以用代码加入一个班级，或为学生开设一个班级。",
     "class.in_class": "班级 **{name}**（`{code}`）：知道这个代码的每个人都能看到本班的运行。",
-    "class.unknown": "这个服务器上没有开设过代码为 `{code}` 的班级，所以没有加入任何班级。请向老师核对代码。",
+    "class.unknown": "这个服务器上没有开设过代码为「{code}」的班级，所以没有加入任何班级。请向老师核对代码。",
     "class.slow_down": "输错的班级代码太多：请 {seconds} 秒后再试。",
     "class.server_slow_down": "这个服务器在最近一分钟内收到了很多错误的班级代码：请 {seconds} 秒后再试。",
     "class.teacher_refused": "这个链接中老师的部分无效：你以学生身份加入了班级。",
