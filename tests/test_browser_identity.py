@@ -85,7 +85,9 @@ def test_private_runs_survive_a_reload_and_a_restart_and_the_key_never_shows_in_
     key = cookie_key(page)
     assert len(key) >= 22  # at least 128 bits of URL-safe base 64
     page.get_by_role("button", name="Train", exact=True).click()
-    expect(page.get_by_text(re.compile(r"^Finished: 1 epochs"))).to_be_visible(timeout=240_000)  # a hang guard: the machine may be busy
+    expect(page.get_by_text(re.compile(r"^Finished: 1 epochs"))).to_be_visible(
+        timeout=240_000
+    )  # a hang guard: the machine may be busy
     assert key not in page.url
 
     page.locator('[data-testid="stSidebarNav"] a', has_text="Compare").click()

@@ -249,6 +249,10 @@ def test_open_a_class_gives_a_code_to_share_and_a_separate_teacher_link(app_env)
     assert not wrong.session_state["class_teacher"] and wrong.session_state["class_code"] == code
     assert "joined the class as a student" in sidebar_texts(wrong)
 
+    student.button(key="class_leave").click().run()  # back to the private space: the address drops the class
+    assert student.session_state["class_code"] is None and query(student, "class") is None
+    assert "Your runs are private to this browser" in sidebar_texts(student)
+
 
 def test_the_teacher_renames_removes_runs_and_closes_the_class_and_a_student_cannot(app_env):
     teacher = visit()
@@ -273,8 +277,12 @@ def test_the_teacher_renames_removes_runs_and_closes_the_class_and_a_student_can
 
     assert teacher.button(key="class_close").disabled  # only after the confirmation is ticked
     teacher.checkbox(key="class_close_confirm").check().run()
+    student.run()
+    assert student.session_state["class_state"] == "open"
     teacher.button(key="class_close").click().run()
     assert not store.class_info(code).is_open and teacher.session_state["class_state"] == "closed"
+    student.run()  # a student who joined before the class closed sees it closed at their next rerun
+    assert student.session_state["class_state"] == "closed" and "This class is closed" in sidebar_texts(student)
 
     late = visit({"class": code})  # closed: the class's runs stay visible, new runs go to the visitor's own space
     assert late.session_state["class_state"] == "closed" and "This class is closed" in sidebar_texts(late)

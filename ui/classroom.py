@@ -210,7 +210,21 @@ def class_code() -> str | None:
 
 
 def class_is_writable() -> bool:
-    return class_code() is not None and st.session_state.get(CLASS_STATE_KEY) == "open"
+    """In a class that is open now (asked of the store: the teacher may have closed it since this session joined)."""
+    code = class_code()
+    if code is None or st.session_state.get(CLASS_STATE_KEY) != "open":
+        return False
+    try:
+        info = _store().class_info(code)
+    except Exception:  # noqa: BLE001 - a database problem: keep new runs private rather than guess
+        return False
+    _note_closed(info)
+    return st.session_state.get(CLASS_STATE_KEY) == "open"
+
+
+def _note_closed(info) -> None:
+    if info is not None and not info.is_open:
+        st.session_state[CLASS_STATE_KEY] = "closed"
 
 
 def current_space() -> str:
@@ -368,11 +382,12 @@ def class_sidebar() -> None:
             st.text_input(tr("class.name_new_label"), key="class_name_input", max_chars=40)
             st.button(tr("class.open"), key="class_open", on_click=_open_class, icon=":material/add:")
     else:
-        state = st.session_state.get(CLASS_STATE_KEY, "open")
         try:
             info = _store().class_info(code)
         except Exception:  # noqa: BLE001 - the name is a nicety: the code says which class
             info = None
+        _note_closed(info)
+        state = st.session_state.get(CLASS_STATE_KEY, "open")
         name = _plain(info.name) if info else code
         st.sidebar.markdown(tr("class.in_class", name=name, code=code))
         if state == "open":
