@@ -107,7 +107,7 @@ def test_private_runs_survive_a_reload_and_a_restart_and_the_key_never_shows_in_
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("Your private runs on another device").click()
     sidebar.get_by_text("Show my private link").click()
-    expect(sidebar.get_by_text(re.compile("Do not share it"))).to_be_visible()
+    expect(sidebar.get_by_text(re.compile("Do not share it"))).to_be_visible(timeout=60_000)
     private_link = sidebar.locator('[data-testid="stCode"]').filter(has_text="key=").inner_text().strip()
     assert private_link.endswith(f"?key={key}") and key not in page.url
 
@@ -115,7 +115,7 @@ def test_private_runs_survive_a_reload_and_a_restart_and_the_key_never_shows_in_
     other = phone.new_page()
     other.set_default_timeout(120_000)
     open_at(other, private_link)
-    expect(other.get_by_text("This browser now uses the private key from your link")).to_be_visible()
+    expect(other.get_by_text("This browser now uses the private key from your link")).to_be_visible(timeout=60_000)
     other.wait_for_url(lambda address: "key=" not in address)
     other.locator('[data-testid="stSidebarNav"] a', has_text="Compare").click()
     expect(other.get_by_text(YOUR_ONE_RUN)).to_be_visible(timeout=30_000)
