@@ -58,8 +58,8 @@ def cookie_key(page: Page) -> str | None:
 
 
 def open_at(page: Page, url: str) -> None:
-    page.goto(url)
-    wait_until_idle(page)
+    page.goto(url, timeout=180_000)
+    wait_until_idle(page, timeout=180_000)  # a hang guard: other work shares this machine
 
 
 def started(browser, url: str) -> str:
@@ -92,8 +92,8 @@ def test_private_runs_survive_a_reload_and_a_restart_and_the_key_never_shows_in_
 
     page.locator('[data-testid="stSidebarNav"] a', has_text="Compare").click()
     expect(page.get_by_text(YOUR_ONE_RUN)).to_be_visible(timeout=30_000)
-    page.reload()  # a new Streamlit session: the same key from the cookie, the same private space
-    wait_until_idle(page)
+    page.reload(timeout=180_000)  # a new Streamlit session: the same key from the cookie, the same private space
+    wait_until_idle(page, timeout=180_000)
     expect(page.get_by_text(YOUR_ONE_RUN)).to_be_visible(timeout=30_000)
 
     restartable_server.stop()

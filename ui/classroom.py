@@ -133,7 +133,7 @@ def _remember_in_browser() -> None:
     key = st.session_state[PRIVATE_KEY]
     if st.session_state.get(COOKIE_SET_KEY) == key:
         return
-    # The key is ours (URL-safe base 64, checked), never a visitor's text: nothing to escape.
+    # A key is only ever URL-safe base 64 (made here, or a link's checked by valid_private_key): nothing to escape.
     st.sidebar.html(
         "<script>"
         f"document.cookie = '{KEY_COOKIE}={key}; path=/; max-age={COOKIE_DAYS * 86400}; samesite=lax'"
