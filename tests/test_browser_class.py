@@ -65,6 +65,7 @@ def open_a_class(page: Page) -> str:
     return re.search(r"class=([0-9a-z-]{14})", page.url).group(1)
 
 
+@pytest.mark.timeout(900)  # three visitors and a run on a shared machine: only a hang guard
 def test_a_visitor_outside_a_class_space_sees_none_of_its_runs(visitor):
     student = visitor("/fit?epochs=1&max_len=40&seed=11")
     code = open_a_class(student)
