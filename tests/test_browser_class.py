@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from support import no_exception, require_chromium, stop_joiner_then_starter
+from support import no_exception, require_chromium, stop_joiner_then_starter, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -58,9 +58,12 @@ def test_a_second_visitor_with_identical_settings_sees_the_first_visitors_run_at
 def open_a_class(page: Page) -> str:
     """Open a class from the sidebar, as a teacher does; returns its code (from the address the app now shows)."""
     sidebar = page.locator('[data-testid="stSidebar"]')
+    wait_until_idle(page, timeout=180_000)  # a click while the page still runs its first script can be lost
     sidebar.get_by_text("Join or open a class").click()
-    sidebar.get_by_role("button", name="Open a class").click()
-    expect(sidebar.get_by_text("Teacher: manage this class")).to_be_visible(timeout=30_000)
+    button = sidebar.get_by_role("button", name="Open a class")
+    expect(button).to_be_visible(timeout=30_000)
+    button.click()
+    expect(sidebar.get_by_text("Teacher: manage this class")).to_be_visible(timeout=120_000)
     page.wait_for_url(re.compile(r"class=[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}"))
     return re.search(r"class=([0-9a-z-]{14})", page.url).group(1)
 
