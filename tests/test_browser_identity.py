@@ -105,6 +105,7 @@ def test_private_runs_survive_a_reload_and_a_restart_and_the_key_never_shows_in_
 
     # Carried deliberately: the private link, shown on request with its warning, opened on another device.
     sidebar = page.locator('[data-testid="stSidebar"]')
+    wait_until_idle(page, timeout=180_000)  # a click while the page still runs its first script can be lost
     sidebar.get_by_text("Your private runs on another device").click()
     sidebar.get_by_text("Show my private link").click()
     expect(sidebar.get_by_text(re.compile("Do not share it"))).to_be_visible(timeout=60_000)
@@ -123,6 +124,7 @@ def test_private_runs_survive_a_reload_and_a_restart_and_the_key_never_shows_in_
     assert key not in other.url
 
     # The links the app invites people to share carry no key: the class link, and the address with settings in it.
+    wait_until_idle(page, timeout=180_000)
     sidebar.get_by_text("Join or open a class").click()
     sidebar.get_by_role("button", name="Open a class").click()
     expect(sidebar.get_by_text("Teacher: manage this class")).to_be_visible(timeout=30_000)
