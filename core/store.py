@@ -11,6 +11,9 @@ threads; any thread may call any method.
 - `space_runs`: which space can see which run. A space is a visitor's own
   (`me:<id>`, private) or a class's (`class:<code>`, shared by its link). A run is
   reachable from a space only through a row here: by list, link or id.
+- `classes`: the classes teachers opened: code, name, a hash of the teacher
+  secret, who opened it (a visitor id), and when it was closed. A class space
+  takes new runs only while its class is open here (core/classes.py).
 
 The default is a SQLite file ($TRAINING_DB_PATH, else `runs.sqlite3` in the runs
 folder) in WAL mode, which several server processes on one machine can share;
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
 import time
 from dataclasses import dataclass, fields
@@ -33,6 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core.classes import new_class_code, new_teacher_secret, secret_hash
 from core.records import EpochRow, RunRecord, list_records, runs_dir
 from core.spaces import SERVER_SPACE, class_space, private_space, valid_class_code  # noqa: F401 - re-exported
 
@@ -91,6 +96,33 @@ space_runs = sa.Table(
     sa.Column("added", sa.Float, nullable=False),
     sa.Index("space_runs_by_space", "space", "added"),
 )
+
+classes = sa.Table(
+    "classes",
+    metadata,
+    sa.Column("code", sa.String(16), primary_key=True),  # xxxx-xxxx-xxxx (core/classes.py)
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("teacher_hash", sa.String(64), nullable=False),  # SHA-256 of the teacher secret, never the secret
+    sa.Column("owner", sa.String(40)),  # the visitor id of who opened it: their own browser needs no teacher link
+    sa.Column("opened", sa.Float, nullable=False),
+    sa.Column("closed", sa.Float),  # set once: a closed class is read-only
+)
+CLASS_NAME_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    """An opened class as the sidebar shows it."""
+
+    code: str
+    name: str
+    owner: str | None
+    opened: float
+    closed: float | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed is None
 
 
 @dataclass(frozen=True)
@@ -277,6 +309,75 @@ class RunStore:
                 removed = conn.execute(runs.delete().where(runs.c.run_id.in_(oldest))).rowcount
         return removed
 
+    def remove_from_space(self, space: str, run_ids: list[str]) -> int:
+        """Take runs out of `space` (a teacher tidying a class); the runs stay wherever else they are. Returns rows removed."""
+        if not run_ids:
+            return 0
+        with self.engine.begin() as conn:
+            return conn.execute(space_runs.delete().where(space_runs.c.space == space, space_runs.c.run_id.in_(run_ids))).rowcount
+
+    # -- classes --------------------------------------------------------------
+
+    def open_class(self, name: str, owner: str | None) -> tuple[str, str]:
+        """A new class with a fresh random code; returns (code, teacher secret). Only the secret's hash is kept."""
+        secret = new_teacher_secret()
+        for _attempt in range(5):
+            code = new_class_code()
+            values = {
+                "code": code,
+                "name": clean_class_name(name) or code,
+                "teacher_hash": secret_hash(secret),
+                "owner": owner,
+                "opened": time.time(),
+                "closed": None,
+            }
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(classes.insert().values(**values))
+                return code, secret
+            except sa.exc.IntegrityError:  # a code already taken (one chance in 2**60 per class): draw again
+                continue
+        raise RuntimeError("could not draw an unused class code")
+
+    def class_info(self, code: str) -> ClassInfo | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(classes).where(classes.c.code == code)).mappings().first()
+        if row is None:
+            return None
+        return ClassInfo(row["code"], row["name"], row["owner"], row["opened"], row["closed"])
+
+    def is_legacy_class(self, code: str) -> bool:
+        """A class space used by links of earlier versions (any code opened it): it has runs, but was never opened here."""
+        with self.engine.connect() as conn:
+            used = conn.execute(sa.select(space_runs.c.run_id).where(space_runs.c.space == class_space(code)).limit(1)).first()
+            opened = conn.execute(sa.select(classes.c.code).where(classes.c.code == code)).first()
+        return used is not None and opened is None
+
+    def is_teacher(self, code: str, *, visitor: str | None = None, secret: str | None = None) -> bool:
+        """Whether the visitor who opened the class, or the holder of its teacher secret, is asking."""
+        info = self.class_info(code)
+        if info is None:
+            return False
+        if visitor is not None and info.owner == visitor:
+            return True
+        if secret is None:
+            return False
+        with self.engine.connect() as conn:
+            stored = conn.execute(sa.select(classes.c.teacher_hash).where(classes.c.code == code)).scalar()
+        return stored is not None and secrets.compare_digest(stored, secret_hash(secret))
+
+    def rename_class(self, code: str, name: str) -> bool:
+        cleaned = clean_class_name(name)
+        if not cleaned:
+            return False
+        with self.engine.begin() as conn:
+            return conn.execute(classes.update().where(classes.c.code == code).values(name=cleaned)).rowcount == 1
+
+    def close_class(self, code: str) -> None:
+        """Close the class for good: its runs stay visible to its link, nobody adds new ones."""
+        with self.engine.begin() as conn:
+            conn.execute(classes.update().where(classes.c.code == code, classes.c.closed.is_(None)).values(closed=time.time()))
+
     # -- reading --------------------------------------------------------------
 
     def space_runs(self, space: str) -> list[SpaceRun]:
@@ -407,6 +508,11 @@ class RunStore:
                 self.save_run(record)
                 self.add_to_space(SERVER_SPACE, record.run_id, "", "imported")
         return len(records)
+
+
+def clean_class_name(name: object) -> str:
+    """A class's name as typed, on one line and at most CLASS_NAME_LENGTH characters."""
+    return " ".join(str(name or "").split())[:CLASS_NAME_LENGTH]
 
 
 _stores: dict[str, RunStore] = {}

@@ -479,14 +479,14 @@ def require_chromium() -> None:
         pytest.skip("no chromium executable (apt-get install chromium chromium-driver)", allow_module_level=True)
 
 
-def wait_until_idle(page: Page, sidebar: bool = True) -> None:
+def wait_until_idle(page: Page, sidebar: bool = True, timeout: float = 60_000) -> None:
     """Streamlit shows a running indicator while the script runs; wait for the page to settle.
 
-    `sidebar=False` on a phone-width window, where the sidebar starts collapsed.
+    `sidebar=False` on a phone-width window, where the sidebar starts collapsed. `timeout` (ms) is a hang guard.
     """
     if sidebar:
         page.wait_for_selector('[data-testid="stSidebar"]')
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
     page.wait_for_selector("h1")
 
 

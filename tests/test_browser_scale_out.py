@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from core.store import RunStore  # noqa: E402
 
-CLASS_LINK = "/fit?class=scale-out&epochs=200&max_len=200&seed=23"  # minutes of training: still going when Bob comes
+SETTINGS = "&epochs=200&max_len=200&seed=23"  # minutes of training: still going when Bob comes
 
 
 @pytest.fixture(scope="module")
@@ -67,18 +67,21 @@ def epochs_finished(page: Page) -> int:
 
 def test_a_run_started_on_one_server_is_live_and_joined_on_the_other(browser, deployment):
     server_1, server_2, database = deployment
-    ann = open_page(browser, server_1 + CLASS_LINK)
+    store = RunStore(database)
+    code, _secret = store.open_class("Scale-out", owner=None)  # the teacher opened the class on either server
+    class_link = f"/fit?class={code}{SETTINGS}"
+    ann = open_page(browser, server_1 + class_link)
     ann.get_by_role("button", name="Train", exact=True).click()
     # Through Ray the first epoch comes after a worker process starts and imports TensorFlow.
     expect(ann.get_by_text(re.compile(r"[1-9]\d* of 200 epochs finished"))).to_be_visible(timeout=120_000)
 
     # Bob's session lives on the other server: the class's list there shows Ann's run, from the shared database.
-    bob = open_page(browser, server_2 + "/compare?class=scale-out")
+    bob = open_page(browser, server_2 + f"/compare?class={code}")
     expect(bob.get_by_text(re.compile(r"The class's runs \(1\)"))).to_be_visible(timeout=30_000)
     no_exception(bob)
 
     # With the same settings, Bob's Train joins the run on the cluster instead of training it again.
-    bob.goto(server_2 + CLASS_LINK)
+    bob.goto(server_2 + class_link)
     bob.get_by_role("button", name="Train", exact=True).click()
     expect(bob.get_by_text("you joined a run with identical settings")).to_be_visible(timeout=30_000)
     expect(bob.get_by_text(re.compile(r"[1-9]\d* of 200 epochs finished"))).to_be_visible(timeout=30_000)
@@ -87,9 +90,8 @@ def test_a_run_started_on_one_server_is_live_and_joined_on_the_other(browser, de
     wait_for(lambda: epochs_finished(bob) > seen, "a later epoch on Bob's page")
     no_exception(bob)
 
-    store = RunStore(database)
     try:
-        (run,) = store.space_runs("class:scale-out")  # one run in the class, one computation on the cluster
+        (run,) = store.space_runs(f"class:{code}")  # one run in the class, one computation on the cluster
         assert run.record.status == "running" and store.count_runs() == 1
     finally:
         store.engine.dispose()

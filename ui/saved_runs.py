@@ -24,7 +24,7 @@ from core.plain_text import display_name_text, markdown_literal, plain_text
 from core.records import RunRecord, records_to_frame
 from core.reference import reference_frame
 from core.store import store_from_environment
-from ui.classroom import class_code, current_space, display_name
+from ui.classroom import class_code, current_space, display_name, viewed_space
 from ui.i18n import tr
 from ui.views import batch_curves, chart_columns, chart_texts, image_downloads, label_words
 
@@ -155,7 +155,7 @@ def overlay_charts(name: str, records: list[RunRecord], extra: pd.DataFrame | No
 def saved_runs_section() -> None:
     st.subheader(tr("compare.overlay_title"))
     try:
-        saved = store_from_environment().space_runs(current_space())
+        saved = store_from_environment().space_runs(viewed_space())
     except Exception as error:  # noqa: BLE001 - a database problem must not take the page down
         st.error(tr("runs.store_error", error=f"{type(error).__name__}: {error}"))
         saved = []

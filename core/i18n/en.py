@@ -285,9 +285,6 @@ curves printed in the book the app is built from.
         "the same numbers; press **Train again and watch it live** to see them come in."
     ),
     "class.default_name": "student {number}",
-    "class.code_refused": "The class code in the link is not valid (3-24 letters, digits or dashes), so your runs stay private.",
-    "class.private": "Your runs are private to this browser tab. A teacher's link with `?class=CODE` shares a class's runs.",
-    "class.in_class": "Class **{code}**: everyone on this link sees the class's runs.",
     "class.name_label": "Your name in the class",
     "runs.private_caption": "Your runs ({count}), and the results of identical runs you used. Nobody else sees them.",
     "runs.class_caption": "The class's runs ({count}), everyone's, under the names they typed.",
@@ -469,4 +466,63 @@ curves printed in the book the app is built from.
         "Nothing was started; press Train again when a run has ended."
     ),
     "budget.link_refused": "The link's settings were not applied. {reason}",
+    # -- identity that lasts, classes that are opened (issue 21)
+    "class.code_refused": "That is not a class code (a class code looks like `kx7m-3pq9-td2a`), so your runs stay private.",
+    "class.private": (
+        "Your runs are private to this browser: they are kept across reloads and restarts. Join a class with its "
+        "code, or open one for your students."
+    ),
+    "class.in_class": "Class **{name}** (`{code}`): everyone with this code sees the class's runs.",
+    "class.unknown": (
+        "No class with the code \"{code}\" was opened on this server, so nothing was joined. Check the code with your teacher."
+    ),
+    "class.slow_down": "Too many wrong class codes: try again in {seconds} s.",
+    "class.server_slow_down": "This server has had many wrong class codes in the last minute: try again in {seconds} s.",
+    "class.teacher_refused": "The teacher part of this link is not valid: you joined the class as a student.",
+    "class.join_title": "Join or open a class",
+    "class.code_label": "Class code",
+    "class.join": "Join",
+    "class.name_new_label": "Name of a new class (optional)",
+    "class.open": "Open a class",
+    "class.leave": "Back to my private runs",
+    "class.read_only_closed": "This class is closed: its runs stay visible here, and the runs you train now are private.",
+    "class.read_only_legacy": (
+        "This class code comes from an earlier version of the app: its runs stay visible here, read-only, and the "
+        "runs you train now are private. Ask your teacher for a new class."
+    ),
+    "class.teacher_title": "Teacher: manage this class",
+    "class.share_link": "Send your students this link (or read them the code):",
+    "class.show_teacher_link": "Show the teacher link",
+    "class.teacher_link_warning": (
+        "The teacher link lets whoever has it rename, empty and close the class. Keep it to yourself: do not send it "
+        "to students. This browser stays the class's teacher without it."
+    ),
+    "class.teacher_by_browser": "This browser opened the class, so it manages it. The teacher link was shown when it was opened.",
+    "class.rename_label": "Class name",
+    "class.rename": "Rename",
+    "class.renamed": "The class was renamed.",
+    "class.remove_label": "Runs to take out of the class",
+    "class.remove": "Remove from the class",
+    "class.removed": "{count} run(s) taken out of the class.",
+    "class.close_confirm": "Yes, close this class for good",
+    "class.close": "Close the class",
+    "class.closed_now": "The class is closed: its runs stay visible to its link, and nobody can add new ones.",
+    "identity.title": "Your private runs on another device",
+    "identity.explain": (
+        "This browser keeps a private key that finds your runs. To see them on another device, open your private "
+        "link there."
+    ),
+    "identity.show": "Show my private link",
+    "identity.warning": (
+        "Anyone with this link sees your private runs and can add to them. Do not share it: it is not a class link. "
+        "Open it only on your own devices."
+    ),
+    "identity.key_refused": "The private key in the link is not valid: this browser keeps its own.",
+    "identity.key_adopted": "This browser now uses the private key from your link: your runs from that device are here.",
+    "identity.key_pending": (
+        "The link carries another private key, but this browser already has runs under its own. Switch to the "
+        "link's key? The runs here stay under this browser's key (open its private link to come back to them)."
+    ),
+    "identity.use_link_key": "Use the link's key",
+    "identity.keep_key": "Keep this browser's key",
 }
