@@ -53,6 +53,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core.i18n import t
 from core.records import EpochRow, RunRecord, list_records, now_iso, runs_dir
 from core.spaces import SERVER_SPACE, class_space, private_space, valid_class_code  # noqa: F401 - re-exported
 
@@ -74,7 +75,7 @@ DEFAULT_PER_SERVER = 5000  # about 25 MB of epochs at 10 epochs a run
 DEFAULT_LEASE_SECONDS = 60.0
 SERVER_OWNER = "server"  # the owner of runs made outside the web app: no visitor's quota
 QUOTAS = ("visitor", "class", "server")
-INTERRUPTED = "Interrupted: the process training it ended (a server restart or a lost worker). Its finished epochs are kept."
+INTERRUPTED = t("message.interrupted", "en")
 SCHEMA_VERSION = 2  # 2: runs.owner, runs.made_in, runs.lease_until
 
 metadata = sa.MetaData()
@@ -175,11 +176,8 @@ class QuotaFull(Exception):
 
     def __init__(self, quota: str, limit: int, used: int, wanted: int):
         self.quota, self.limit, self.used, self.wanted = quota, limit, used, wanted
-        whose = {"visitor": "your", "class": "this class's", "server": "this server's"}[quota]
-        super().__init__(
-            f"Refused: {whose} quota of {limit} runs is full ({used} kept, {wanted} new). "
-            "Only your own finished runs are ever removed to make room, and not enough of them can go."
-        )
+        # The English catalogue's sentence, as stored and logged; run_message shows it in the session's language.
+        super().__init__(t(f"message.quota_{quota}", "en", limit=limit, used=used, wanted=wanted))
 
 
 def _make_engine(url: str) -> Engine:

@@ -20,10 +20,10 @@ from core.compare import method_agreement, run_labels
 from core.exchange import RunFileError, runs_from_file, runs_table, runs_to_zip
 from core.records import RunRecord, records_to_frame
 from core.reference import reference_frame
-from core.store import store_from_environment
-from ui.classroom import class_code, current_space, display_name
+from core.store import QuotaFull, store_from_environment
+from ui.classroom import class_code, current_space, display_name, visitor_id
 from ui.data_source import safe_name
-from ui.i18n import tr
+from ui.i18n import message_text, tr
 from ui.views import batch_curves, chart_columns, chart_texts, image_downloads, label_words
 
 RUNS_TABLE_KEY = "runs_table"  # the saved-runs table; its selection is the overlay
@@ -53,9 +53,17 @@ def _import_runs() -> None:
         return
     store = store_from_environment()
     space = current_space()
-    for record in records:
-        store.save_run(record)
-        store.add_to_space(space, record.run_id, display_name(), "imported")
+    # The file's runs count against the importer's quotas, all of them or none (core.store.make_room).
+    refusal = store.quota_refusal(visitor_id(), space, len(records)) if records else None
+    if refusal is not None:
+        st.session_state["runs_import_result"] = ("error", f"`{safe_name(uploaded.name)}`: {message_text(str(refusal))}")
+        return
+    try:
+        for record in records:
+            store.add_new_run(record, visitor_id(), space, display_name(), "imported")
+    except QuotaFull as refusal:  # another import of the same quota got there first
+        st.session_state["runs_import_result"] = ("error", f"`{safe_name(uploaded.name)}`: {message_text(str(refusal))}")
+        return
     text = tr("runs.imported", count=len(records))
     if problems:
         text += "\n\n" + "\n".join(f"- {p}" for p in problems[:10])

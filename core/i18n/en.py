@@ -406,4 +406,21 @@ curves printed in the book the app is built from.
     "sweep.setting.epochs": "epochs",
     "sweep.setting.max_len": "max_len (tokens kept)",
     "sweep.setting.seed": "seed",
+    # -- fair quotas and runs that end honestly (issue 21)
+    "message.interrupted": (
+        "Interrupted: the process training it ended (a server restart or a lost worker). Its finished epochs are kept."
+    ),
+    "message.quota_visitor": (
+        "Refused: your quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished private "
+        "runs are ever removed to make room, and not enough of them can go."
+    ),
+    "message.quota_class": (
+        "Refused: this class's quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished "
+        "runs in this class are ever removed to make room, and not enough of them can go: ask your teacher."
+    ),
+    "message.quota_server": (
+        "Refused: this server's quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished "
+        "private runs are ever removed to make room, and not enough of them can go."
+    ),
+    "run.finished_cached": "Finished: {done} epochs, trained at {when}; training took {seconds} s.",
 }

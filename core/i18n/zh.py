@@ -358,4 +358,19 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "sweep.setting.epochs": "轮数",
     "sweep.setting.max_len": "max_len（保留的词元数）",
     "sweep.setting.seed": "种子",
+    # -- fair quotas and runs that end honestly (issue 21)
+    "message.interrupted": "已中断：训练它的进程结束了（服务器重启或工作进程丢失）。已完成的 epoch 都保留着。",
+    "message.quota_visitor": (
+        "已拒绝：你的 {limit} 个运行的配额已满（已保存 {used} 个，新增 {wanted} 个）。为腾出空间只会删除你自己已结束的私人运行，"
+        "而可删除的不够。"
+    ),
+    "message.quota_class": (
+        "已拒绝：这个班级的 {limit} 个运行的配额已满（已保存 {used} 个，新增 {wanted} 个）。为腾出空间只会删除你自己在这个班级里"
+        "已结束的运行，而可删除的不够：请联系老师。"
+    ),
+    "message.quota_server": (
+        "已拒绝：这台服务器的 {limit} 个运行的配额已满（已保存 {used} 个，新增 {wanted} 个）。为腾出空间只会删除你自己已结束的"
+        "私人运行，而可删除的不够。"
+    ),
+    "run.finished_cached": "已完成：{done} 个 epoch，训练于 {when}；训练用时 {seconds} 秒。",
 }
