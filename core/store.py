@@ -654,5 +654,5 @@ class Leases:
         while not self._stop.wait(self.store.lease_seconds / 4):
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - a database hiccup: the next round tries again
-                log.warning("could not renew or check run leases", exc_info=True)
+            except Exception as error:  # noqa: BLE001 - a database hiccup: the next round tries again
+                log.warning("could not renew or check run leases: %s: %s", type(error).__name__, error)

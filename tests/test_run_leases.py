@@ -74,6 +74,7 @@ def test_a_run_stopped_while_queued_is_saved_stopped(store_url, tiny_data, tiny_
         wait_for(lambda: busy.snapshot().state == "running", "the first run to hold the only slot")
         queued = Watch(hub, [replace(tiny_settings, seed=5)], tiny_data, space="me:ann", owner="ann").start()
         wait_for(lambda: queued.snapshot().queue_position == 1, "the second press to be queued")
+        wait_for(lambda: store.space_runs("me:ann"), "the queued run to be listed in its space")
         (run,) = store.space_runs("me:ann")
         assert run.record.status == "running"  # queued: it exists, and its process holds its lease
         queued.stop()
