@@ -74,7 +74,6 @@ DEFAULT_PER_SERVER = 5000  # about 25 MB of epochs at 10 epochs a run
 # that a busy server (two TensorFlow runs on two cores) never misses a renewal.
 DEFAULT_LEASE_SECONDS = 60.0
 SERVER_OWNER = "server"  # the owner of runs made outside the web app: no visitor's quota
-QUOTAS = ("visitor", "class", "server")
 INTERRUPTED = t("message.interrupted", "en")
 SCHEMA_VERSION = 2  # 2: runs.owner, runs.made_in, runs.lease_until
 
