@@ -40,7 +40,7 @@ from core.jobs import SERVER_SLOTS, JobSlots, JobSnapshot, TrainingJob, stop_whe
 from core.predictions import TrainedModel
 from core.records import RunRecord
 from core.settings import RunSettings
-from core.store import SERVER_OWNER, QuotaFull, RunStore, store_from_environment
+from core.store import SERVER_OWNER, SERVER_SPACE, QuotaFull, RunStore, store_from_environment
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class Hub:
         *,
         fresh: bool = False,
         owner: str = SERVER_OWNER,
-        space: str = "server",
+        space: str = SERVER_SPACE,
     ) -> Part:
         """Join, reuse or start the computation for these inputs, with `viewer` watching it.
 

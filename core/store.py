@@ -53,7 +53,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from core.i18n import t
 from core.records import EpochRow, RunRecord, list_records, now_iso, runs_dir
 from core.spaces import SERVER_SPACE, class_space, private_space, valid_class_code  # noqa: F401 - re-exported
 
@@ -74,7 +73,7 @@ DEFAULT_PER_SERVER = 5000  # about 25 MB of epochs at 10 epochs a run
 # that a busy server (two TensorFlow runs on two cores) never misses a renewal.
 DEFAULT_LEASE_SECONDS = 60.0
 SERVER_OWNER = "server"  # the owner of runs made outside the web app: no visitor's quota
-INTERRUPTED = t("message.interrupted", "en")
+INTERRUPTED = "Interrupted: the process training it ended (a server restart or a lost worker). Its finished epochs are kept."
 SCHEMA_VERSION = 2  # 2: runs.owner, runs.made_in, runs.lease_until
 
 metadata = sa.MetaData()
@@ -175,8 +174,24 @@ class QuotaFull(Exception):
 
     def __init__(self, quota: str, limit: int, used: int, wanted: int):
         self.quota, self.limit, self.used, self.wanted = quota, limit, used, wanted
-        # The English catalogue's sentence, as stored and logged; run_message shows it in the session's language.
-        super().__init__(t(f"message.quota_{quota}", "en", limit=limit, used=used, wanted=wanted))
+        # In English, as core writes its messages; core.i18n.run_message says them in the session's language.
+        super().__init__(_REFUSED[quota].format(limit=limit, used=used, wanted=wanted))
+
+
+_REFUSED = {
+    "visitor": (
+        "Refused: your quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished private "
+        "runs are ever removed to make room, and not enough of them can go."
+    ),
+    "class": (
+        "Refused: this class's quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished "
+        "runs in this class are ever removed to make room, and not enough of them can go: ask your teacher."
+    ),
+    "server": (
+        "Refused: this server's quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished "
+        "private runs are ever removed to make room, and not enough of them can go."
+    ),
+}
 
 
 def _make_engine(url: str) -> Engine:
