@@ -1,4 +1,4 @@
-"""The run store: spaces keep runs private, retention never drops a run in progress, the database is shared safely.
+"""The run store: spaces keep runs private, the database is shared safely (quotas: test_retention.py; leases: test_run_leases.py).
 
 Every test runs twice: on a real SQLite file in its own folder (WAL mode, the
 default), and on a real PostgreSQL server (`DATABASE_URL=postgresql+psycopg://…`,
