@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
 
     from core.fingerprint import run_fingerprint
     from core.records import RunRecord
-    from core.store import DB_PATH_ENV, SERVER_SPACE, store_from_environment
+    from core.store import DB_PATH_ENV, SERVER_OWNER, SERVER_SPACE, store_from_environment
     from core.training import RunHooks, train
 
     if args.runs_dir:
@@ -208,8 +208,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
             if not args.no_save:
                 try:
                     store = store_from_environment()
-                    store.save_run(record)
-                    store.add_to_space(SERVER_SPACE, record.run_id, "command line", "trained")
+                    # The server's own run: it counts against the server's quota only (core.store.make_room).
+                    store.add_new_run(record, SERVER_OWNER, SERVER_SPACE, "command line", "trained")
                     where = f"saved as {record.run_id} in {store.engine.url.render_as_string(hide_password=True)}"
                 except Exception as error:  # noqa: BLE001 - the figures above are printed; say why they are not kept
                     where = f"NOT saved: {type(error).__name__}: {error}"

@@ -9,7 +9,10 @@ process) keys computations by fingerprint (core.fingerprint):
 - one finished earlier (in the store): its result is shown at once, labelled as such;
 - otherwise a new job starts under the server's first-come-first-served cap. If
   the page had one prepared for exactly these inputs (model built and first step
-  traced while the visitor read the page), that one goes on instead.
+  traced while the visitor read the page), that one goes on instead. A new run
+  counts against the quotas of its owner (the visitor) and space
+  (`RunStore.make_room`): when one is full it is refused with `QuotaFull`, before
+  anything trains. While it is queued or trains, this hub holds its lease.
 
 A `Watch` is one visitor's Train press: it resolves each method in turn (the
 comparison has three), records in the visitor's space which runs they used, and
@@ -37,7 +40,7 @@ from core.jobs import SERVER_SLOTS, JobSlots, JobSnapshot, TrainingJob, stop_whe
 from core.predictions import TrainedModel
 from core.records import RunRecord
 from core.settings import RunSettings
-from core.store import RunStore, store_from_environment
+from core.store import SERVER_OWNER, SERVER_SPACE, QuotaFull, RunStore, store_from_environment
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +166,20 @@ class Hub:
 
     # -- Train ----------------------------------------------------------------
 
-    def request(self, settings: RunSettings, data: PreparedData, viewer: str, *, fresh: bool = False) -> Part:
-        """Join, reuse or start the computation for these inputs, with `viewer` watching it."""
+    def request(
+        self,
+        settings: RunSettings,
+        data: PreparedData,
+        viewer: str,
+        *,
+        fresh: bool = False,
+        owner: str = SERVER_OWNER,
+        space: str = SERVER_SPACE,
+    ) -> Part:
+        """Join, reuse or start the computation for these inputs, with `viewer` watching it.
+
+        A new computation is `owner`'s, made in `space`: QuotaFull when it does not fit their quotas.
+        """
         fingerprint = self.fingerprint(settings, data)
         with self._lock:
             self._tidy()
@@ -189,6 +204,8 @@ class Hub:
             running = self._active.get(fingerprint)  # someone may have started it meanwhile
             if running is not None and running.attach(viewer):
                 return Part(settings, "joined", job=running)
+            # Only a new run counts; joining and cached results cost nobody's quota. Raises QuotaFull.
+            self.store.make_room(owner, space, 1)
             job, notice = self._prepared.pop(fingerprint, None), ""
             if job is not None and not job.join(0):
                 job.attach(viewer)
@@ -205,7 +222,9 @@ class Hub:
                 )
             # The run exists in the store before anyone can join it (queued runs too): a joiner's space
             # refers to it at once. A few milliseconds under the lock, once per computation.
-            self.store.save_run(job.planned[0])
+            self.store.save_run(job.planned[0], owner=owner, made_in=space)
+            # Queued or training, the run is vouched for by this process while its job is active.
+            self.store.leases.hold(job.planned[0].run_id, lambda job=job: job.snapshot().active)
             self.jobs_started += 1
             self._active[fingerprint] = job
             return Part(settings, "trained", job=job, notice=notice)
@@ -238,6 +257,8 @@ class Watch:
 
     Same surface as a TrainingJob (start, stop, join, snapshot, stop_when,
     stop_when_collected), so the live view does not care how the figures are made.
+    `owner` is whose quota new runs count against: the visitor's id (ui.classroom.visitor_id);
+    by default the private space's visitor, or the server's for other spaces (scripts, tests).
     """
 
     def __init__(
@@ -249,9 +270,13 @@ class Watch:
         space: str,
         display_name: str = "",
         fresh: bool = False,
+        owner: str | None = None,
     ):
         if not settings_list:
             raise ValueError("a watch needs at least one run")
+        if owner is None:
+            owner = space.removeprefix("me:") if space.startswith("me:") else SERVER_OWNER
+        self.owner = owner
         self.hub = hub
         self.settings_list = [s.validate() for s in settings_list]
         self.data = data
@@ -310,7 +335,7 @@ class Watch:
                 if self.stop_event.is_set():
                     final, message = "stopped", "Stopped by request before the next method started."
                     break
-                part = self.hub.request(settings, self.data, self.viewer, fresh=self.fresh)
+                part = self.hub.request(settings, self.data, self.viewer, fresh=self.fresh, owner=self.owner, space=self.space)
                 with self._lock:
                     self._state.parts.append(part)
                 self._bump(state="running")
@@ -329,6 +354,8 @@ class Watch:
                     last = self._part_snapshot(part)
                     final, message = status, last.message if last is not None else ""
                     break
+        except QuotaFull as refusal:  # nothing was trained: the message names the full quota
+            final, message = "failed", str(refusal)
         except Exception as error:  # noqa: BLE001 - the page must learn of any failure
             final, message = "failed", f"{type(error).__name__}: {error}"
         self._bump(state=final, message=message, ended_at=time.monotonic())

@@ -483,6 +483,10 @@ class TrainingJob:
                 self.store.save_run(record)
             else:
                 self.store.add_epoch(record.run_id, epoch)
+            if record.status == "running":
+                # This process vouches for the run while the job lives (in a Ray worker too): a killed
+                # process stops renewing, and the run is shown as interrupted (core.store.Leases).
+                self.store.leases.hold(record.run_id, lambda: not self.ended)
         except Exception as error:  # noqa: BLE001 - shown with the run, which goes on
             with self._lock:
                 if "not saved" not in record.message:
@@ -511,7 +515,10 @@ class TrainingJob:
         self._slot_taken = False
         if self._released.is_set():
             if not self.slots.acquire(self.stop_event, self._ticket, self.seconds_left):
-                self._update(state="stopped", message="Stopped before a training slot became free.", ended_at=time.monotonic())
+                message = "Stopped before a training slot became free."
+                # The hub saved the first run as running when it was queued: it ends as it did.
+                self._save(self.planned[0].end("stopped", message))
+                self._update(state="stopped", message=message, ended_at=time.monotonic())
                 return
             self._slot_taken = True
         try:

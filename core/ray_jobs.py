@@ -529,6 +529,11 @@ class RayTrainingJob:
     def _end(self, state: str, message: str) -> JobSnapshot:
         """End on this side: the last snapshot read, its epochs kept, the run in progress closed."""
         final = copy.deepcopy(self._last)
+        if not final.records:
+            # Never started on the cluster (stopped or unreachable while waiting): the run the hub
+            # saved as queued ends here too, rather than staying "running" in the store. The planned
+            # record itself: a hub that saves it after an unreachable start saves it ended.
+            final.records = self.planned[:1]
         for record in final.records:
             if record.status == "running":
                 record.end(state, message)

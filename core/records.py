@@ -30,7 +30,8 @@ RUNS_DIR_ENV = "TRAINING_RUNS_DIR"
 DEFAULT_RUNS_DIR = Path(__file__).resolve().parent.parent / "runs"
 RECORD_FORMAT = 1
 
-STATUSES = ("running", "finished", "stopped", "failed")
+# "interrupted": its process ended without saying how the run ended (core.store's leases).
+STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
 # One point of a run's per-batch curve: the global step (1-based), its epoch, what the method reported
 # for that step (fit and the custom loop: the running mean over the epoch so far; train_on_batch in
 # Keras 3.15: that one batch's figures), and the running mean over the epoch so far.

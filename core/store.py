@@ -15,6 +15,24 @@ threads; any thread may call any method.
   secret, who opened it (a visitor id), and when it was closed. A class space
   takes new runs only while its class is open here (core/classes.py).
 
+Fair retention. Every run has an owner (the visitor who trained or imported it,
+or `server` for the command line and old JSON records) and the space it was made
+in. It counts against three quotas: its owner's (TRAINING_RUNS_PER_VISITOR), its
+class's when made in one (TRAINING_RUNS_PER_CLASS) and the server's
+(TRAINING_RUNS_PER_SERVER). `make_room` is the one check before new runs are
+saved: when a quota is full, only the newcomer's *own* oldest finished runs may
+go (for a class's quota, theirs in that class; for the others, their private
+ones, which nobody else sees); if that is not enough the new runs are refused
+with `QuotaFull`, which names the quota. So nobody's runs are ever removed to
+make room for somebody else's, and one visitor's flood only churns their own.
+`quota_refusal` answers the same question without changing anything.
+
+Runs end honestly. A run in progress holds a lease (`lease_until`, on the
+database's clock) that the process training it renews (`Leases`); a run whose
+lease lapsed (a killed server, a lost worker) becomes `interrupted` with its
+epochs kept, at start-up and every few seconds in every server, whatever the
+database.
+
 The default is a SQLite file ($TRAINING_DB_PATH, else `runs.sqlite3` in the runs
 folder) in WAL mode, which several server processes on one machine can share;
 `DATABASE_URL` (for example `postgresql+psycopg://user@host/db`) names any other.
@@ -26,10 +44,12 @@ versions (`runs/*.json`) are imported once, into the server's own space.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -38,16 +58,28 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from core.classes import new_class_code, new_teacher_secret, secret_hash
-from core.records import EpochRow, RunRecord, list_records, runs_dir
+from core.records import EpochRow, RunRecord, list_records, now_iso, runs_dir
 from core.spaces import SERVER_SPACE, class_space, private_space, valid_class_code  # noqa: F401 - re-exported
+
+log = logging.getLogger(__name__)
 
 DATABASE_URL_ENV = "DATABASE_URL"
 DB_PATH_ENV = "TRAINING_DB_PATH"
-PER_SPACE_ENV = "TRAINING_RUNS_PER_SPACE"
+PER_VISITOR_ENV = "TRAINING_RUNS_PER_VISITOR"
+PER_CLASS_ENV = "TRAINING_RUNS_PER_CLASS"
 PER_SERVER_ENV = "TRAINING_RUNS_PER_SERVER"
-DEFAULT_PER_SPACE = 200  # a class of 30 trying 6 settings each fits
+LEASE_ENV = "TRAINING_RUN_LEASE_SECONDS"
+# Two slots train about 2 runs a minute at the chapter's sizes: a visitor's afternoon is well under
+# 100 new runs (identical ones are shared, not counted), a class of 30 trying 10 settings each is 300.
+DEFAULT_PER_VISITOR = 100
+DEFAULT_PER_CLASS = 500
 DEFAULT_PER_SERVER = 5000  # about 25 MB of epochs at 10 epochs a run
-SCHEMA_VERSION = 1
+# A run's process renews its lease every quarter of this; a lapsed one is interrupted. Long enough
+# that a busy server (two TensorFlow runs on two cores) never misses a renewal.
+DEFAULT_LEASE_SECONDS = 60.0
+SERVER_OWNER = "server"  # the owner of runs made outside the web app: no visitor's quota
+INTERRUPTED = "Interrupted: the process training it ended (a server restart or a lost worker). Its finished epochs are kept."
+SCHEMA_VERSION = 2  # 2: runs.owner, runs.made_in, runs.lease_until
 
 metadata = sa.MetaData()
 
@@ -74,6 +106,12 @@ runs = sa.Table(
     sa.Column("created", sa.Float, nullable=False),  # seconds since the epoch: eviction order
     # The per-batch curve as JSON {"stride": s, "points": [[step, epoch, loss, accuracy, mean_loss, mean_accuracy], ...]}.
     sa.Column("batch_curve", sa.Text, nullable=False, server_default='{"stride": 1, "points": []}'),
+    # Schema 2. Who made the run (a visitor id, or SERVER_OWNER; NULL for class runs made before
+    # owners were kept), where (a space), and until when (database clock, seconds) its process vouches
+    # that it is still running.
+    sa.Column("owner", sa.String(80), index=True),
+    sa.Column("made_in", sa.String(80), index=True),
+    sa.Column("lease_until", sa.Float),
 )
 
 epoch_columns = [f.name for f in fields(EpochRow)]
@@ -151,6 +189,43 @@ def _int_from_env(name: str, default: int) -> int:
         return default
 
 
+def _float_from_env(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+class QuotaFull(Exception):
+    """New runs do not fit in a quota, even after removing the newcomer's own oldest finished runs.
+
+    `quota` is "visitor", "class" or "server"; the message (English, as core's are) names it, and
+    `core.i18n.run_message` shows it in the session's language.
+    """
+
+    def __init__(self, quota: str, limit: int, used: int, wanted: int):
+        self.quota, self.limit, self.used, self.wanted = quota, limit, used, wanted
+        # In English, as core writes its messages; core.i18n.run_message says them in the session's language.
+        super().__init__(_REFUSED[quota].format(limit=limit, used=used, wanted=wanted))
+
+
+_REFUSED = {
+    "visitor": (
+        "Refused: your quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished private "
+        "runs are ever removed to make room, and not enough of them can go."
+    ),
+    "class": (
+        "Refused: this class's quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished "
+        "runs in this class are ever removed to make room, and not enough of them can go: ask your teacher."
+    ),
+    "server": (
+        "Refused: this server's quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished "
+        "private runs are ever removed to make room, and not enough of them can go."
+    ),
+}
+
+
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # Many threads of one server share the engine; WAL lets readers and one writer work at
@@ -176,12 +251,24 @@ def _make_engine(url: str) -> Engine:
 class RunStore:
     """Runs, their epochs and their spaces in one database. Safe to share between threads."""
 
-    def __init__(self, url: str, *, per_space: int | None = None, per_server: int | None = None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        per_visitor: int | None = None,
+        per_class: int | None = None,
+        per_server: int | None = None,
+        lease_seconds: float | None = None,
+    ):
         self.url = url
         self.engine = _make_engine(url)
-        self.per_space = per_space or _int_from_env(PER_SPACE_ENV, DEFAULT_PER_SPACE)
+        self.per_visitor = per_visitor or _int_from_env(PER_VISITOR_ENV, DEFAULT_PER_VISITOR)
+        self.per_class = per_class or _int_from_env(PER_CLASS_ENV, DEFAULT_PER_CLASS)
         self.per_server = per_server or _int_from_env(PER_SERVER_ENV, DEFAULT_PER_SERVER)
+        self.lease_seconds = lease_seconds or _float_from_env(LEASE_ENV, DEFAULT_LEASE_SECONDS)
         self._create_schema()
+        self.leases = Leases(self)
+        self.reap_lapsed_runs()  # whatever a killed server left "running" is shown as what it is
 
     @property
     def dialect(self) -> str:
@@ -199,10 +286,12 @@ class RunStore:
                         conn.execute(sa.text("SELECT pg_advisory_xact_lock(724100311)"))
                     metadata.create_all(conn)
                     current = conn.execute(sa.select(schema_info.c.value).where(schema_info.c.key == "version")).scalar()
-                    if current is None:
-                        self._upsert(conn, schema_info, {"key": "version", "value": str(SCHEMA_VERSION)}, ["key"])
-                    elif int(current) > SCHEMA_VERSION:
+                    if current is not None and int(current) > SCHEMA_VERSION:
                         raise RuntimeError(f"the database's schema is version {current}, newer than this app's {SCHEMA_VERSION}")
+                    if current is not None and int(current) < 2:
+                        self._migrate_to_2(conn)
+                    if current is None or int(current) < SCHEMA_VERSION:
+                        self._upsert(conn, schema_info, {"key": "version", "value": str(SCHEMA_VERSION)}, ["key"])
                 return
             except (sa.exc.OperationalError, sa.exc.IntegrityError, sa.exc.ProgrammingError):
                 # SQLite has no advisory lock: another process created a table between our check and our CREATE.
@@ -210,13 +299,53 @@ class RunStore:
                     raise
                 time.sleep(0.2 * (attempt + 1))
 
-    def _upsert(self, conn: Connection, table: sa.Table, values: dict[str, Any], keys: list[str]) -> None:
+    @staticmethod
+    def _migrate_to_2(conn: Connection) -> None:
+        """Schema 1 -> 2: add the owner, the space made in and the lease; fill the first two from the spaces.
+
+        Every step can run again (SQLite runs DDL outside the transaction): a server killed halfway
+        finishes it at its next start. A run's space is where it was trained or imported; its owner
+        is the visitor of that private space, or the server's. Runs made in a class before owners
+        were kept have none: they count for the class and the server, and no visitor can remove them.
+        Runs left "running" have no lease: the start-up check marks them interrupted.
+        """
+        present = {column["name"] for column in sa.inspect(conn).get_columns("runs")}
+        for column in (runs.c.owner, runs.c.made_in, runs.c.lease_until):
+            if column.name not in present:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(sa.text(f"ALTER TABLE runs ADD COLUMN {column.name} {kind}"))
+        for index in runs.indexes:
+            index.create(conn, checkfirst=True)
+        made_in = (
+            sa.select(sa.func.min(space_runs.c.space))
+            .where(space_runs.c.run_id == runs.c.run_id, space_runs.c.how.in_(("trained", "imported")))
+            .scalar_subquery()
+        )
+        conn.execute(runs.update().where(runs.c.made_in.is_(None)).values(made_in=made_in))
+        private = runs.c.made_in.like("me:%")
+        conn.execute(runs.update().where(runs.c.owner.is_(None), private).values(owner=sa.func.substr(runs.c.made_in, 4)))
+        conn.execute(runs.update().where(runs.c.owner.is_(None), runs.c.made_in == SERVER_SPACE).values(owner=SERVER_OWNER))
+
+    def _db_now(self) -> sa.ColumnElement:
+        """Now, in seconds since 1970, on the database's clock: one clock for every server sharing it."""
+        if self.dialect == "postgresql":
+            return sa.cast(sa.literal_column("extract(epoch from clock_timestamp())"), sa.Float)
+        return sa.literal_column("((julianday('now') - 2440587.5) * 86400.0)", sa.Float)
+
+    def _upsert(
+        self, conn: Connection, table: sa.Table, values: dict[str, Any], keys: list[str], keep: Iterable[str] = ()
+    ) -> None:
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
         statement = insert(table).values(**values)
-        updates = {name: statement.excluded[name] for name in values if name not in keys}
+        # `keep`: columns a later save leaves as the first one set them (a NULL is still filled in).
+        updates = {
+            name: sa.func.coalesce(table.c[name], statement.excluded[name]) if name in keep else statement.excluded[name]
+            for name in values
+            if name not in keys
+        }
         if updates:
             statement = statement.on_conflict_do_update(index_elements=keys, set_=updates)
         else:
@@ -225,39 +354,59 @@ class RunStore:
 
     # -- writing --------------------------------------------------------------
 
-    def save_run(self, record: RunRecord) -> None:
-        """Insert or update the run and replace its epochs, all in one transaction."""
+    def save_run(self, record: RunRecord, *, owner: str | None = None, made_in: str | None = None) -> None:
+        """Insert or update the run and replace its epochs, all in one transaction.
+
+        `owner` and `made_in` are given when the run is first saved (the quotas count them) and kept
+        by later saves, as is its creation time (the order runs are removed in). A run saved as
+        running holds a lease from now; see `Leases`.
+        """
+        values = self._run_row(record)
+        values["lease_until"] = self._db_now() + self.lease_seconds if record.status == "running" else None
+        if owner is not None:
+            values["owner"] = owner[:80]
+        if made_in is not None:
+            values["made_in"] = made_in[:80]
         with self.engine.begin() as conn:
-            self._upsert(conn, runs, self._run_row(record), ["run_id"])
+            self._upsert(conn, runs, values, ["run_id"], keep=("created", "owner", "made_in"))
             conn.execute(epochs.delete().where(epochs.c.run_id == record.run_id))
             if record.epochs:
                 conn.execute(epochs.insert(), [self._epoch_row(record.run_id, row) for row in record.epochs])
+
+    def add_new_run(self, record: RunRecord, owner: str, space: str, display_name: str, how: str) -> None:
+        """Save a run someone made or imported, within their quotas, and list it in `space`. QuotaFull if it does not fit."""
+        self.make_room(owner, space, 1)
+        self.save_run(record, owner=owner, made_in=space)
+        self.add_to_space(space, record.run_id, display_name, how)
 
     def add_epoch(self, run_id: str, row: EpochRow) -> None:
         with self.engine.begin() as conn:
             self._upsert(conn, epochs, self._epoch_row(run_id, row), ["run_id", "epoch"])
 
     def add_to_space(self, space: str, run_id: str, display_name: str, how: str) -> None:
-        """Make `run_id` visible in `space`; then keep the space within its cap."""
+        """Make `run_id` visible in `space` (a link: it counts for no quota; the run itself does)."""
         values = {"space": space, "run_id": run_id, "display_name": display_name[:64], "how": how, "added": time.time()}
         with self.engine.begin() as conn:
             self._upsert(conn, space_runs, values, ["space", "run_id"])
-        self.enforce_retention(space)
 
-    def save_imported(self, space: str, records: list[RunRecord], display_name: str) -> None:
+    def save_imported(self, owner: str, space: str, records: list[RunRecord], display_name: str) -> None:
         """Save one imported file's runs and show them in `space`, in one transaction: all of them or none.
 
-        The records come from core.exchange, checked and bounded, with new ids. Within the file they
-        keep their order on the page: the first run is the newest by a millisecond.
+        The records come from core.exchange, checked and bounded, with new ids. They count against
+        the importer's quotas (`make_room` in the same transaction: QuotaFull refuses the whole
+        file). Within the file they keep their order on the page: the first run is the newest by a
+        millisecond.
         """
         if not records:
             return
         now = time.time()
         with self.engine.begin() as conn:
-            conn.execute(runs.insert(), [self._run_row(record) for record in records])
-            rows = [self._epoch_row(record.run_id, row) for record in records for row in record.epochs]
-            if rows:
-                conn.execute(epochs.insert(), rows)
+            self._make_room(conn, owner, space, len(records))
+            rows = [{**self._run_row(record), "owner": owner[:80], "made_in": space[:80]} for record in records]
+            conn.execute(runs.insert(), rows)
+            epoch_rows = [self._epoch_row(record.run_id, row) for record in records for row in record.epochs]
+            if epoch_rows:
+                conn.execute(epochs.insert(), epoch_rows)
             conn.execute(
                 space_runs.insert(),
                 [
@@ -271,43 +420,101 @@ class RunStore:
                     for position, record in enumerate(records)
                 ],
             )
-        self.enforce_retention(space)
 
-    def enforce_retention(self, space: str | None = None) -> int:
-        """Drop the oldest finished runs beyond the caps (never one in progress). Returns runs removed."""
-        removed = 0
-        with self.engine.begin() as conn:
-            if space is not None:
-                kept = conn.execute(
-                    sa.select(sa.func.count()).select_from(space_runs).where(space_runs.c.space == space)
-                ).scalar()
-                extra = kept - self.per_space
-                if extra > 0:
-                    oldest = (
-                        conn.execute(
-                            sa.select(space_runs.c.run_id)
-                            .join(runs, runs.c.run_id == space_runs.c.run_id)
-                            .where(space_runs.c.space == space, runs.c.status != "running")
-                            .order_by(space_runs.c.added)
-                            .limit(extra)
-                        )
-                        .scalars()
-                        .all()
-                    )
-                    conn.execute(space_runs.delete().where(space_runs.c.space == space, space_runs.c.run_id.in_(oldest)))
-            total = conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar()
-            extra = total - self.per_server
-            if extra > 0:
-                oldest = (
-                    conn.execute(sa.select(runs.c.run_id).where(runs.c.status != "running").order_by(runs.c.created).limit(extra))
-                    .scalars()
-                    .all()
+    # -- quotas -----------------------------------------------------------------
+
+    def make_room(self, owner: str, space: str, count: int = 1, conn: Connection | None = None) -> None:
+        """Make room for `count` new runs by `owner` made in `space`, or raise QuotaFull naming the full quota.
+
+        The quotas, in order: the owner's (none for SERVER_OWNER), the class's when `space` is a
+        class, the server's. When one is full, only the owner's own oldest finished runs go: those
+        made in that class for the class's quota, their private ones otherwise. Never a run in
+        progress, never anybody else's. Pass `conn` to do it inside the caller's transaction (an
+        import that saves its runs in the same one); otherwise it has its own.
+        """
+        if conn is None:
+            with self.engine.begin() as own:
+                self._make_room(own, owner, space, count)
+        else:
+            self._make_room(conn, owner, space, count)
+
+    def quota_refusal(self, owner: str, space: str, count: int = 1) -> QuotaFull | None:
+        """What `make_room(owner, space, count)` would refuse, without removing anything; None when it fits."""
+        with self.engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                self._make_room(conn, owner, space, count)
+            except QuotaFull as refusal:
+                return refusal
+            finally:
+                transaction.rollback()
+        return None
+
+    def _make_room(self, conn: Connection, owner: str, space: str, count: int) -> None:
+        own_private = SERVER_SPACE if owner == SERVER_OWNER else private_space(owner)
+        checks: list[tuple[str, sa.ColumnElement, int, str]] = []
+        if owner != SERVER_OWNER:
+            checks.append(("visitor", runs.c.owner == owner, self.per_visitor, own_private))
+        if space.startswith("class:"):
+            checks.append(("class", runs.c.made_in == space, self.per_class, space))
+        checks.append(("server", sa.true(), self.per_server, own_private))
+        for quota, counted, limit, removable_from in checks:
+            used = conn.execute(sa.select(sa.func.count()).select_from(runs).where(counted)).scalar()
+            extra = used + count - limit
+            if extra <= 0:
+                continue
+            oldest = (
+                conn.execute(
+                    sa.select(runs.c.run_id)
+                    .where(counted, runs.c.owner == owner, runs.c.made_in == removable_from, runs.c.status != "running")
+                    .order_by(runs.c.created)
+                    .limit(extra)
                 )
-                # Children first: not every database enforces ON DELETE CASCADE without being told.
-                conn.execute(space_runs.delete().where(space_runs.c.run_id.in_(oldest)))
-                conn.execute(epochs.delete().where(epochs.c.run_id.in_(oldest)))
-                removed = conn.execute(runs.delete().where(runs.c.run_id.in_(oldest))).rowcount
-        return removed
+                .scalars()
+                .all()
+            )
+            if len(oldest) < extra:
+                raise QuotaFull(quota, limit, used, count)
+            self._delete_runs(conn, oldest)
+
+    @staticmethod
+    def _delete_runs(conn: Connection, run_ids: list[str]) -> int:
+        # Children first: not every database enforces ON DELETE CASCADE without being told.
+        conn.execute(space_runs.delete().where(space_runs.c.run_id.in_(run_ids)))
+        conn.execute(epochs.delete().where(epochs.c.run_id.in_(run_ids)))
+        return conn.execute(runs.delete().where(runs.c.run_id.in_(run_ids))).rowcount
+
+    # -- leases -----------------------------------------------------------------
+
+    def renew_leases(self, run_ids: list[str]) -> int:
+        """Extend the leases of these runs, which this process is still training; returns rows renewed.
+
+        A run the check had already marked interrupted (this process stalled longer than a lease)
+        is running again: its process says so, and its next save will carry its true state.
+        """
+        if not run_ids:
+            return 0
+        with self.engine.begin() as conn:
+            return conn.execute(
+                runs.update()
+                .where(runs.c.run_id.in_(run_ids), runs.c.status.in_(("running", "interrupted")))
+                .values(status="running", ended_at=None, message="", lease_until=self._db_now() + self.lease_seconds)
+            ).rowcount
+
+    def reap_lapsed_runs(self) -> int:
+        """Mark every running run whose lease lapsed as interrupted (epochs kept); returns how many."""
+        with self.engine.begin() as conn:
+            lapsed = sa.or_(runs.c.lease_until.is_(None), runs.c.lease_until < self._db_now())
+            return conn.execute(
+                runs.update()
+                .where(runs.c.status == "running", lapsed)
+                .values(status="interrupted", message=INTERRUPTED, ended_at=now_iso(), lease_until=None)
+            ).rowcount
+
+    def close(self) -> None:
+        """Stop renewing and checking leases, and close the connections (tests; a process about to exit)."""
+        self.leases.stop()
+        self.engine.dispose()
 
     def remove_from_space(self, space: str, run_ids: list[str]) -> int:
         """Take runs out of `space` (a teacher tidying a class); the runs stay wherever else they are. Returns rows removed."""
@@ -431,9 +638,15 @@ class RunStore:
                     return record
         return None
 
-    def count_runs(self) -> int:
+    def count_runs(self, *, owner: str | None = None, made_in: str | None = None) -> int:
+        """Runs on the server; or those of one owner, or made in one space."""
+        query = sa.select(sa.func.count()).select_from(runs)
+        if owner is not None:
+            query = query.where(runs.c.owner == owner)
+        if made_in is not None:
+            query = query.where(runs.c.made_in == made_in)
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(sa.func.count()).select_from(runs)).scalar()
+            return conn.execute(query).scalar()
 
     # -- rows <-> records -----------------------------------------------------
 
@@ -505,8 +718,12 @@ class RunStore:
         for record in records:
             if self.get_run(record.run_id) is None:
                 record.fingerprint = None  # a file's claims never feed the result cache
-                self.save_run(record)
-                self.add_to_space(SERVER_SPACE, record.run_id, "", "imported")
+                if record.status == "running":  # whatever wrote it is long gone
+                    record.end("interrupted", INTERRUPTED)
+                try:
+                    self.add_new_run(record, SERVER_OWNER, SERVER_SPACE, "", "imported")
+                except QuotaFull:
+                    break  # the server is full: the rest stay in their files
         return len(records)
 
 
@@ -527,5 +744,67 @@ def store_from_environment() -> RunStore:
         if store is None:
             store = RunStore(url)
             store.import_json_folder_once()
+            store.leases.start()  # this server checks for lapsed runs every few seconds, training or not
             _stores[url] = store
         return store
+
+
+class Leases:
+    """The leases of the runs this process trains, renewed from one small thread per store.
+
+    A job holds a lease for each of its runs with a liveness check (`hold`); every quarter of a
+    lease the thread renews those whose check says alive, forgets the others, and marks any run of
+    any process whose lease lapsed as interrupted. A killed process renews nothing, so its runs
+    lapse and the next check, here or in any other server, ends them honestly.
+    """
+
+    def __init__(self, store: RunStore):
+        self.store = store
+        self._held: dict[str, Callable[[], bool]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, run_id: str, alive: Callable[[], bool]) -> None:
+        """Keep `run_id`'s lease while `alive()` says True."""
+        with self._lock:
+            self._held[run_id] = alive
+        self.start()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._run, name="run-leases", daemon=True)
+                self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def held(self) -> list[str]:
+        with self._lock:
+            return list(self._held)
+
+    def tick(self) -> None:
+        """One round: renew what is alive, forget what ended, interrupt what lapsed anywhere."""
+        with self._lock:
+            held = list(self._held.items())
+        alive, ended = [], []
+        for run_id, check in held:
+            try:
+                (alive if check() else ended).append(run_id)
+            except Exception:  # noqa: BLE001 - a check that fails cannot vouch for its run
+                ended.append(run_id)
+        with self._lock:
+            for run_id in ended:
+                self._held.pop(run_id, None)
+        self.store.renew_leases(alive)
+        self.store.reap_lapsed_runs()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.store.lease_seconds / 4):
+            try:
+                self.tick()
+            except Exception as error:  # noqa: BLE001 - a database hiccup: the next round tries again
+                log.warning("could not renew or check run leases: %s: %s", type(error).__name__, error)

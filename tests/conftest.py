@@ -188,3 +188,16 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request, tmp_path) -> str:
+    """An empty run store's URL: a SQLite file in the test's folder, or a new database on the module's PostgreSQL.
+
+    The module imports tests/engines.py's `postgres_url` fixture (one server per module).
+    """
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/runs.sqlite3"
+    from engines import fresh_database
+
+    return fresh_database(request.getfixturevalue("postgres_url"))

@@ -65,6 +65,10 @@ def test_a_finished_identical_run_shows_at_once_and_can_be_trained_again_live(ap
     assert snap.shared_by_method() == {"fit": "cached"} and server_hub().jobs_started == started
     assert [row.val_accuracy for row in snap.records[0].epochs] == [row.val_accuracy for row in first.epochs]
     assert "shown from an identical run trained at" in texts(bob)
+    # When it was trained and how long its epochs took then, not the instant it took to show it.
+    took = round(sum(row.seconds for row in first.epochs))
+    when = (first.ended_at or first.started_at).replace("T", " ")[:16]
+    assert f"Finished: {len(first.epochs)} epochs, trained at {when}; training took {took} s." in texts(bob)
     bob.button(key="fresh_fit").click().run()  # "Train again and watch it live"
     wait_for_job(bob)
     again = bob.session_state["job"].snapshot()

@@ -358,7 +358,7 @@ def test_good_bad_good_saves_both_good_runs_in_file_order(store):
         [("a.json", as_json(honest_run(seed=1))), ("b.json", b"{"), ("c.json", as_json(honest_run("custom_loop", seed=3)))]
     )
     report = read_runs_file("class.zip", payload)
-    store.save_imported(space, report.runs, "student 4")
+    store.save_imported("importer", space, report.runs, "student 4")
     shown = store.space_runs(space)
     assert [(r.record, r.display_name, r.how) for r in shown] == [(run, "student 4", "imported") for run in report.runs]
 
@@ -368,7 +368,7 @@ def test_a_files_runs_are_saved_all_together_or_not_at_all(store):
     runs = read_runs_file("runs.zip", zipped([(f"{i}.json", as_json(honest_run(seed=i))) for i in range(3)])).runs
     store.save_run(runs[2])  # the third id is taken already: its insert fails after the first two went in
     with pytest.raises(sa.exc.IntegrityError):
-        store.save_imported(space, runs, "")
+        store.save_imported("importer", space, runs, "")
     assert store.space_runs(space) == []
     assert store.get_run(runs[0].run_id) is None and store.get_run(runs[1].run_id) is None
     assert store.count_runs() == 1
@@ -381,7 +381,7 @@ def test_a_small_zip_of_huge_fields_cannot_grow_the_database_much(store):
     assert len(payload) < 100_000
     before = database_bytes(store)
     report = read_runs_file("small.zip", payload)
-    store.save_imported(private_space("eve"), report.runs, "")
+    store.save_imported("eve", private_space("eve"), report.runs, "")
     grown = database_bytes(store) - before
     assert report.runs and all(len(run.message) <= MAX_MESSAGE for run in report.runs)
     assert grown < 5_000_000, f"{grown / 1e6:.1f} MB for a {len(payload) / 1e3:.0f} kB zip"
@@ -408,7 +408,7 @@ def extreme_run() -> RunRecord:
 
 def test_sqlite_and_postgresql_store_runs_at_every_bound_alike(store):
     (run,) = read_runs_file("extreme.json", as_json(extreme_run())).runs
-    store.save_imported(private_space("ann"), [run], "名字")
+    store.save_imported("ann", private_space("ann"), [run], "名字")
     assert store.get_run(run.run_id) == run
 
 
@@ -417,7 +417,7 @@ def test_runs_the_fuzzer_let_through_are_stored_and_read_back_alike(store):
     for _kind, _seed, name, payload in fuzz_cases(100, ("record values", "zip members")):
         passed.extend(read_runs_file(name, payload).runs)
     assert len(passed) > 50
-    store.save_imported(private_space("fuzz"), passed, "")
+    store.save_imported("fuzz", private_space("fuzz"), passed, "")
     assert [store.get_run(run.run_id) for run in passed] == passed
 
 

@@ -125,7 +125,7 @@ def test_download_all_is_built_when_clicked_not_on_every_rerun(app_env, monkeypa
     store = store_from_environment()
     space = private_space(at.session_state["visitor_id"])
     runs = [make_run(method) for method in ("fit", "train_on_batch", "custom_loop")]
-    store.save_imported(space, runs, "")
+    store.save_imported("importer", space, runs, "")
     built, offered = [], []
     real_zip, real_button = saved_runs.runs_to_zip, st.download_button
 

@@ -141,13 +141,19 @@ def test_a_second_handle_finds_the_run_and_the_last_viewer_leaving_stops_it(ray_
 
 
 @pytest.mark.ray
-def test_a_job_waits_while_the_cluster_is_full_and_stop_cancels_it(ray_jobs, tiny_data, tiny_settings, monkeypatch):
+def test_a_job_waits_while_the_cluster_is_full_and_stop_cancels_it_and_saves_it_stopped(
+    ray_jobs, tiny_data, tiny_settings, monkeypatch, tmp_path
+):
     monkeypatch.setenv(ray_jobs.CPUS_PER_JOB_ENV, "3")  # more than the cluster has: never scheduled
-    job = ray_jobs.RayTrainingJob([tiny_settings], tiny_data).start()
+    store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
+    job = ray_jobs.RayTrainingJob([tiny_settings], tiny_data, store=store).start()
+    store.save_run(job.planned[0], owner="ann", made_in="me:ann")  # as the hub saves a queued run
     time.sleep(1.0)
     assert job.snapshot().state == "waiting"
     job.stop()
     assert job.join(10) and job.snapshot().state == "stopped"
+    # The queued run does not stay "running" in the store.
+    assert store.get_run(job.run_ids[0]).status == "stopped"
 
 
 BACKEND_SCRIPT = textwrap.dedent(

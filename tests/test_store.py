@@ -1,4 +1,4 @@
-"""The run store: spaces keep runs private, retention never drops a run in progress, the database is shared safely.
+"""The run store: spaces keep runs private, the database is shared safely (quotas: test_retention.py; leases: test_run_leases.py).
 
 Every test runs twice: on a real SQLite file in its own folder (WAL mode, the
 default), and on a real PostgreSQL server (`DATABASE_URL=postgresql+psycopg://…`,
@@ -14,21 +14,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from engines import fresh_database, postgres_url  # noqa: F401 - postgres_url is a pytest fixture
+from engines import postgres_url  # noqa: F401 - a pytest fixture (store_url's PostgreSQL)
 from support import make_run
 
 from core.records import save_record
 from core.store import SERVER_SPACE, RunStore, class_space, private_space, store_from_environment, valid_class_code
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_url(request, tmp_path) -> str:
-    """An empty database's URL: a SQLite file, or a new database on the module's PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/runs.sqlite3"
-    return fresh_database(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
@@ -84,29 +76,6 @@ def test_cached_result_needs_a_finished_complete_run(store):
     complete = make_run(fingerprint="f" * 32)
     store.save_run(complete)
     assert store.cached_result("f" * 32) == complete
-
-
-def test_retention_evicts_the_oldest_finished_runs_never_one_in_progress(store_url):
-    store = RunStore(store_url, per_space=3, per_server=5)
-    running = make_run(status="running")
-    store.save_run(running)
-    store.add_to_space("me:ann", running.run_id, "", "trained")
-    finished = []
-    for _ in range(4):
-        record = make_run()
-        store.save_run(record)
-        store.add_to_space("me:ann", record.run_id, "", "trained")
-        finished.append(record)
-    kept = [r.record.run_id for r in store.space_runs("me:ann")]
-    # The space holds 3: the run in progress (the oldest) stays, the oldest finished ones went.
-    assert len(kept) == 3 and running.run_id in kept and finished[0].run_id not in kept and finished[-1].run_id in kept
-    for _ in range(4):
-        other = make_run()
-        store.save_run(other)
-        store.add_to_space("me:bob", other.run_id, "", "trained")
-    assert store.count_runs() == 5  # the server cap: oldest finished runs gone, the running one kept
-    assert store.get_run(running.run_id) is not None
-    assert store.get_run(finished[0].run_id) is None
 
 
 def test_the_database_is_the_one_named(store):

@@ -108,7 +108,7 @@ def _start(page_id: str, settings_list: list[RunSettings], data: PreparedData, f
         st.session_state[BUDGET_REFUSED_KEY] = (page_id, refusal)
         return
     prepared = not fresh and hub.is_prepared(settings_list[0], data)
-    job = Watch(hub, settings_list, data, space=current_space(), display_name=display_name(), fresh=fresh)
+    job = Watch(hub, settings_list, data, space=current_space(), display_name=display_name(), fresh=fresh, owner=visitor_id())
     owner = _SessionOwner()
     job.stop_when_collected(owner)
     job.stop_when(_session_closed_check())
@@ -203,6 +203,11 @@ def status_line(snap: JobSnapshot) -> None:
             left=left,
         )
         st.progress(min(fraction, 1.0), text=text)
+    elif snap.state == "finished" and snap.records and all(snap.shared.get(r.run_id) == "cached" for r in snap.records):
+        # Shown from the store, not trained now: when it was trained, and how long its epochs took then.
+        trained = max((r.ended_at or r.started_at) for r in snap.records).replace("T", " ")[:16]
+        seconds = sum(row.seconds for r in snap.records for row in r.epochs)
+        st.success(tr("run.finished_cached", done=done, when=trained, seconds=f"{seconds:.0f}"), icon=":material/check_circle:")
     elif snap.state == "finished":
         seconds = (snap.ended_at or snap.started_at) - snap.started_at
         st.success(

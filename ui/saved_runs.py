@@ -23,9 +23,9 @@ from core.hosting import runs_may_vanish
 from core.plain_text import display_name_text, markdown_literal, plain_text
 from core.records import RunRecord, records_to_frame
 from core.reference import reference_frame
-from core.store import store_from_environment
-from ui.classroom import class_code, current_space, display_name, viewed_space
-from ui.i18n import tr
+from core.store import QuotaFull, store_from_environment
+from ui.classroom import class_code, current_space, display_name, viewed_space, visitor_id
+from ui.i18n import message_text, tr
 from ui.views import batch_curves, chart_columns, chart_texts, image_downloads, label_words
 
 RUNS_TABLE_KEY = "runs_table"  # the saved-runs table; its selection is the overlay
@@ -56,7 +56,9 @@ def import_file(name: str, payload: bytes) -> ImportReport:
         return ImportReport(plain_text(name, 80) or "?").refuse("unexpected")
     if report.runs:
         try:
-            store_from_environment().save_imported(current_space(), report.runs, display_name())
+            store_from_environment().save_imported(visitor_id(), current_space(), report.runs, display_name())
+        except QuotaFull as refusal:  # the file's runs count against the importer's quotas, all of them or none
+            return report.refuse("quota", message=message_text(str(refusal)))
         except Exception as error:  # noqa: BLE001 - the database refused or is down: nothing of the file was saved
             logger.warning("saving the runs of %r failed: %s", name, error)
             return report.refuse("not_saved", error=type(error).__name__)

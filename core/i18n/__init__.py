@@ -48,6 +48,14 @@ RUN_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"Early stopping ended the run after epoch (?P<epoch>\d+)\."), "message.early_stopping"),
     (re.compile(r"The training worker was lost\."), "message.worker_lost"),
+    (re.compile(r"Interrupted: the process training it ended \(a server restart or a lost worker\)\..*"), "message.interrupted"),
+    *[
+        (
+            re.compile(rf"Refused: {whose} quota of (?P<limit>\d+) runs is full \((?P<used>\d+) kept, (?P<wanted>\d+) new\)\..*"),
+            f"message.quota_{quota}",
+        )
+        for quota, whose in (("visitor", "your"), ("class", "this class's"), ("server", "this server's"))
+    ],
 ]
 
 

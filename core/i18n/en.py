@@ -413,6 +413,7 @@ curves printed in the book the app is built from.
     "import.why.zip_members": "the zip holds {count} files, and at most {limit} are read",
     "import.why.zip_empty": "the zip holds no run records (.json files)",
     "import.why.unexpected": "it could not be read",
+    "import.why.quota": "{message} Nothing of this file was kept.",
     "import.why.not_saved": "the runs could not be saved ({error}), so none of them was kept; try again later",
     "import.why.not_a_record": "not a run record (only .json files are read)",
     "import.why.too_many_runs": "{count} more run(s) not read: a file brings at most {limit} runs",
@@ -525,4 +526,21 @@ curves printed in the book the app is built from.
     ),
     "identity.use_link_key": "Use the link's key",
     "identity.keep_key": "Keep this browser's key",
+    # -- fair quotas and runs that end honestly (issue 21)
+    "message.interrupted": (
+        "Interrupted: the process training it ended (a server restart or a lost worker). Its finished epochs are kept."
+    ),
+    "message.quota_visitor": (
+        "Refused: your quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished private "
+        "runs are ever removed to make room, and not enough of them can go."
+    ),
+    "message.quota_class": (
+        "Refused: this class's quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished "
+        "runs in this class are ever removed to make room, and not enough of them can go: ask your teacher."
+    ),
+    "message.quota_server": (
+        "Refused: this server's quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished "
+        "private runs are ever removed to make room, and not enough of them can go."
+    ),
+    "run.finished_cached": "Finished: {done} epochs, trained at {when}; training took {seconds} s.",
 }

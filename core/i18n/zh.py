@@ -365,6 +365,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "import.why.zip_members": "zip 中有 {count} 个文件，最多读取 {limit} 个",
     "import.why.zip_empty": "zip 中没有运行记录（.json 文件）",
     "import.why.unexpected": "无法读取该文件",
+    "import.why.quota": "{message} 此文件的内容均未保存。",
     "import.why.not_saved": "这些运行无法保存（{error}），一个都没有保留；请稍后再试",
     "import.why.not_a_record": "不是运行记录（只读取 .json 文件）",
     "import.why.too_many_runs": "另有 {count} 个运行未读取：一个文件最多带入 {limit} 个运行",
@@ -456,4 +457,19 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "identity.key_pending": "这个链接带有另一个私有密钥，但这个浏览器在自己的密钥下已有运行。要切换到链接中的密钥吗？这里的运行仍保留在这个浏览器的密钥下（打开它的私有链接即可回到它们）。",
     "identity.use_link_key": "使用链接中的密钥",
     "identity.keep_key": "保留这个浏览器的密钥",
+    # -- fair quotas and runs that end honestly (issue 21)
+    "message.interrupted": "已中断：训练它的进程结束了（服务器重启或工作进程丢失）。已完成的 epoch 都保留着。",
+    "message.quota_visitor": (
+        "已拒绝：你的 {limit} 个运行的配额已满（已保存 {used} 个，新增 {wanted} 个）。为腾出空间只会删除你自己已结束的私人运行，"
+        "而可删除的不够。"
+    ),
+    "message.quota_class": (
+        "已拒绝：这个班级的 {limit} 个运行的配额已满（已保存 {used} 个，新增 {wanted} 个）。为腾出空间只会删除你自己在这个班级里"
+        "已结束的运行，而可删除的不够：请联系老师。"
+    ),
+    "message.quota_server": (
+        "已拒绝：这台服务器的 {limit} 个运行的配额已满（已保存 {used} 个，新增 {wanted} 个）。为腾出空间只会删除你自己已结束的"
+        "私人运行，而可删除的不够。"
+    ),
+    "run.finished_cached": "已完成：{done} 个 epoch，训练于 {when}；训练用时 {seconds} 秒。",
 }
