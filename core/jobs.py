@@ -34,6 +34,10 @@ JOB_SLOTS_ENV = "TRAINING_JOB_SLOTS"
 DEFAULT_JOB_SLOTS = 2  # two cores: two runs at once keep both busy without thrashing
 
 JOB_STATES = ("waiting", "running", "finished", "stopped", "failed")
+# A snapshot is shared by every viewer who asks within this many seconds while nothing but the batch
+# count moved: a class of thirty watching one run costs one copy of its records per tick, not thirty
+# (the copy of a run's per-batch curve holds the GIL for milliseconds that training needs).
+SNAPSHOT_SHARE_SECONDS = 0.25
 
 
 def release_free_memory() -> bool:
@@ -316,6 +320,8 @@ class TrainingJob:
             self._released.set()
         self._holding = False  # a prepared job has run its first step and waits in _hold
         self._thread = threading.Thread(target=self._work, name="training-job", daemon=True)
+        self._shared: tuple[int, float, JobSnapshot] | None = None  # (version, when, snapshot) handed to viewers
+        self.snapshots_built = 0  # copies made, however many viewers read them: the live-view tests count them
 
     @property
     def run_ids(self) -> list[str]:
@@ -420,6 +426,22 @@ class TrainingJob:
         return max(0.0, total - done * epochs_done)
 
     def snapshot(self) -> JobSnapshot:
+        """The job's state now, or as another viewer read it less than SNAPSHOT_SHARE_SECONDS ago.
+
+        Shared between viewers: callers treat it (and its records) as read-only and copy before changing anything.
+        """
+        now = time.monotonic()
+        with self._lock:
+            shared = self._shared
+            if shared is not None and shared[0] == self._progress.version and now - shared[1] < SNAPSHOT_SHARE_SECONDS:
+                return shared[2]
+        snapshot = self._build_snapshot()
+        with self._lock:
+            self._shared = (snapshot.version, now, snapshot)
+            self.snapshots_built += 1
+        return snapshot
+
+    def _build_snapshot(self) -> JobSnapshot:
         with self._lock:
             p = self._progress
             left = None
