@@ -263,7 +263,12 @@ def batch_curves(
 
 
 def epoch_table_and_downloads(record: RunRecord, finished: bool) -> None:
-    table = epochs_table(record)
+    from streamlit import dataframe_util
+
+    # Built once per run and epoch count for every viewer, already in Arrow: converting the frame again
+    # in each watching session was a third of a live tick's CPU. The headings are the session's own.
+    key = ("epochs-table", record.run_id, len(record.epochs), record.status)
+    table = SHARED_SPECS.get(key, lambda: dataframe_util.convert_pandas_df_to_arrow_table(epochs_table(record)))
     st.dataframe(table, hide_index=True, column_config=table_columns(), width="stretch")
     if finished and record.epochs:
         left, right, _ = st.columns([1, 1, 3])
