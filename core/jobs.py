@@ -2,7 +2,8 @@
 
 A `TrainingJob` trains one method, or several one after the other (the
 comparison), in a thread that never touches the UI. It publishes progress into
-its own lock-protected state; a page reads `snapshot()` as often as it likes.
+its own lock-protected state; a page reads `snapshot()` as often as it likes: viewers who
+ask within SNAPSHOT_SHARE_SECONDS of each other share one copy (read-only for them).
 `JobSlots` caps how many jobs train at once across the whole server (each
 TensorFlow run already uses every core), so extra jobs wait visibly instead of
 slowing everyone down.
