@@ -346,7 +346,7 @@ class Watch:
 
     def _stopped_watching(self, part: Part) -> JobSnapshot:
         """The job as this viewer leaves it; if others still watch, it goes on for them."""
-        snap = copy.deepcopy(part.job.snapshot())  # the job's snapshot is shared with its other viewers
+        snap = part.job.snapshot()
         others = part.job.viewers - 1
         if others > 0:
             message = f"You stopped watching; the run goes on for {others} other viewer(s) with identical settings."

@@ -3,7 +3,7 @@
 A `TrainingJob` trains one method, or several one after the other (the
 comparison), in a thread that never touches the UI. It publishes progress into
 its own lock-protected state; a page reads `snapshot()` as often as it likes: viewers who
-ask within SNAPSHOT_SHARE_SECONDS of each other share one copy (read-only for them).
+ask within SNAPSHOT_SHARE_SECONDS of each other share one deep copy of its records.
 `JobSlots` caps how many jobs train at once across the whole server (each
 TensorFlow run already uses every core), so extra jobs wait visibly instead of
 slowing everyone down.
@@ -20,7 +20,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from core.data import PreparedData
@@ -222,6 +222,13 @@ class JobSnapshot:
     @property
     def active(self) -> bool:
         return self.state in ("waiting", "running")
+
+    def own_copy(self) -> JobSnapshot:
+        """A copy for one caller, made in microseconds: its records and their lists are new objects, so a caller
+        changing them (a status, a cleared list) changes nothing another viewer reads. Epoch rows and per-batch
+        points themselves are shared: nobody changes them once written."""
+        records = [replace(r, epochs=list(r.epochs), batches=list(r.batches), settings=dict(r.settings)) for r in self.records]
+        return replace(self, records=records, models=dict(self.models), shared=dict(self.shared))
 
 
 @dataclass
@@ -429,18 +436,18 @@ class TrainingJob:
     def snapshot(self) -> JobSnapshot:
         """The job's state now, or as another viewer read it less than SNAPSHOT_SHARE_SECONDS ago.
 
-        Shared between viewers: callers treat it (and its records) as read-only and copy before changing anything.
+        The deep copy of the records is made once and shared; each caller gets its `own_copy`.
         """
         now = time.monotonic()
         with self._lock:
             shared = self._shared
             if shared is not None and shared[0] == self._progress.version and now - shared[1] < SNAPSHOT_SHARE_SECONDS:
-                return shared[2]
+                return shared[2].own_copy()
         snapshot = self._build_snapshot()
         with self._lock:
             self._shared = (snapshot.version, now, snapshot)
             self.snapshots_built += 1
-        return snapshot
+        return snapshot.own_copy()
 
     def _build_snapshot(self) -> JobSnapshot:
         with self._lock:

@@ -338,15 +338,15 @@ class RayTrainingJob:
     def snapshot(self) -> JobSnapshot:
         """The worker's snapshot, asked for at most once per SNAPSHOT_SHARE_SECONDS however many viewers read it.
 
-        Shared between viewers, as TrainingJob.snapshot's: read-only for callers.
+        As TrainingJob.snapshot's, each caller gets its own copy of the one read (`JobSnapshot.own_copy`).
         """
         with self._lock:
             if self._final is not None:
                 return self._final
             if self._actor is None:
-                return self._last
+                return self._last.own_copy()
             if self._pending is None and time.monotonic() - self._answered_at < SNAPSHOT_SHARE_SECONDS:
-                return self._last  # read for another viewer a moment ago
+                return self._last.own_copy()  # read for another viewer a moment ago
             if self._pending is None:
                 self._pending, self._pending_since = self._actor.snapshot.remote(), time.monotonic()
                 self.remote_snapshots += 1
@@ -354,7 +354,7 @@ class RayTrainingJob:
                 ready, _ = ray.wait([self._pending], timeout=SNAPSHOT_WAIT)
                 if not ready:  # still waiting for cluster CPUs, or busy: the last snapshot read
                     self._check_cluster()
-                    return self._last
+                    return self._last.own_copy()
                 answer, self._pending = self._pending, None
                 snapshot, worker_now = ray.get(answer)
             except RayActorError:  # its process died: killed, out of memory, or its node went, or the cluster
@@ -363,7 +363,7 @@ class RayTrainingJob:
                 return self._end("failed", str(error))
             except RayError:  # a hiccup between here and the worker: ask again next time
                 self._pending = None
-                return self._last
+                return self._last.own_copy()
             self._answered, self._answered_at = True, time.monotonic()
             if self._clock_offset is None:
                 self._clock_offset = time.monotonic() - worker_now
@@ -374,7 +374,7 @@ class RayTrainingJob:
             if not snapshot.active:
                 self._fetch_result(snapshot)
                 return self._final
-            return snapshot
+            return snapshot.own_copy()
 
     def stop(self) -> None:
         """Stop within one batch; a run still waiting for cluster CPUs is cancelled at once."""
