@@ -25,7 +25,6 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable
-from dataclasses import replace
 
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError
@@ -196,7 +195,9 @@ class _JobActor:
 
     def snapshot(self) -> tuple[JobSnapshot, float]:
         """The job's snapshot without the trained weights (fetched once, by models()), and this process's clock."""
-        return replace(self.job.snapshot(), models={}), time.monotonic()  # the job's snapshot is shared: not changed
+        snapshot = self.job.snapshot()
+        snapshot.models = {}
+        return snapshot, time.monotonic()
 
     def settings(self) -> list[dict]:
         return [s.to_dict() for s in self.job.settings_list]
