@@ -64,10 +64,10 @@ def settled_charts(page: Page) -> list[str]:
 
 
 def test_two_viewers_of_one_run_see_identical_figures(visitor):
-    ann = visitor("/fit?epochs=12&max_len=40&seed=23")
-    bob = visitor("/fit?epochs=12&max_len=40&seed=23")  # open before Ann trains: Bob's press finds the run still live
+    ann = visitor("/fit?epochs=40&max_len=40&seed=23")
+    bob = visitor("/fit?epochs=40&max_len=40&seed=23")  # open before Ann trains: Bob's press finds the run still live
     ann.get_by_role("button", name="Train", exact=True).click()
-    expect(ann.get_by_text(re.compile(r"[1-9]\d* of 12 epochs finished"))).to_be_visible(timeout=60_000)
+    expect(ann.get_by_text(re.compile(r"[1-9]\d* of 40 epochs finished"))).to_be_visible(timeout=60_000)
     bob.get_by_role("button", name="Train", exact=True).click()
     expect(bob.get_by_text("you joined a run with identical settings")).to_be_visible(timeout=30_000)
     # While it trains, both pages show the live view: the moving bar and the charts so far.
@@ -75,7 +75,7 @@ def test_two_viewers_of_one_run_see_identical_figures(visitor):
     expect(bob.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible(timeout=30_000)
 
     for page in (ann, bob):
-        expect(page.get_by_text(re.compile(r"^Finished: 12 epochs"))).to_be_visible(timeout=180_000)
+        expect(page.get_by_text(re.compile(r"^Finished: 40 epochs"))).to_be_visible(timeout=600_000)
         no_exception(page)
     ann_charts, bob_charts = settled_charts(ann), settled_charts(bob)
     assert len(ann_charts) == 5, "three metric panels and two per-batch curves"
