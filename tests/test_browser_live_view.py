@@ -33,7 +33,8 @@ def visitor(browser, server):
     contexts = []
 
     def open_page(path: str) -> Page:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        # Tall enough that every chart is on screen: Streamlit draws a chart only once it is in view.
+        context = browser.new_context(viewport={"width": 1400, "height": 4000})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(60_000)
