@@ -2,7 +2,8 @@
 
 A `TrainingJob` trains one method, or several one after the other (the
 comparison), in a thread that never touches the UI. It publishes progress into
-its own lock-protected state; a page reads `snapshot()` as often as it likes.
+its own lock-protected state; a page reads `snapshot()` as often as it likes: viewers who
+ask within SNAPSHOT_SHARE_SECONDS of each other share one deep copy of its records.
 `JobSlots` caps how many jobs train at once across the whole server (each
 TensorFlow run already uses every core), so extra jobs wait visibly instead of
 slowing everyone down.
@@ -19,7 +20,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from core.data import PreparedData
@@ -34,6 +35,10 @@ JOB_SLOTS_ENV = "TRAINING_JOB_SLOTS"
 DEFAULT_JOB_SLOTS = 2  # two cores: two runs at once keep both busy without thrashing
 
 JOB_STATES = ("waiting", "running", "finished", "stopped", "failed")
+# A snapshot is shared by every viewer who asks within this many seconds while nothing but the batch
+# count moved: a class of thirty watching one run costs one copy of its records per tick, not thirty
+# (the copy of a run's per-batch curve holds the GIL for milliseconds that training needs).
+SNAPSHOT_SHARE_SECONDS = 0.25
 
 
 def release_free_memory() -> bool:
@@ -218,6 +223,13 @@ class JobSnapshot:
     def active(self) -> bool:
         return self.state in ("waiting", "running")
 
+    def own_copy(self) -> JobSnapshot:
+        """A copy for one caller, made in microseconds: its records and their lists are new objects, so a caller
+        changing them (a status, a cleared list) changes nothing another viewer reads. Epoch rows and per-batch
+        points themselves are shared: nobody changes them once written."""
+        records = [replace(r, epochs=list(r.epochs), batches=list(r.batches), settings=dict(r.settings)) for r in self.records]
+        return replace(self, records=records, models=dict(self.models), shared=dict(self.shared))
+
 
 @dataclass
 class _Progress:
@@ -316,6 +328,8 @@ class TrainingJob:
             self._released.set()
         self._holding = False  # a prepared job has run its first step and waits in _hold
         self._thread = threading.Thread(target=self._work, name="training-job", daemon=True)
+        self._shared: tuple[int, float, JobSnapshot] | None = None  # (version, when, snapshot) handed to viewers
+        self.snapshots_built = 0  # copies made, however many viewers read them: the live-view tests count them
 
     @property
     def run_ids(self) -> list[str]:
@@ -420,6 +434,22 @@ class TrainingJob:
         return max(0.0, total - done * epochs_done)
 
     def snapshot(self) -> JobSnapshot:
+        """The job's state now, or as another viewer read it less than SNAPSHOT_SHARE_SECONDS ago.
+
+        The deep copy of the records is made once and shared; each caller gets its `own_copy`.
+        """
+        now = time.monotonic()
+        with self._lock:
+            shared = self._shared
+            if shared is not None and shared[0] == self._progress.version and now - shared[1] < SNAPSHOT_SHARE_SECONDS:
+                return shared[2].own_copy()
+        snapshot = self._build_snapshot()
+        with self._lock:
+            self._shared = (snapshot.version, now, snapshot)
+            self.snapshots_built += 1
+        return snapshot.own_copy()
+
+    def _build_snapshot(self) -> JobSnapshot:
         with self._lock:
             p = self._progress
             left = None

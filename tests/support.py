@@ -33,7 +33,7 @@ from core.hub import Watch
 
 if TYPE_CHECKING:  # Playwright is only imported by the browser tests, which need Chromium
     from playwright.sync_api import Page
-from core.jobs import JobSlots
+from core.jobs import JobSlots, JobSnapshot
 from core.records import EpochRow, RunRecord
 from core.store import RunStore
 
@@ -450,6 +450,42 @@ def make_run(method: str = "fit", epochs: int = 2, status: str = "finished", fin
     if status != "running":
         record.end(status)
     return record
+
+
+def made_up_snapshot(batches: int, epochs: int, status: str = "running", method: str = "fit") -> JobSnapshot:
+    """A job's snapshot with made-up but plausible figures: `epochs` finished and `batches` per-batch points so far.
+
+    The same run id, label and values at every call, as every viewer of one run reads them.
+    """
+    per_epoch = 300
+    record = make_run(method, epochs=epochs, status="running")
+    record.run_id, record.label, record.started_at = (
+        f"20261130-120000-{method}-abcdef",
+        f"{method} · 12:00:00",
+        "2026-11-30T12:00:00",
+    )
+    record.settings["epochs"] = epochs + 2
+    noise = random.Random(7)
+    for step in range(1, batches + 1):
+        reported = {"loss": 3.0 - step / 400 + noise.random() / 10, "accuracy": min(1.0, step / 1200 + noise.random() / 10)}
+        record.add_batch(step, 1 + (step - 1) // per_epoch, reported, {"loss": 2.9 - step / 450, "accuracy": step / 1300})
+    if status != "running":
+        record.end(status)
+    return JobSnapshot(
+        state="running" if status == "running" else status,
+        methods=(method,),
+        current_method=method,
+        epoch=epochs + 1,
+        epochs=epochs + 2,
+        batches_done=batches % per_epoch,
+        batches_per_epoch=per_epoch,
+        seconds_left_in_epoch=4.0 if status == "running" else None,
+        records=[record],
+        message="",
+        version=epochs,
+        started_at=0.0,
+        ended_at=None if status == "running" else 30.0,
+    )
 
 
 # -- the app in a real browser (Debian's Chromium driven by Playwright)

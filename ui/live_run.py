@@ -4,8 +4,10 @@ Training never runs in the script thread: any click reruns the script and
 would kill it. Train starts a `core.hub.Watch`: it joins an identical run
 already training, shows an identical finished one from the store, or starts a
 job under the server's cap, each in its own thread; the page reads
-`watch.snapshot()`. The live view is a fragment that reruns about once a
-second while the job is active and not at all when idle; when the job ends it
+`watch.snapshot()`. The live view is two fragments that rerun while the job
+is active and not at all when idle: the progress line about once a second, the
+figures every FIGURES_REFRESH_SECONDS (what they cost per viewer and tick, and why,
+is told where the constant is set); when the job ends the progress line
 triggers one full rerun, which turns the refresh off and re-enables Train.
 One job per session: it is kept in `st.session_state`, so it survives widget
 changes and page switches. Before anything starts, Train asks `core.budget`
@@ -47,6 +49,12 @@ FIRST_BATCH_FAST_FOR_SECONDS = 5.0
 # milliseconds of Train: the click's own rerun waits that long, so it draws the count at once instead
 # of a "tracing" bar, a quarter-second tick and one more full rerun (bench/train_latency.py).
 PREPARED_FIRST_BATCH_WAIT_SECONDS = 0.3
+# The live view is two fragments (issue 20): the progress line, a few elements, refreshes every second; the
+# figures (charts, table) every FIGURES_REFRESH_SECONDS. Their specs are built once per run and version for
+# all viewers (ui.views.SHARED_SPECS) and an unchanged chart reaches the browser as a reference to the copy it
+# holds (the forward-message cache, `global.minCachedMessageSize` in .streamlit/config.toml), so a figures tick
+# between two epochs costs the server little and sends ~1 kB; a new epoch shows at most this late.
+FIGURES_REFRESH_SECONDS = 2.0
 PAGE_IDS = ("fit", "train_on_batch", "custom_loop", "compare", "sweep")
 
 
@@ -276,19 +284,23 @@ def live_view(page_id: str, draw: Callable[[JobSnapshot], None], empty_hint: str
     refresh = (FIRST_BATCH_REFRESH_SECONDS if was_starting else REFRESH_SECONDS) if was_active else None
 
     @st.fragment(run_every=refresh)
-    def _live() -> None:
+    def _progress() -> None:
         snap = job.snapshot()
         status_line(snap)
-        draw(snap)
         if not snap.active:
             # The trained models live in the session's model store (ui/learned.py), not in kept results.
             st.session_state.setdefault(RESULTS_KEY, {})[page_id] = replace(snap, models={})
             if was_active:
-                st.rerun()  # once: stop refreshing and re-enable the buttons
+                st.rerun()  # once: stop refreshing, re-enable the buttons and draw the final figures
         elif was_starting and not awaiting_first_batch(snap):
             st.rerun()  # once: back to the one-second refresh
 
-    _live()
+    @st.fragment(run_every=FIGURES_REFRESH_SECONDS if was_active else None)
+    def _figures() -> None:
+        draw(job.snapshot())
+
+    _progress()
+    _figures()
 
 
 def awaiting_first_batch(snap: JobSnapshot, now: float | None = None) -> bool:

@@ -66,13 +66,14 @@ def draw_sweep(snap: JobSnapshot, fallback_setting: str) -> None:
     overlay_charts("sweep", records)
     setting = swept_setting(records) or fallback_setting
     title = tr(f"sweep.setting.{setting}")
-    version = tuple((r.run_id, len(r.epochs)) for r in records)
+    version = (tuple((r.run_id, r.label, len(r.epochs)) for r in records), setting)
     chart_once_per_version(
         "sweep-result",
         version,
         lambda: charts.fill_width(
             charts.sweep_chart(sweep_results(records, setting), title, setting == "learning_rate", chart_texts())
         ),
+        shared=True,
     )
     if not snap.active:
         image_downloads([("sweep-result", tr("chart.cmp.final_val_accuracy"))], key="sweep_image")

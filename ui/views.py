@@ -2,12 +2,25 @@
 
 Each function draws from a `JobSnapshot` or from records; none trains. Chart
 words come from the catalogue (`chart_texts`), so charts follow the session's language.
+
+A live view reruns in every watching page, so its work is shared (issue 20). Measured in
+process (AppTest sessions redrawing one run's view, thread CPU of the drawing alone): a tick
+cost 390 ms per viewer when every session built its own specs while the per-batch curve grew,
+and 33 ms when nothing changed; with the specs and the table built once per run, version and
+language for all sessions (`SHARED_SPECS`, Arrow data included) and the per-batch curves paced,
+a figures tick costs 12.5 ms per viewer and a progress tick 0.5 ms. What is left per viewer is
+Streamlit's own: each element's message is built, serialised and hashed again per session.
+Left aside: a spec cached per session (the old way, measured above: every session builds it once
+per version, and the per-batch curve's version changed every batch); Vega data sets updated in
+place (Streamlit has no such API, and `add_rows` is against the house style); `st.altair_chart` on
+a shared chart object (read in Streamlit's source: it converts and validates the spec on every call).
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Hashable
+from dataclasses import replace
 
 import altair as alt
 import pandas as pd
@@ -17,6 +30,7 @@ from core import charts
 from core.compare import comparison_summary  # noqa: F401 - the page draws it through this module
 from core.jobs import JobSnapshot
 from core.records import RunRecord, epochs_table, record_to_csv, record_to_json, records_to_frame
+from core.shared import BuiltOnce, Pacer
 from ui.i18n import current_language, tr
 
 # Column of the per-epoch table -> (catalogue key of its heading, number format or None for text).
@@ -76,21 +90,59 @@ def label_words() -> tuple[dict[str, str], dict[str, str]]:
     return {m: tr(f"cmp.method.{m}") for m in METHODS}, {k: tr(f"cmp.setting.{k}") for k in LABEL_SETTINGS}
 
 
-def chart_once_per_version(name: str, version: Hashable, build: Callable[[], alt.TopLevelMixin]) -> None:
+# Specs of the charts that many sessions show (a run's curves at some progress, in one language), built once per
+# process: thirty viewers of one run cost one build per run and version, not thirty. ~3 charts per view, a few
+# views per run, a few runs at once.
+SHARED_SPECS = BuiltOnce(capacity=256)
+
+
+def _sendable(spec: dict) -> dict:
+    """The spec with its data sets already in Arrow, as st.vega_lite_chart would otherwise convert them on every call.
+
+    Converted once here, each session's call only copies the bytes into its message. Text columns
+    go as Arrow dictionaries (each run label or curve name once, not once per row): the browser
+    reads the same values, and a live per-batch chart weighs 11 kB instead of 25 kB.
+    """
+    from streamlit import dataframe_util
+
+    datasets = spec.get("datasets")
+    if not datasets:
+        return spec
+    sendable = {}
+    for name, rows in datasets.items():
+        frame = pd.DataFrame(rows)
+        for column in frame.columns:
+            values = frame[column]
+            if pd.api.types.is_string_dtype(values) and values.notna().any() and values.nunique() < len(values):
+                frame[column] = frame[column].astype("category")
+        sendable[name] = dataframe_util.convert_anything_to_arrow_bytes(frame)
+    return {**spec, "datasets": sendable}
+
+
+def chart_once_per_version(name: str, version: Hashable, build: Callable[[], alt.TopLevelMixin], shared: bool = False) -> None:
     """Draw a chart, rebuilding its Vega-Lite spec only when `version` changes.
 
     Building and validating an Altair spec costs ~0.1 s of CPU under the GIL;
     the live view reruns every second in every watching session, so rebuilding
     each time would steal that time from the training threads. Between epochs
-    nothing on the chart changes, so the spec is reused as it is.
+    nothing on the chart changes, so the spec is reused as it is. With `shared`,
+    `name` and `version` must say everything the chart depends on (run ids,
+    epoch counts, labels): the spec is then built once per process and language
+    for every session that draws it (`SHARED_SPECS`); otherwise once per session.
     """
     specs = st.session_state.setdefault("chart_specs", {})
     version = (version, current_language())  # a language switch redraws every word
     cached = specs.get(name)
     if cached is None or cached[0] != version:
-        cached = (version, build().to_dict())
+
+        def made() -> tuple[dict, dict]:
+            spec = build().to_dict()
+            return spec, _sendable(spec)
+
+        cached = (version, *(SHARED_SPECS.get((name, version), made) if shared else made()))
         specs[name] = cached
-    st.vega_lite_chart(spec=cached[1], width="stretch")
+    # A copy of the top level only: Streamlit takes the data sets out of the dict it is given.
+    st.vega_lite_chart(spec=dict(cached[2]), width="stretch")
 
 
 def run_charts(
@@ -103,20 +155,23 @@ def run_charts(
     # One column per metric panel: side by side on a wide page, stacked on a phone (Streamlit stacks
     # columns below 640 px), each panel as wide as its column; a concatenated chart would be cut off.
     texts = chart_texts()
-    panels = lambda: charts.as_separate_panels(  # noqa: E731
-        charts.metric_chart(records_to_frame(records), rule_epoch=rule_epoch, texts=texts)
+    chart_columns(
+        f"{name}-metrics",
+        version,
+        lambda: charts.as_separate_panels(charts.metric_chart(records_to_frame(records), rule_epoch=rule_epoch, texts=texts)),
+        count=len(charts.METRIC_TITLES),
     )
-    for index, column in enumerate(st.columns(len(charts.METRIC_TITLES))):
-        with column:
-            chart_once_per_version(f"{name}-metrics-{index}", version, lambda index=index: panels()[index])
     if show_learning_rate:
         chart_once_per_version(
-            f"{name}-lr", version, lambda: charts.learning_rate_chart(records_to_frame(records), rule_epoch, texts)
+            f"{name}-lr", version, lambda: charts.learning_rate_chart(records_to_frame(records), rule_epoch, texts), shared=True
         )
 
 
 def chart_columns(name: str, version: Hashable, build: Callable[[], list[alt.TopLevelMixin]], count: int = 3) -> list[str]:
-    """`count` charts side by side, one per column (stacked on a phone); built once per version. Returns their names."""
+    """`count` charts side by side, one per column (stacked on a phone); built once per version and process.
+
+    `name` and `version` must say everything the charts depend on (see chart_once_per_version). Returns their names.
+    """
     built: list[alt.TopLevelMixin] = []
 
     def panel(index: int) -> alt.TopLevelMixin:
@@ -127,7 +182,7 @@ def chart_columns(name: str, version: Hashable, build: Callable[[], list[alt.Top
     names = [f"{name}-{index}" for index in range(count)]
     for index, column in enumerate(st.columns(count)):
         with column:
-            chart_once_per_version(names[index], version, lambda index=index: panel(index))
+            chart_once_per_version(names[index], version, lambda index=index: panel(index), shared=True)
     return names
 
 
@@ -151,6 +206,39 @@ def image_downloads(names: list[tuple[str, str]], key: str) -> None:
             )
 
 
+# While a run trains, its per-batch curves grow at every batch: redrawn at each tick they would be rebuilt for
+# every batch and re-sent whole to every viewer each second (94% of the bytes a viewer received, issue 20).
+# Live, they are redrawn at most every LIVE_BATCH_SECONDS, from the points published then (the same for every
+# viewer, so built once), with at most LIVE_BATCH_POINTS steps per run; smoothing runs over every point first,
+# so the smoothed line passes through the same values as the full one. Once the run ends, every point is drawn.
+LIVE_BATCH_SECONDS = 10.0
+LIVE_BATCH_POINTS = 100
+_BATCH_PACE = Pacer(LIVE_BATCH_SECONDS)
+
+
+def _paced_batches(record: RunRecord) -> RunRecord:
+    """A running record's per-batch points as last published for all viewers (at most LIVE_BATCH_SECONDS old)."""
+    if record.status != "running":
+        return record
+    stride, count = _BATCH_PACE.value(
+        record.run_id,
+        (record.batch_stride, len(record.batches)),
+        # Points thinned to a longer stride are a new curve: published at once.
+        extends=lambda old, new: old[0] == new[0] and old[1] <= new[1],
+    )
+    return replace(record, batches=record.batches[:count])
+
+
+def _thinned(frame: pd.DataFrame, most: int) -> pd.DataFrame:
+    """At most about `most` steps per run: every k-th step and the last, so the curve keeps its ends."""
+    if frame.empty:
+        return frame
+    order = frame.groupby("run")["step"].rank(method="dense").astype("int64")
+    count = order.groupby(frame["run"]).transform("max")
+    every = -(-count // most)  # ceil
+    return frame[((order - 1) % every == 0) | (order == count)]
+
+
 def batch_curves(
     name: str, records: list[RunRecord], labels: list[str], colour: str, caption: str, series: tuple[str, ...]
 ) -> None:
@@ -170,19 +258,29 @@ def batch_curves(
         key=f"smoothing_{name}",
         help=tr("cmp.smoothing_help"),
     )
-    version = (tuple((r.run_id, len(r.batches), r.batch_stride) for r in records), tuple(labels), weight)
+    live = any(record.status == "running" for record in records)
+    if live:
+        records = [_paced_batches(record) for record in records]
+    version = (tuple((r.run_id, len(r.batches), r.batch_stride, r.status) for r in records), tuple(labels), weight)
     texts = chart_texts()
 
     def build() -> list[alt.TopLevelMixin]:
         frame = batch_frame(records, labels, weight)
         frame = frame[frame["series"].isin(series)]
+        if live:
+            frame = _thinned(frame, LIVE_BATCH_POINTS)
         return [charts.fill_width(charts.batch_chart(frame, metric, texts, colour=colour)) for metric in ("loss", "accuracy")]
 
     chart_columns(f"{name}-batches", version, build, count=2)
 
 
 def epoch_table_and_downloads(record: RunRecord, finished: bool) -> None:
-    table = epochs_table(record)
+    from streamlit import dataframe_util
+
+    # Built once per run and epoch count for every viewer, already in Arrow: converting the frame again
+    # in each watching session was a third of a live tick's CPU. The headings are the session's own.
+    key = ("epochs-table", record.run_id, len(record.epochs), record.status)
+    table = SHARED_SPECS.get(key, lambda: dataframe_util.convert_pandas_df_to_arrow_table(epochs_table(record)))
     st.dataframe(table, hide_index=True, column_config=table_columns(), width="stretch")
     if finished and record.epochs:
         left, right, _ = st.columns([1, 1, 3])
