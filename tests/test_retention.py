@@ -2,8 +2,8 @@
 
 Every test runs on a SQLite file and again on a real PostgreSQL server
 (tests/engines.py). Floods go through the same calls the pages make: the import
-box checks `quota_refusal` for the whole file, then saves each run with
-`add_new_run`; Train goes through the hub (`RunStore.make_room`).
+box reads a file (`read_runs_file`) and saves all its runs in one transaction within the
+importer's quotas (`save_imported`); Train goes through the hub (`RunStore.make_room`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from engines import postgres_url  # noqa: F401 - a pytest fixture (store_url's PostgreSQL)
 from support import gate_training, make_run, wait_for
 
-from core.exchange import runs_from_file, runs_to_zip
+from core.exchange import read_runs_file, runs_to_zip
 from core.hub import Hub, Watch
 from core.i18n import run_message
 from core.jobs import JobSlots
@@ -40,12 +40,12 @@ def add_runs(store: RunStore, owner: str, space: str, count: int, status: str = 
 
 def import_file(store: RunStore, owner: str, space: str, payload: bytes) -> QuotaFull | None:
     """What the import box does with a file (ui/saved_runs.py): the whole file fits its importer's quotas, or none of it is saved."""
-    records, _problems = runs_from_file("runs.zip", payload)
-    refusal = store.quota_refusal(owner, space, len(records))
-    if refusal is None:
-        for record in records:
-            store.add_new_run(record, owner, space, owner, "imported")
-    return refusal
+    report = read_runs_file("runs.zip", payload)
+    try:
+        store.save_imported(owner, space, report.runs, owner)
+    except QuotaFull as refusal:
+        return refusal
+    return None
 
 
 def ids_in(store: RunStore, space: str) -> set[str]:
