@@ -69,11 +69,13 @@ PER_VISITOR_ENV = "TRAINING_RUNS_PER_VISITOR"
 PER_CLASS_ENV = "TRAINING_RUNS_PER_CLASS"
 PER_SERVER_ENV = "TRAINING_RUNS_PER_SERVER"
 LEASE_ENV = "TRAINING_RUN_LEASE_SECONDS"
+CLASSES_PER_VISITOR_ENV = "TRAINING_CLASSES_PER_VISITOR"
 # Two slots train about 2 runs a minute at the chapter's sizes: a visitor's afternoon is well under
 # 100 new runs (identical ones are shared, not counted), a class of 30 trying 10 settings each is 300.
 DEFAULT_PER_VISITOR = 100
 DEFAULT_PER_CLASS = 500
 DEFAULT_PER_SERVER = 5000  # about 25 MB of epochs at 10 epochs a run
+DEFAULT_CLASSES_PER_VISITOR = 20  # a teacher's term of sections; a click flood stops here, not at a full table
 # A run's process renews its lease every quarter of this; a lapsed one is interrupted. Long enough
 # that a busy server (two TensorFlow runs on two cores) never misses a renewal.
 DEFAULT_LEASE_SECONDS = 60.0
@@ -197,6 +199,14 @@ def _float_from_env(name: str, default: float) -> float:
     return value if value > 0 else default
 
 
+class TooManyClasses(Exception):
+    """The visitor has opened as many classes as one visitor may (`TRAINING_CLASSES_PER_VISITOR`)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(f"one visitor may open at most {limit} classes")
+
+
 class QuotaFull(Exception):
     """New runs do not fit in a quota, even after removing the newcomer's own oldest finished runs.
 
@@ -259,6 +269,7 @@ class RunStore:
         per_class: int | None = None,
         per_server: int | None = None,
         lease_seconds: float | None = None,
+        classes_per_visitor: int | None = None,
     ):
         self.url = url
         self.engine = _make_engine(url)
@@ -266,6 +277,7 @@ class RunStore:
         self.per_class = per_class or _int_from_env(PER_CLASS_ENV, DEFAULT_PER_CLASS)
         self.per_server = per_server or _int_from_env(PER_SERVER_ENV, DEFAULT_PER_SERVER)
         self.lease_seconds = lease_seconds or _float_from_env(LEASE_ENV, DEFAULT_LEASE_SECONDS)
+        self.classes_per_visitor = classes_per_visitor or _int_from_env(CLASSES_PER_VISITOR_ENV, DEFAULT_CLASSES_PER_VISITOR)
         self._create_schema()
         self.leases = Leases(self)
         self.reap_lapsed_runs()  # whatever a killed server left "running" is shown as what it is
@@ -526,7 +538,16 @@ class RunStore:
     # -- classes --------------------------------------------------------------
 
     def open_class(self, name: str, owner: str | None) -> tuple[str, str]:
-        """A new class with a fresh random code; returns (code, teacher secret). Only the secret's hash is kept."""
+        """A new class with a fresh random code; returns (code, teacher secret). Only the secret's hash is kept.
+
+        TooManyClasses once `owner` has opened `classes_per_visitor` classes (closed ones count: their
+        rows stay), so repeated clicks cannot fill the table.
+        """
+        if owner is not None:
+            with self.engine.connect() as conn:
+                opened = conn.execute(sa.select(sa.func.count()).select_from(classes).where(classes.c.owner == owner)).scalar()
+            if opened >= self.classes_per_visitor:
+                raise TooManyClasses(self.classes_per_visitor)
         secret = new_teacher_secret()
         for _attempt in range(5):
             code = new_class_code()

@@ -132,6 +132,29 @@ def test_an_opened_class_keeps_its_name_and_only_a_hash_of_the_teacher_secret(st
     assert store.class_info("abcd-efgh-jkmn") is None
 
 
+def test_one_visitor_can_open_only_a_bounded_number_of_classes(store):
+    from core.store import TooManyClasses
+
+    store.classes_per_visitor = 3
+    codes = [store.open_class(f"section {n}", owner="flooder")[0] for n in range(3)]
+    with pytest.raises(TooManyClasses):
+        store.open_class("one more", owner="flooder")
+    assert all(store.class_info(code) is not None for code in codes)
+    assert store.open_class("another teacher's", owner="teacher")[0]  # others are not held back
+
+
+def test_the_sidebar_says_when_a_visitor_has_opened_too_many_classes(app_env, monkeypatch):
+    monkeypatch.setenv("TRAINING_CLASSES_PER_VISITOR", "1")
+    at = visit()
+    open_class(at, "first")
+    at.button(key="class_leave").click().run()
+    at.text_input(key="class_name_input").input("second").run()
+    at.button(key="class_open").click().run()
+    assert not at.exception
+    assert "You have opened 1 classes already" in sidebar_texts(at)
+    assert at.session_state["class_code"] is None
+
+
 def test_the_teacher_is_the_browser_that_opened_the_class_or_the_holder_of_its_teacher_secret(store):
     code, secret = store.open_class("Bio", owner="kowner")
     other, other_secret = store.open_class("Chem", owner="kother")

@@ -68,6 +68,12 @@ def _store():
     return store_from_environment()
 
 
+def _too_many_classes() -> type[Exception]:
+    from core.store import TooManyClasses  # as above: only once a class is opened
+
+    return TooManyClasses
+
+
 # -- identity -----------------------------------------------------------------
 
 
@@ -283,6 +289,9 @@ def _join_typed() -> None:
 def _open_class() -> None:
     try:
         code, secret = _store().open_class(str(st.session_state.get("class_name_input", "")), owner=visitor_id())
+    except _too_many_classes() as refusal:
+        _notice("warning", tr("class.too_many", limit=refusal.limit))
+        return
     except Exception as error:  # noqa: BLE001 - a database problem: say so, nothing half-made
         _notice("error", tr("runs.store_error", error=f"{type(error).__name__}: {error}"))
         return

@@ -504,6 +504,7 @@ curves printed in the book the app is built from.
     "class.renamed": "The class was renamed.",
     "class.remove_label": "Runs to take out of the class",
     "class.remove": "Remove from the class",
+    "class.too_many": "You have opened {limit} classes already, as many as one visitor may on this server. Use one of them, or ask the server's owner to raise `TRAINING_CLASSES_PER_VISITOR`.",
     "class.removed": "{count} run(s) taken out of the class.",
     "class.close_confirm": "Yes, close this class for good",
     "class.close": "Close the class",

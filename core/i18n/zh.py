@@ -444,6 +444,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "class.renamed": "班级已重命名。",
     "class.remove_label": "要从班级中移除的运行",
     "class.remove": "从班级中移除",
+    "class.too_many": "你已经开设了 {limit} 个班级，达到本服务器对每位访问者的上限。请使用其中一个，或请服务器维护者调高 `TRAINING_CLASSES_PER_VISITOR`。",
     "class.removed": "已从班级中移除 {count} 个运行。",
     "class.close_confirm": "是的，永久关闭这个班级",
     "class.close": "关闭班级",
