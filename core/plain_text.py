@@ -21,8 +21,10 @@ message from an imported file, a file's name) reaches a page through Markdown
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads only where a table is exported: the sidebar uses this module before any page title
+    import pandas as pd
 
 # Characters a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -54,6 +56,8 @@ def markdown_literal(text: str) -> str:
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells cannot run as formulas ("=1+2" becomes "'=1+2"); numbers untouched."""
+    import pandas as pd
+
     safe = frame.copy()
     for column in safe.columns:
         values = safe[column]
