@@ -278,7 +278,7 @@ class Session:
             self._buttons.add(getattr(element, kind).id)
         elif kind == "number_input":
             widget = element.number_input
-            number = widget.value if widget.HasField("value") else widget.default
+            number = widget.value if _has_set_value(widget) else widget.default
             state = WidgetState(id=widget.id)
             # NumberInput.DataType: INT = 0, FLOAT = 1.
             if widget.data_type == 0:
@@ -288,7 +288,7 @@ class Session:
             self._widgets[widget.id] = state
         elif kind in _VALUE_FIELD:
             widget = getattr(element, kind)
-            value = widget.value if widget.HasField("value") else widget.default
+            value = widget.value if _has_set_value(widget) else widget.default
             state = WidgetState(id=widget.id)
             setattr(state, _VALUE_FIELD[kind], value)
             self._widgets[widget.id] = state
@@ -334,3 +334,14 @@ class Session:
             return None
         later = [p.at for p in self.progress if p.at >= self.clicked_at]
         return later[0] - self.clicked_at if later else None
+
+
+def _has_set_value(widget) -> bool:
+    """Whether the element carries a value the server set; `value` is optional in some widgets' protos and plain in others.
+
+    A plain (proto3 scalar) field has no presence: HasField raises, and its `set_value` flag says whether it was set.
+    """
+    try:
+        return widget.HasField("value")
+    except ValueError:
+        return bool(getattr(widget, "set_value", False))
