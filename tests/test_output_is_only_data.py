@@ -87,8 +87,11 @@ def test_spreadsheet_safe_changes_only_text_cells_that_start_like_a_formula():
 
 
 def test_a_hostile_display_name_typed_in_a_class_is_kept_plain(app_env):
+    from core.store import store_from_environment
+
+    code, _secret = store_from_environment().open_class("Biology 7", owner="teacher")  # classes are opened, not guessed
     at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT)
-    at.query_params["class"] = "bio-7"
+    at.query_params["class"] = code
     at.run()
     at.text_input(key="display_name_input").set_value("=[me](https://evil.example)\u202e").run()
     assert not at.exception

@@ -129,7 +129,9 @@ def test_dropping_the_owner_stops_its_job_and_frees_the_slot(tiny_data, tiny_set
     gc.collect()
     assert first_waiting.join(HANG_GUARD)
     assert first_waiting.snapshot().state == "stopped" and first_waiting.snapshot().records == []
-    assert store.get_run(first_waiting.run_ids[0]) is None, "a run that never started leaves no record"
+    # A run stopped while it waited is saved as stopped, with no epochs (it never trained), not left "running".
+    never_started = store.get_run(first_waiting.run_ids[0])
+    assert never_started is not None and never_started.status == "stopped" and never_started.epochs == []
     assert running.snapshot().state == "running"
 
     # The training session closes: the run stops, its epochs are saved, and the last visitor gets the slot.
