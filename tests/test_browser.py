@@ -99,7 +99,7 @@ def wait_for_more_epochs(page: Page, than: int, timeout: float = 60) -> int:
 
 def test_training_draws_epoch_by_epoch_stops_and_survives_page_switches(new_page, tmp_path):
     page = new_page()
-    apply_settings(page, epochs=200, max_len=300)  # long enough to still be running at the end
+    apply_settings(page, epochs=150, max_len=300)  # long enough to still be running at the end, within the budget
     go_to(page, "1 · model.fit")
     page.get_by_role("button", name="Train").click()
     expect(page.get_by_test_id("stProgress")).to_be_visible(timeout=60_000)
