@@ -288,13 +288,18 @@ def test_on_a_phone_every_chart_fits_its_place(browser, server):
         wait_until_idle(page, sidebar=False)
         page.get_by_role("button", name="Train", exact=True).click()
         expect(page.get_by_text(re.compile(r"^Finished: 2 epochs"))).to_be_visible(timeout=120_000)
-        page.wait_for_timeout(1500)
+        # The status line and the figures are separate fragments (ui/live_run.py): the final figures
+        # come with the page run that the finished status asks for, a moment after it. Wait for them.
         # Charts in tabs not shown yet have nothing drawn: those are left out.
-        drawn = page.locator('[data-testid="stVegaLiteChart"]').evaluate_all(
-            "charts => charts.map(c => [c.querySelector('canvas, svg.marks'), c.clientWidth])"
+        drawn_charts = (
+            "() => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')]"
+            ".map(c => [c.querySelector('canvas, svg.marks'), c.clientWidth])"
             ".filter(([drawing, place]) => drawing && place > 0)"
             ".map(([drawing, place]) => [drawing.getBoundingClientRect().width, place])"
         )
+        page.wait_for_function(f"() => ({drawn_charts})().length >= 2", timeout=120_000)
+        wait_until_idle(page, sidebar=False)
+        drawn = page.evaluate(drawn_charts)
         assert len(drawn) >= 2, "a finished run shows its charts"
         assert all(chart_width <= place + 1 for chart_width, place in drawn), drawn
     finally:
