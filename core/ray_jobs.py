@@ -31,7 +31,7 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayError
 
 import core
 from core.data import PreparedData
-from core.jobs import SNAPSHOT_SHARE_SECONDS, JobSnapshot
+from core.jobs import JobSnapshot
 from core.records import RunRecord
 from core.settings import RunSettings
 from core.store import RunStore
@@ -287,8 +287,6 @@ class RayTrainingJob:
         self._pending_since = 0.0
         self._clock_offset: float | None = None  # this process's monotonic clock minus the worker's
         self._answered = False  # the actor has answered at least once: it exists and has its CPUs
-        self._answered_at = 0.0  # when it last answered (this process's clock)
-        self.remote_snapshots = 0  # snapshot calls sent to the actor, however many viewers read them
         self._final: JobSnapshot | None = None
         self._lock = threading.Lock()
         self._last = JobSnapshot(
@@ -337,20 +335,14 @@ class RayTrainingJob:
         return self
 
     def snapshot(self) -> JobSnapshot:
-        """The worker's snapshot, asked for at most once per SNAPSHOT_SHARE_SECONDS however many viewers read it.
-
-        As TrainingJob.snapshot's, each caller gets its own copy of the one read (`JobSnapshot.own_copy`).
-        """
+        """The worker's snapshot; each caller gets its own copy (`JobSnapshot.own_copy`), as TrainingJob.snapshot's."""
         with self._lock:
             if self._final is not None:
                 return self._final
             if self._actor is None:
                 return self._last.own_copy()
-            if self._pending is None and time.monotonic() - self._answered_at < SNAPSHOT_SHARE_SECONDS:
-                return self._last.own_copy()  # read for another viewer a moment ago
             if self._pending is None:
                 self._pending, self._pending_since = self._actor.snapshot.remote(), time.monotonic()
-                self.remote_snapshots += 1
             try:
                 ready, _ = ray.wait([self._pending], timeout=SNAPSHOT_WAIT)
                 if not ready:  # still waiting for cluster CPUs, or busy: the last snapshot read
@@ -365,7 +357,7 @@ class RayTrainingJob:
             except RayError:  # a hiccup between here and the worker: ask again next time
                 self._pending = None
                 return self._last.own_copy()
-            self._answered, self._answered_at = True, time.monotonic()
+            self._answered = True
             if self._clock_offset is None:
                 self._clock_offset = time.monotonic() - worker_now
             snapshot.started_at += self._clock_offset
