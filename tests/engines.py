@@ -39,6 +39,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
 def _kill_group(process: subprocess.Popen, grace: float = 3.0) -> None:
     """SIGTERM the process's own group (it was started in a new session), SIGKILL what is left after `grace`.
 
@@ -97,7 +105,8 @@ def ray_cluster(num_cpus: int = RAY_CPUS) -> Iterator[str]:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while b"Ray runtime started" not in log_path.read_bytes():
+        # Up means: `ray start` says so and its GCS takes connections (a driver connects there first).
+        while b"Ray runtime started" not in log_path.read_bytes() or not _accepts_connections(port):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"ray start did not come up:\n{log_path.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)

@@ -40,17 +40,19 @@ def wait_for(condition, what: str) -> None:
 @pytest.fixture(scope="module")
 def ray_jobs(ray_address):  # noqa: F811 - the fixture
     """core.ray_jobs connected to the module's cluster; disconnected before the cluster stops."""
-    saved = os.environ.get("RAY_ADDRESS")
-    os.environ["RAY_ADDRESS"] = ray_address
     from core import ray_jobs
 
-    ray_jobs.connect(ray_address)
-    yield ray_jobs
-    ray_jobs.disconnect()
-    if saved is None:
-        os.environ.pop("RAY_ADDRESS", None)
-    else:
-        os.environ["RAY_ADDRESS"] = saved
+    saved = os.environ.get("RAY_ADDRESS")
+    os.environ["RAY_ADDRESS"] = ray_address
+    try:  # restored even when connecting fails: a leaked RAY_ADDRESS sends every later test's runs to Ray
+        ray_jobs.connect(ray_address)
+        yield ray_jobs
+        ray_jobs.disconnect()
+    finally:
+        if saved is None:
+            os.environ.pop("RAY_ADDRESS", None)
+        else:
+            os.environ["RAY_ADDRESS"] = saved
 
 
 def epochs_done(job) -> int:
