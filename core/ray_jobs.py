@@ -93,6 +93,26 @@ def _probe(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
         raise RayUnavailable(f"The Ray cluster at {address} cannot be reached ({error}).") from error
 
 
+def _unreachable(address: str, error: BaseException) -> str:
+    """Why a connection failed, in words; a cluster that asks for a token says what the app server lacks.
+
+    Ray 2.60 turns token authentication on for `ray start --head` when ~/.ray/auth_token exists (any
+    local `ray.init()` writes one), while a driver given an address uses a token only when told to.
+    """
+    causes = []
+    cause: BaseException | None = error
+    while cause is not None:
+        causes.append(f"{type(cause).__name__}: {cause}")
+        cause = cause.__cause__ or cause.__context__
+    if any("Authentication" in text or "auth_token" in text for text in causes):
+        return (
+            f"The Ray cluster at {address} asks for a token that this app server did not send: set "
+            "RAY_AUTH_MODE=token and the cluster's token in RAY_AUTH_TOKEN (or ~/.ray/auth_token) here, "
+            "or start the cluster with RAY_AUTH_MODE=disabled."
+        )
+    return f"The Ray cluster at {address} cannot be reached ({error})."
+
+
 def connect(address: str | None) -> None:
     """Connect this process to the cluster once (a driver per app server); RayUnavailable if unreachable.
 
@@ -122,7 +142,7 @@ def connect(address: str | None) -> None:
                 runtime_env={"py_modules": [core]},
             )
         except (ConnectionError, RuntimeError, ValueError) as error:
-            raise RayUnavailable(f"The Ray cluster at {address or 'auto'} cannot be reached ({error}).") from error
+            raise RayUnavailable(_unreachable(address or "auto", error)) from error
         _connected_address = address
 
 

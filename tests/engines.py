@@ -25,6 +25,14 @@ from pathlib import Path
 import pytest
 
 REQUIRE_ENGINES_ENV = "REQUIRE_ENGINES"
+# Ray 2.60 turns token authentication on for `ray start --head` when ~/.ray/auth_token exists, and any
+# local `ray.init()` writes that file; a driver given an explicit address uses a token only with
+# RAY_AUTH_MODE=token. So one stray `ray.init()` on the machine made every later test cluster refuse the
+# app's driver ("cannot be reached": CI's Ray failures). The clusters here are loopback-only and
+# throwaway: authentication is off for them and for every driver and server the tests start
+# (they inherit this), unless the shell asks for it. One test in tests/test_ray_jobs.py runs a cluster
+# with a token, as deploy/ sets one up.
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 RAY_CPUS = 2  # the machine's cores: what the issue's cluster is sized to
 START_TIMEOUT = 90.0  # seconds; only there so a broken engine fails instead of hanging the suite
 
@@ -78,8 +86,26 @@ def ray_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-c", "from ray.scripts.scripts import main; main()"]
 
 
+_CLUSTER_FOLDERS: dict[str, str] = {}  # address -> temp folder of each cluster ray_cluster() runs now
+
+
+def ray_logs(address: str, lines: int = 40) -> str:
+    """The last lines of a running test cluster's own logs (start, GCS, raylet): for a failure's message."""
+    folder = _CLUSTER_FOLDERS.get(address)
+    if folder is None:
+        return f"(no logs: {address} is not a cluster started by ray_cluster())"
+    paths = [Path(folder) / "ray-start.log", *sorted(Path(folder).glob("session_*/logs/gcs_server.*")),
+             *sorted(Path(folder).glob("session_*/logs/raylet.*"))]  # fmt: skip
+    tails = []
+    for path in paths:
+        if path.is_file() and not path.is_symlink():
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            tails.append(f"--- {path.name}\n" + "\n".join(text))
+    return "\n".join(tails)
+
+
 @contextmanager
-def ray_cluster(num_cpus: int = RAY_CPUS) -> Iterator[str]:
+def ray_cluster(num_cpus: int = RAY_CPUS, env: dict[str, str] | None = None) -> Iterator[str]:
     """A real single-node Ray cluster with `num_cpus` CPUs and no dashboard; yields its address.
 
     `ray start --block` stays in the foreground and takes its processes (GCS,
@@ -101,8 +127,9 @@ def ray_cluster(num_cpus: int = RAY_CPUS) -> Iterator[str]:
     log_path = Path(folder) / "ray-start.log"
     with open(log_path, "wb") as log:
         # One node on loopback only: Ray would otherwise advertise the machine's network address.
-        env = dict(os.environ, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0")
-        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+        # `env`: more variables for the cluster's processes (RAY_AUTH_MODE=token and its token, say).
+        environment = dict(os.environ, RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0") | (env or {})
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=environment)
     try:
         deadline = time.monotonic() + START_TIMEOUT
         # Up means: `ray start` says so and its GCS takes connections (a driver connects there first).
@@ -110,8 +137,10 @@ def ray_cluster(num_cpus: int = RAY_CPUS) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"ray start did not come up:\n{log_path.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)
+        _CLUSTER_FOLDERS[f"127.0.0.1:{port}"] = folder
         yield f"127.0.0.1:{port}"
     finally:
+        _CLUSTER_FOLDERS.pop(f"127.0.0.1:{port}", None)
         _kill_group(process)
         shutil.rmtree(folder, ignore_errors=True)
 

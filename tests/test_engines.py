@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from engines import postgres_url, ray_address  # noqa: F401 - pytest fixtures
+from engines import postgres_url, ray_address, ray_logs  # noqa: F401 - pytest fixtures
 
 
 @pytest.mark.postgres
@@ -27,5 +27,5 @@ def test_ray_cluster_has_two_cpus(ray_address):  # noqa: F811 - the fixture
     # A separate driver process, as an app server would be, so this test process stays free of Ray.
     probe = f"import ray; ray.init(address={ray_address!r}, log_to_driver=False); print(ray.cluster_resources().get('CPU'))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 0, result.stderr[-2000:] + ray_logs(ray_address)
     assert result.stdout.strip().splitlines()[-1] == "2.0"

@@ -8,6 +8,7 @@ the deadlines only stop a hung test, nothing asserts how long anything took.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from engines import EngineUnavailable, free_port, ray_address, ray_command, skip_or_fail  # noqa: F401 - ray_address is a pytest fixture
+from engines import EngineUnavailable, free_port, ray_address, ray_command, ray_logs, skip_or_fail  # noqa: F401 - ray_address is a pytest fixture
 from support import figures
 
 from core.jobs import JobSlots, TrainingJob
@@ -45,7 +46,10 @@ def ray_jobs(ray_address):  # noqa: F811 - the fixture
     saved = os.environ.get("RAY_ADDRESS")
     os.environ["RAY_ADDRESS"] = ray_address
     try:  # restored even when connecting fails: a leaked RAY_ADDRESS sends every later test's runs to Ray
-        ray_jobs.connect(ray_address)
+        try:
+            ray_jobs.connect(ray_address)
+        except ray_jobs.RayUnavailable as error:
+            raise AssertionError(f"{error}\n{ray_logs(ray_address)}") from error
         yield ray_jobs
         ray_jobs.disconnect()
     finally:
@@ -283,3 +287,25 @@ def test_two_app_servers_share_one_computation_through_the_cluster(ray_jobs, tin
     wait_for(lambda: store.get_run(run.record.run_id).status != "running", "the run to stop once nobody watches")
     final = store.get_run(run.record.run_id)
     assert final.status == "stopped" and final.epochs, (final.status, final.message)
+
+
+@pytest.mark.ray
+def test_a_cluster_with_token_authentication_trains_for_an_app_server_given_the_token(tmp_path):
+    """Ray 2.60's token authentication, as deploy/ sets it up: the app's driver needs the mode and the token."""
+    need_ray()
+    from engines import ray_cluster
+
+    token = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    body = textwrap.dedent(
+        """
+        job, notice = backend.start_job(settings, data)
+        assert job.join(240)
+        print(type(job).__name__, job.snapshot().state, job.snapshot().message)
+        """
+    )
+    with ray_cluster(env=token) as address:
+        (trained,) = run_script(tmp_path, body, RAY_ADDRESS=address, **token)[-1:]
+        (refused,) = run_script(tmp_path, body, RAY_ADDRESS=address, RAY_AUTH_MODE="disabled")[-1:]
+    assert trained.startswith("RayTrainingJob finished")
+    assert refused.startswith(f"RayTrainingJob failed The Ray cluster at {address} asks for a token"), refused
+    assert "RAY_AUTH_MODE=token" in refused and "RAY_AUTH_TOKEN" in refused
