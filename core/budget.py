@@ -258,7 +258,7 @@ def check_settings(settings: RunSettings, limits: Limits, size: DataSize | None 
 
 
 class Press(Protocol):
-    """A press of Train as the ledger sees it (core.hub.Watch): active while its snapshot says so."""
+    """A press of Train as the ledger sees it (core.runs.hub.Watch): active while its snapshot says so."""
 
     def snapshot(self) -> Snapshot: ...
 
@@ -295,12 +295,12 @@ class VisitorPresses:
             return len(presses)
 
 
-# One ledger per server process, as core.jobs.SERVER_SLOTS is one queue.
+# One ledger per server process, as core.runs.jobs.SERVER_SLOTS is one queue.
 VISITOR_PRESSES = VisitorPresses()
 
 
 class Queue(Protocol):
-    """What admit reads of the server's slots (core.jobs.JobSlots)."""
+    """What admit reads of the server's slots (core.runs.jobs.JobSlots)."""
 
     capacity: int
     in_use: int

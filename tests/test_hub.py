@@ -15,8 +15,8 @@ from engines import fresh_database, postgres_url  # noqa: F401 - postgres_url is
 from support import HANG_GUARD, figures, wait_for
 
 from core.fingerprint import run_fingerprint
-from core.hub import Hub, Watch
-from core.jobs import JobSlots, TrainingJob
+from core.runs.hub import Hub, Watch
+from core.runs.jobs import JobSlots, TrainingJob
 from core.settings import METHODS, RunSettings
 from core.store import RunStore
 

@@ -14,7 +14,7 @@ import pytest
 from support import HANG_GUARD, figures, wait_for
 
 from core import training
-from core.jobs import JobSlots, TrainingJob
+from core.runs.jobs import JobSlots, TrainingJob
 from core.settings import METHODS
 from core.store import RunStore
 
@@ -215,7 +215,7 @@ def test_job_needs_runs_and_valid_settings(tiny_data, tiny_settings):
 
 
 def test_slots_from_the_environment(monkeypatch):
-    from core.jobs import DEFAULT_JOB_SLOTS, slots_from_environment
+    from core.runs.jobs import DEFAULT_JOB_SLOTS, slots_from_environment
 
     monkeypatch.setenv("TRAINING_JOB_SLOTS", "3")
     assert slots_from_environment().capacity == 3
@@ -240,10 +240,10 @@ def test_a_job_hands_free_memory_back_when_it_ends(tiny_data, tiny_settings, tmp
     """Each run is a new thread whose freed heap glibc would otherwise keep: trimmed once per job, failed ones too."""
     import sys
 
-    import core.jobs
+    import core.runs.jobs
 
     calls = []
-    monkeypatch.setattr(core.jobs, "release_free_memory", lambda: calls.append(threading.current_thread().name))
+    monkeypatch.setattr(core.runs.jobs, "release_free_memory", lambda: calls.append(threading.current_thread().name))
     TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1)).start().join()
     assert calls == ["training-job"]
 
@@ -256,7 +256,7 @@ def test_a_job_hands_free_memory_back_when_it_ends(tiny_data, tiny_settings, tmp
     assert failed.snapshot().state == "failed" and len(calls) == 2
     monkeypatch.undo()
     if sys.platform.startswith("linux"):
-        assert core.jobs.release_free_memory() is True  # glibc here: the trim really ran
+        assert core.runs.jobs.release_free_memory() is True  # glibc here: the trim really ran
 
 
 def test_waiting_jobs_start_first_come_first_served():

@@ -21,7 +21,7 @@ import pytest
 from engines import EngineUnavailable, free_port, ray_address, ray_command, skip_or_fail  # noqa: F401 - ray_address is a pytest fixture
 from support import figures
 
-from core.jobs import JobSlots, TrainingJob
+from core.runs.jobs import JobSlots, TrainingJob
 from core.settings import METHODS
 from core.store import RunStore
 
@@ -39,10 +39,10 @@ def wait_for(condition, what: str) -> None:
 
 @pytest.fixture(scope="module")
 def ray_jobs(ray_address):  # noqa: F811 - the fixture
-    """core.ray_jobs connected to the module's cluster; disconnected before the cluster stops."""
+    """core.runs.ray_jobs connected to the module's cluster; disconnected before the cluster stops."""
     saved = os.environ.get("RAY_ADDRESS")
     os.environ["RAY_ADDRESS"] = ray_address
-    from core import ray_jobs
+    from core.runs import ray_jobs
 
     ray_jobs.connect(ray_address)
     yield ray_jobs
@@ -165,7 +165,7 @@ BACKEND_SCRIPT = textwrap.dedent(
     from core.settings import RunSettings
     data = prepare_data(max_len=40, path=write_fixture_npz({npz!r}), download=False)
     settings = [RunSettings(epochs=1, batch_size=16, max_len=40)]
-    from core import backend
+    from core.runs import backend
     {body}
     """
 )
@@ -258,7 +258,7 @@ def test_a_cluster_that_goes_away_fails_its_run_and_the_app_server_lives_on(tmp_
 @pytest.mark.ray
 def test_two_app_servers_share_one_computation_through_the_cluster(ray_jobs, tiny_data, tiny_settings, tmp_path):
     """Two hubs (two app servers) on one store and one cluster: the second server's press joins the first's run."""
-    from core.hub import Hub, Watch
+    from core.runs.hub import Hub, Watch
 
     store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
     server_1, server_2 = Hub(store, JobSlots(2)), Hub(store, JobSlots(2))

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from engines import postgres_url  # noqa: F401 - a pytest fixture (store_url's PostgreSQL)
 from support import HANG_GUARD, ROOT, gate_training, make_run, wait_for
 
-from core.hub import Hub, Watch
-from core.jobs import JobSlots
+from core.runs.hub import Hub, Watch
+from core.runs.jobs import JobSlots
 from core.store import INTERRUPTED, SCHEMA_VERSION, RunStore
 
 
@@ -95,8 +95,8 @@ SERVER = textwrap.dedent(
     import threading
 
     from core.data import prepare_data
-    from core.hub import Hub, Watch
-    from core.jobs import JobSlots, TrainingJob
+    from core.runs.hub import Hub, Watch
+    from core.runs.jobs import JobSlots, TrainingJob
     from core.settings import RunSettings
     from core.store import RunStore
 

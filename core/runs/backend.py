@@ -1,9 +1,9 @@
 """Where a training job runs: in a thread of this server (the default) or on a Ray cluster.
 
 `start_job` is the one way the app starts a job. Without configuration it is a
-`core.jobs.TrainingJob` in a worker thread, as on Streamlit Community Cloud, and
+`core.runs.jobs.TrainingJob` in a worker thread, as on Streamlit Community Cloud, and
 Ray is never imported. With RAY_ADDRESS set, or TRAINING_BACKEND=ray, each job
-is a `core.ray_jobs.RayTrainingJob` on the cluster; both answer the same calls
+is a `core.runs.ray_jobs.RayTrainingJob` on the cluster; both answer the same calls
 (start, snapshot, stop, join). When the cluster cannot be reached, the job ends
 as failed with a message saying so, or, with TRAINING_RAY_FALLBACK=local, trains
 in a thread here and the notice says why.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 
 from core.data import PreparedData
-from core.jobs import JobSlots, TrainingJob
+from core.runs.jobs import JobSlots, TrainingJob
 from core.settings import RunSettings
 from core.store import RunStore
 
@@ -63,7 +63,7 @@ def start_job(
 
     if not ray_configured():
         return local(), ""
-    from core import ray_jobs  # Ray loads only here
+    from core.runs import ray_jobs  # Ray loads only here
 
     try:
         ray_jobs.connect(os.environ.get(RAY_ADDRESS_ENV) or None)
@@ -79,7 +79,7 @@ def find_running_job(prefix: str):
     """A job still training whose name starts with `prefix`, started by any app server on the cluster; None with threads."""
     if not ray_configured():
         return None
-    from core import ray_jobs
+    from core.runs import ray_jobs
 
     try:
         return ray_jobs.RayTrainingJob.find_running(prefix)

@@ -1,6 +1,6 @@
 """Training jobs on a Ray cluster: one named actor per run, read through the same surface as a thread job.
 
-`RayTrainingJob` has `core.jobs.TrainingJob`'s public surface (start, stop,
+`RayTrainingJob` has `core.runs.jobs.TrainingJob`'s public surface (start, stop,
 join, snapshot) plus attach / detach for the viewers of a run. Its work happens
 in `_JobActor`, a Ray actor that hosts a plain `TrainingJob` (one slot, no
 saving) in a worker process of the cluster; the app server reads progress with
@@ -11,7 +11,7 @@ actor asks for TRAINING_RAY_CPUS_PER_JOB CPUs and waits, as "waiting", until the
 cluster has them. A worker that dies ends its run as failed with the finished
 epochs kept (the last snapshot read is kept on the app server's side).
 
-Importing this module imports Ray: only `core.backend` does, and only when Ray
+Importing this module imports Ray: only `core.runs.backend` does, and only when Ray
 is configured.
 """
 
@@ -31,7 +31,7 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayError
 
 import core
 from core.data import PreparedData
-from core.jobs import JobSnapshot
+from core.runs.jobs import JobSnapshot
 from core.records import RunRecord
 from core.settings import RunSettings
 from core.store import RunStore
@@ -174,7 +174,7 @@ class _JobActor:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        from core.jobs import JobSlots, TrainingJob
+        from core.runs.jobs import JobSlots, TrainingJob
 
         settings = [RunSettings.from_dict(values) for values in settings_dicts]
         # One slot: the actor's CPUs were granted by the cluster, which is the cap.
@@ -256,7 +256,7 @@ def _store_or_none(url: str | None):
 
 
 class RayTrainingJob:
-    """A run on the Ray cluster, driven from an app server like a `core.jobs.TrainingJob`."""
+    """A run on the Ray cluster, driven from an app server like a `core.runs.jobs.TrainingJob`."""
 
     def __init__(
         self,

@@ -33,10 +33,10 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from core.backend import find_running_job, ray_configured, start_job
+from core.runs.backend import find_running_job, ray_configured, start_job
 from core.data import PreparedData
 from core.fingerprint import run_fingerprint
-from core.jobs import SERVER_SLOTS, JobSlots, JobSnapshot, TrainingJob, stop_when_owner_gone
+from core.runs.jobs import SERVER_SLOTS, JobSlots, JobSnapshot, TrainingJob, stop_when_owner_gone
 from core.predictions import TrainedModel
 from core.records import RunRecord
 from core.settings import RunSettings
