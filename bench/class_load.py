@@ -41,8 +41,9 @@ def peak_rss_mb() -> float:
 
 def distinct_runs_alone(settings_list: list[RunSettings], data, slots: int) -> float:
     """The K distinct runs through the same cap, nobody else on the server: the baseline."""
-    from core.runs.hub import Hub, Watch
-    from core.runs.jobs import JobSlots
+    from core.runs.hub import Hub
+    from core.runs.slots import JobSlots
+    from core.runs.watch import Watch
     from core.store import RunStore
 
     hub = Hub(RunStore(f"sqlite:///{tempfile.mkdtemp()}/alone.sqlite3"), JobSlots(slots))
@@ -61,7 +62,7 @@ def a_class(students: int, settings_list: list[RunSettings], slots: int, share: 
     import core.runs.hub
     import core.runs.jobs
     from core.runs.hub import Hub
-    from core.runs.jobs import JobSlots
+    from core.runs.slots import JobSlots
     from core.store import private_space, store_from_environment
 
     runs_dir = Path(tempfile.mkdtemp(prefix="class-load-"))

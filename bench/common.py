@@ -142,7 +142,8 @@ def run_like_the_app(settings, data, poll_seconds: float = 1.0):
     """
     import threading
 
-    from core.runs.jobs import JobSlots, TrainingJob
+    from core.runs.jobs import TrainingJob
+    from core.runs.slots import JobSlots
 
     class TimedJob(TrainingJob):
         epoch_ends: list[Clock]

@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> str:
     from engines import ray_cluster
 
     from core.runs import ray_jobs
-    from core.runs.jobs import JobSlots, TrainingJob
+    from core.runs.jobs import TrainingJob
+    from core.runs.slots import JobSlots
     from core.settings import RunSettings
 
     data, source = load_data()

@@ -139,7 +139,8 @@ def epoch_latencies(data, epochs: int) -> list[float]:
     """Seconds from a job receiving an epoch's row to the first snapshot() that contains it."""
     from dataclasses import replace
 
-    from core.runs.jobs import JobSlots, TrainingJob
+    from core.runs.jobs import TrainingJob
+    from core.runs.slots import JobSlots
     from core.settings import METHODS, RunSettings
 
     latencies = []

@@ -29,12 +29,13 @@ from typing import TYPE_CHECKING
 from fixture_data import write_fixture_npz
 from streamlit.testing.v1 import AppTest
 
-from core.runs.hub import Watch
+from core.runs.watch import Watch
 
 if TYPE_CHECKING:  # Playwright is only imported by the browser tests, which need Chromium
     from playwright.sync_api import Page
 from core.records import EpochRow, RunRecord
-from core.runs.jobs import JobSlots, JobSnapshot
+from core.runs.handle import JobSnapshot
+from core.runs.slots import JobSlots
 from core.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent

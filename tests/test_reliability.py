@@ -46,7 +46,8 @@ from support import (
 )
 
 from core.records import RunRecord, save_record
-from core.runs.jobs import JobSlots, TrainingJob
+from core.runs.jobs import TrainingJob
+from core.runs.slots import JobSlots
 from core.store import SERVER_SPACE, RunStore, private_space, store_from_environment
 
 # ---------------------------------------------------------------------------
