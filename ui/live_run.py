@@ -97,7 +97,7 @@ def _session_closed_check() -> Callable[[], bool]:
 
 
 class _SessionOwner:
-    """A token that only this session's state refers to; see TrainingJob.stop_when_collected."""
+    """A token that only this session's state refers to; see Watch.stop_when_collected."""
 
 
 def session_job() -> Watch | None:

@@ -11,8 +11,6 @@ in a thread here and the notice says why.
 
 from __future__ import annotations
 
-import os
-
 from core.config import FALLBACK_ENV, environment
 from core.data import PreparedData
 from core.runs.handle import SharedRun
@@ -20,6 +18,7 @@ from core.runs.jobs import TrainingJob
 from core.runs.slots import JobSlots
 from core.settings import RunSettings
 from core.store import RunStore
+
 
 def ray_configured() -> bool:
     return environment().ray_configured

@@ -1,4 +1,4 @@
-"""One computation per distinct run: the hub that joins identical Train presses, and a visitor's watch.
+"""One computation per distinct run: the hub that joins identical Train presses.
 
 Training is deterministic given its inputs, so thirty students pressing Train
 with the same settings need one run, not thirty. The `Hub` (one per server
@@ -12,7 +12,7 @@ process) keys computations by fingerprint (core.fingerprint):
   traced while the visitor read the page), that one goes on instead. A new run
   counts against the quotas of its owner (the visitor) and space
   (`RunStore.make_room`): when one is full it is refused with `QuotaFull`, before
-  anything trains. While it is queued or trains, this hub holds its lease.
+  anything trains. While it is queued or trains, this process holds its lease.
 
 A visitor's Train press is a `core.runs.watch.Watch` over the hub's computations.
 The hub reports each new run to its recorder (core.runs.recorder), the one writer.
@@ -21,7 +21,6 @@ The hub reports each new run to its recorder (core.runs.recorder), the one write
 from __future__ import annotations
 
 import collections
-import os
 import threading
 import uuid
 from collections.abc import Callable
