@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.config import environment
 from core.data import PreparedData
@@ -61,6 +62,34 @@ class Part:
             return self.job.run_ids[0]
         assert self.record is not None  # a part is a job or a cached record
         return self.record.run_id
+
+    def snapshot(self) -> JobSnapshot | None:
+        """The job as this viewer sees it (as it left it, once it stopped watching); None for a cached result."""
+        if self.frozen is not None:
+            return self.frozen
+        return self.job.snapshot() if self.job is not None else None
+
+    def status(self) -> str:
+        """ "finished" for a cached result, "running" while the job is active, else how it ended for this viewer."""
+        snap = self.snapshot()
+        if snap is None:
+            return "finished"
+        return snap.state if not snap.active else "running"
+
+    def leave(self, viewer: str) -> None:
+        """`viewer` stops watching before the job ended: keep the job as they leave it; it goes on for the others."""
+        assert self.job is not None  # only a live part is watched
+        snap = self.job.snapshot()
+        others = self.job.viewers - 1
+        if others > 0:
+            message = f"You stopped watching; the run goes on for {others} other viewer(s) with identical settings."
+        else:
+            message = f"Stopped by request during epoch {max(snap.epoch, 1)}."
+        for record in snap.records:
+            if record.status == "running":
+                record.status, record.message = "stopped", message
+        self.frozen = replace(snap, state="stopped", message=message, ended_at=time.monotonic())
+        self.job.detach(viewer)
 
 
 class Hub:

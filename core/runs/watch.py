@@ -15,7 +15,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from core.data import PreparedData
 from core.predictions import TrainedModel
@@ -51,6 +51,38 @@ class _WatchState:
     message: str = ""
     ended_at: float | None = None
     version: int = 0
+
+
+@dataclass
+class _Merged:
+    """The parts of a watch read as one: their records, weights and how each was shared, and the one still active."""
+
+    records: list[RunRecord] = field(default_factory=list)
+    models: dict[str, TrainedModel] = field(default_factory=dict)
+    shared: dict[str, str] = field(default_factory=dict)
+    version: int = 0  # the sum of the parts' versions: it moves whenever one of them does
+    current: JobSnapshot | None = None
+
+    @classmethod
+    def of(cls, parts: list[Part]) -> _Merged:
+        merged = cls()
+        for part in parts:
+            if part.how != "trained":
+                merged.shared[part.run_id] = part.how  # by run: a sweep has one method and several runs
+            snap = part.snapshot()
+            if snap is None:
+                assert part.record is not None  # a cached part
+                record = copy.deepcopy(part.record)
+                merged.records.append(record)
+                if part.model is not None:
+                    merged.models[record.run_id] = part.model
+                continue
+            merged.records.extend(snap.records)
+            merged.models.update(snap.models)
+            merged.version += snap.version
+            if snap.active:
+                merged.current = snap
+        return merged
 
 
 class Watch:
@@ -143,15 +175,14 @@ class Watch:
                 if part.job is not None:
                     while not part.job.join(0.2):
                         if self.stop_event.is_set():
-                            part.frozen = self._stopped_watching(part)
-                            part.job.detach(self.viewer)
+                            part.leave(self.viewer)
                             break
                     else:
                         part.job.detach(self.viewer)
                     self._bump()
-                status = self._part_status(part)
+                status = part.status()
                 if status != "finished":
-                    last = self._part_snapshot(part)
+                    last = part.snapshot()
                     final, message = status, last.message if last is not None else ""
                     break
         except QuotaFull as refusal:  # nothing was trained: the message names the full quota
@@ -170,33 +201,6 @@ class Watch:
         except Exception:  # noqa: BLE001 - the run still shows; only the list of saved runs misses it
             log.warning("could not add run %s to space %s", part.run_id, self.space, exc_info=True)
 
-    def _stopped_watching(self, part: Part) -> JobSnapshot:
-        """The job as this viewer leaves it; if others still watch, it goes on for them."""
-        assert part.job is not None  # only a live part is watched
-        snap = part.job.snapshot()
-        others = part.job.viewers - 1
-        if others > 0:
-            message = f"You stopped watching; the run goes on for {others} other viewer(s) with identical settings."
-        else:
-            message = f"Stopped by request during epoch {max(snap.epoch, 1)}."
-        for record in snap.records:
-            if record.status == "running":
-                record.status, record.message = "stopped", message
-        return replace(snap, state="stopped", message=message, ended_at=time.monotonic())
-
-    def _part_snapshot(self, part: Part) -> JobSnapshot | None:
-        if part.frozen is not None:
-            return part.frozen
-        if part.job is not None:
-            return part.job.snapshot()
-        return None
-
-    def _part_status(self, part: Part) -> str:
-        snap = self._part_snapshot(part)
-        if snap is None:  # a cached result
-            return "finished"
-        return snap.state if not snap.active else "running"
-
     # -- what the page reads --------------------------------------------------
 
     def snapshot(self) -> JobSnapshot:
@@ -208,28 +212,10 @@ class Watch:
                 self._state.ended_at,
                 self._state.version,
             )
-        records: list[RunRecord] = []
-        models: dict[str, TrainedModel] = {}
-        shared: dict[str, str] = {}
+        merged = _Merged.of(parts)
+        records, models, shared, current = merged.records, merged.models, merged.shared, merged.current
         notices = tuple(part.notice for part in parts if part.notice)
-        version = own_version
-        current: JobSnapshot | None = None
-        for part in parts:
-            if part.how != "trained":
-                shared[part.run_id] = part.how  # by run: a sweep has one method and several runs
-            snap = self._part_snapshot(part)
-            if snap is None:
-                assert part.record is not None  # a cached part
-                record = copy.deepcopy(part.record)
-                records.append(record)
-                if part.model is not None:
-                    models[record.run_id] = part.model
-                continue
-            records.extend(snap.records)
-            models.update(snap.models)
-            version += snap.version
-            if snap.active:
-                current = snap
+        version = own_version + merged.version
         if ended_at is None:  # still watching: the current job's state, or "waiting" until the first is resolved
             state = current.state if current is not None else ("running" if parts else "waiting")
         return job_snapshot(
