@@ -150,7 +150,7 @@ def analysis(summaries: dict, misses: list | None = None) -> str:
   TensorFlow graph, and the live view refreshes every 0.25 s instead of every second.
 * **Train → first counted batch: {prepared} with the run prepared (target ≤ 1.0 s). {prepared_met}**
   A method page prepares a run for its settings while the visitor reads it (model built, first
-  step traced and run, then held; `core.hub.Hub.prepare`), and Train continues it: in a real
+  step traced and run, then held; `core.runs.hub.Hub.prepare`), and Train continues it: in a real
   browser the counted batch shows {prepared} after the click (median, `bench/train_latency.py`),
   against {unprepared} on a server with preparation off in the same run. Unprepared, the job counts
   its first batch {first_median} s after the click in AppTest (median of six runs; slowest
@@ -182,7 +182,7 @@ def analysis(summaries: dict, misses: list | None = None) -> str:
   after the sessions close stays near the peak.
 * **Runs in a row.** In the server, from one session, growth per run (first to last; slope over the
   second half): {memory["growth"]}. Each job now ends with a garbage collection and glibc's
-  `malloc_trim` (`core.jobs.release_free_memory`): before that, every run's new worker thread left
+  `malloc_trim` (`core.runs.jobs.release_free_memory`): before that, every run's new worker thread left
   freed memory in its own allocator arena and the readings bounced by tens of MB while creeping up
   (60 runs: 886 → 1052 MB, +1.8 MB per run over the second half). What is left is about the same in
   a process without the server ({memory["core"]} per run over the second half of 30 runs with a

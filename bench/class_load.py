@@ -41,8 +41,9 @@ def peak_rss_mb() -> float:
 
 def distinct_runs_alone(settings_list: list[RunSettings], data, slots: int) -> float:
     """The K distinct runs through the same cap, nobody else on the server: the baseline."""
-    from core.hub import Hub, Watch
-    from core.jobs import JobSlots
+    from core.runs.hub import Hub
+    from core.runs.slots import JobSlots
+    from core.runs.watch import Watch
     from core.store import RunStore
 
     hub = Hub(RunStore(f"sqlite:///{tempfile.mkdtemp()}/alone.sqlite3"), JobSlots(slots))
@@ -58,10 +59,10 @@ def a_class(students: int, settings_list: list[RunSettings], slots: int, share: 
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    import core.hub
-    import core.jobs
-    from core.hub import Hub
-    from core.jobs import JobSlots
+    import core.runs.hub
+    import core.runs.jobs
+    from core.runs.hub import Hub
+    from core.runs.slots import JobSlots
     from core.store import private_space, store_from_environment
 
     runs_dir = Path(tempfile.mkdtemp(prefix="class-load-"))
@@ -69,12 +70,12 @@ def a_class(students: int, settings_list: list[RunSettings], slots: int, share: 
     os.environ["TRAINING_PREPARE_AHEAD"] = "0"  # measured on its own in the responsiveness benchmark
     st.cache_resource.clear()
     cap = JobSlots(slots)
-    core.jobs.SERVER_SLOTS = cap
+    core.runs.jobs.SERVER_SLOTS = cap
     hub = Hub(slots=cap)
     if not share:  # the old app: every press is its own computation
         counter = iter(range(10**9))
         hub.fingerprint = lambda settings, data: f"unshared-{next(counter)}"
-    core.hub._server_hub = hub
+    core.runs.hub._server_hub = hub
 
     sessions = []
     for number in range(students):

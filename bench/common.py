@@ -131,7 +131,7 @@ def progress(message: str) -> None:
 
 
 def run_like_the_app(settings, data, poll_seconds: float = 1.0):
-    """Train through a `core.jobs.TrainingJob`, exactly as the Train button does, with a page-like reader.
+    """Train through a `core.runs.jobs.TrainingJob`, exactly as the Train button does, with a page-like reader.
 
     The job runs in its worker thread with the app's progress and epoch callbacks and
     stop signal; a second thread calls `snapshot()` once a second, as the page's live
@@ -142,7 +142,8 @@ def run_like_the_app(settings, data, poll_seconds: float = 1.0):
     """
     import threading
 
-    from core.jobs import JobSlots, TrainingJob
+    from core.runs.jobs import TrainingJob
+    from core.runs.slots import JobSlots
 
     class TimedJob(TrainingJob):
         epoch_ends: list[Clock]

@@ -35,7 +35,7 @@ WORKER = textwrap.dedent(
     os.chdir(root)
     import types
     from streamlit.testing.v1 import AppTest
-    from core.jobs import JobSnapshot
+    from core.runs.handle import JobSnapshot
     from core.records import EpochRow, RunRecord
     import ui.live_run
 

@@ -1,7 +1,7 @@
 """Overhead: the app's trainers, driven exactly as the app drives them, against the chapter's bare code.
 
 For each method, A = the reference port (bench/reference_port.py, the chapter's
-code in Keras 3 with no UI) and B = a core.jobs.TrainingJob (worker thread,
+code in Keras 3 with no UI) and B = a core.runs.jobs.TrainingJob (worker thread,
 progress and epoch callbacks, the stop signal checked every batch) with a
 reader calling `snapshot()` once a second like the page's live fragment.
 The variants alternate (A B C, C B A, ...) so a drifting machine load cancels out; the

@@ -2,7 +2,7 @@
 
 Each side runs in its own process under `py-spy record --idle` (all samples of
 the training thread, waiting ones included): the app's trainer driven as the
-app drives it (core.jobs.TrainingJob, a reader polling once a second), and the
+app drives it (core.runs.jobs.TrainingJob, a reader polling once a second), and the
 chapter's loop from bench/reference_port.py. Samples are sorted into what the
 training thread was doing, innermost cause first:
 

@@ -75,8 +75,9 @@ def main(argv: list[str] | None = None) -> str:
 
     from engines import ray_cluster
 
-    from core import ray_jobs
-    from core.jobs import JobSlots, TrainingJob
+    from core.runs import ray_jobs
+    from core.runs.jobs import TrainingJob
+    from core.runs.slots import JobSlots
     from core.settings import RunSettings
 
     data, source = load_data()

@@ -2,7 +2,7 @@
 
 1. Train -> first progress. A Streamlit AppTest session (the real app.py, in
    this process) presses Train on each method page, exactly as a visitor does:
-   the button's callback starts a core.jobs.TrainingJob. The bench then polls
+   the button's callback starts a core.runs.jobs.TrainingJob. The bench then polls
    the job every 5 ms and records when it reports "running" (the page shows
    the progress bar at batch 0) and when the first batch is counted. Cold =
    the first run of that method in this process, warm = the next one. The page
@@ -139,7 +139,8 @@ def epoch_latencies(data, epochs: int) -> list[float]:
     """Seconds from a job receiving an epoch's row to the first snapshot() that contains it."""
     from dataclasses import replace
 
-    from core.jobs import JobSlots, TrainingJob
+    from core.runs.jobs import TrainingJob
+    from core.runs.slots import JobSlots
     from core.settings import METHODS, RunSettings
 
     latencies = []

@@ -7,7 +7,7 @@ compiled function train_on_batch wraps (k batches a call) plus one `evaluate`
 call for validation, the custom loop through its `train_steps` tf.function.
 
 A = the reference port (bench/reference_port.py), B = the app's trainer with
-the speed option, driven as the app drives it (core.jobs.TrainingJob, progress
+the speed option, driven as the app drives it (core.runs.jobs.TrainingJob, progress
 and epoch callbacks, a reader polling once a second). C (unless --no-ceiling)
 = the same train and test steps with no progress, no stop and no Python between
 batches: the whole epoch, train and validation, in one tf.function call: the

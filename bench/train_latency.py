@@ -2,7 +2,7 @@
 
 Two real `streamlit run app.py` servers with the same data and settings, one
 with the default (a method page prepares its run while the visitor reads: the
-model is built and the first step traced, then held; `core.hub.Hub.prepare`)
+model is built and the first step traced, then held; `core.runs.hub.Hub.prepare`)
 and one with TRAINING_PREPARE_AHEAD=0, the baseline, as the app was before.
 Debian's Chromium opens a method page as a new visitor (a new browser context)
 through a link with the settings, waits until the page is drawn, lets the

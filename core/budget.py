@@ -19,25 +19,22 @@ English sentence for logs and the command line.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from core import config
 from core.settings import METHODS, WHOLE_BOUNDS, RunSettings
 
-# Environment variables (documented in the README) and their defaults for a 2-core server with 2.7 GB:
-# the app with TensorFlow and the data takes about 0.7 GB, which leaves about 0.9 GB for each of the two slots.
-MEMORY_ENV = "TRAINING_MAX_RUN_MEMORY_MB"
-MINUTES_ENV = "TRAINING_MAX_RUN_MINUTES"
-PER_VISITOR_ENV = "TRAINING_MAX_RUNS_PER_VISITOR"
-QUEUE_ENV = "TRAINING_MAX_QUEUE"
-DEFAULT_MEMORY_MB = 900
-DEFAULT_MINUTES = 30.0  # a lesson's worth: the chapter's defaults take a few minutes
-DEFAULT_RUNS_PER_VISITOR = 1  # so one visitor cannot hold both slots
-DEFAULT_QUEUE_LENGTH = 8
+# The limits' variables and defaults (why these values: core.config).
+MEMORY_ENV, MINUTES_ENV, QUEUE_ENV = config.MEMORY_ENV, config.MINUTES_ENV, config.QUEUE_ENV
+PER_VISITOR_ENV = config.MAX_PER_VISITOR_ENV
+DEFAULT_MEMORY_MB = config.Environment.max_run_memory_mb
+DEFAULT_MINUTES = config.Environment.max_run_minutes
+DEFAULT_RUNS_PER_VISITOR = config.Environment.max_runs_per_visitor
+DEFAULT_QUEUE_LENGTH = config.Environment.max_queue
 
 # The Keras split of the real Reuters file: what the estimate assumes when no data is at hand.
 REUTERS_TRAIN_NEWSWIRES = 8982
@@ -82,20 +79,12 @@ class Limits:
 
 def limits_from_environment(environ: Mapping[str, str] | None = None) -> Limits:
     """The limits the environment sets; a missing, unreadable or non-positive value keeps its default."""
-    environ = os.environ if environ is None else environ
-
-    def read(name: str, default, kind):
-        try:
-            value = kind(environ.get(name, "").strip())
-        except ValueError:
-            return default
-        return value if math.isfinite(value) and value > 0 else default
-
+    env = config.environment(environ)
     return Limits(
-        memory_mb=read(MEMORY_ENV, DEFAULT_MEMORY_MB, int),
-        minutes=read(MINUTES_ENV, DEFAULT_MINUTES, float),
-        runs_per_visitor=read(PER_VISITOR_ENV, DEFAULT_RUNS_PER_VISITOR, int),
-        queue_length=read(QUEUE_ENV, DEFAULT_QUEUE_LENGTH, int),
+        memory_mb=env.max_run_memory_mb,
+        minutes=env.max_run_minutes,
+        runs_per_visitor=env.max_runs_per_visitor,
+        queue_length=env.max_queue,
     )
 
 
@@ -258,7 +247,7 @@ def check_settings(settings: RunSettings, limits: Limits, size: DataSize | None 
 
 
 class Press(Protocol):
-    """A press of Train as the ledger sees it (core.hub.Watch): active while its snapshot says so."""
+    """A press of Train as the ledger sees it (core.runs.watch.Watch): active while its snapshot says so."""
 
     def snapshot(self) -> Snapshot: ...
 
@@ -295,12 +284,12 @@ class VisitorPresses:
             return len(presses)
 
 
-# One ledger per server process, as core.jobs.SERVER_SLOTS is one queue.
+# One ledger per server process, as core.runs.slots.SERVER_SLOTS is one queue.
 VISITOR_PRESSES = VisitorPresses()
 
 
 class Queue(Protocol):
-    """What admit reads of the server's slots (core.jobs.JobSlots)."""
+    """What admit reads of the server's slots (core.runs.slots.JobSlots)."""
 
     capacity: int
     in_use: int

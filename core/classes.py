@@ -18,13 +18,14 @@ comes from `CLOCK`, which tests replace.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+
+from core.config import Environment, environment
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32: 5 bits a character, no i, l, o, u
 GROUPS, GROUP_LENGTH = 3, 4  # 12 characters: 60 bits
@@ -35,8 +36,7 @@ _READ_AS = str.maketrans({"o": "0", "i": "1", "l": "1"})
 FREE_WRONG_CODES = 3  # a session's first wrong codes cost nothing: typos happen
 FIRST_WAIT_SECONDS = 2.0  # then 2 s, 4 s, 8 s ... after each further wrong code
 LONGEST_WAIT_SECONDS = 300.0
-UNKNOWN_PER_MINUTE_ENV = "TRAINING_UNKNOWN_CODES_PER_MINUTE"
-DEFAULT_UNKNOWN_PER_MINUTE = 60  # a class of 30 mistyping twice each in one minute still gets through
+DEFAULT_UNKNOWN_PER_MINUTE = Environment.unknown_codes_per_minute  # TRAINING_UNKNOWN_CODES_PER_MINUTE unset
 
 CLOCK = time.monotonic  # seconds; tests replace it to step time without waiting
 
@@ -107,13 +107,6 @@ class ServerAttempts:
             self._times.append(now)
 
 
-def _per_minute_from_env() -> int:
-    try:
-        return max(1, int(os.environ.get(UNKNOWN_PER_MINUTE_ENV, DEFAULT_UNKNOWN_PER_MINUTE)))
-    except ValueError:
-        return DEFAULT_UNKNOWN_PER_MINUTE
-
-
 _server_attempts: ServerAttempts | None = None
 _server_lock = threading.Lock()
 
@@ -123,5 +116,5 @@ def server_attempts() -> ServerAttempts:
     global _server_attempts
     with _server_lock:
         if _server_attempts is None:
-            _server_attempts = ServerAttempts(_per_minute_from_env())
+            _server_attempts = ServerAttempts(environment().unknown_codes_per_minute)
         return _server_attempts

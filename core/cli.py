@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from core.settings import CHOSEN_FIELDS, METHODS, OPTIONAL_FIELDS, RunSettings, SettingsError
 
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in CHOSEN_FIELDS:
         default = getattr(defaults, name)
         if name in OPTIONAL_FIELDS:  # None is a value here ("never"), so an unset flag is left out altogether
-            options = {"type": _optional_int, "default": argparse.SUPPRESS}
+            options: dict[str, Any] = {"type": _optional_int, "default": argparse.SUPPRESS}
             shown = "none" if default is None else default
             help_text = f"{FLAG_HELP[name]}, or 'none' (default {shown})"
         else:
@@ -177,9 +177,11 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         flush=True,
     )
 
+    from core.config import DB_PATH_ENV
     from core.fingerprint import run_fingerprint
     from core.records import RunRecord
-    from core.store import DB_PATH_ENV, SERVER_OWNER, SERVER_SPACE, store_from_environment
+    from core.runs.recorder import Recorder
+    from core.store import SERVER_OWNER, SERVER_SPACE, store_from_environment
     from core.training import RunHooks, train
 
     if args.runs_dir:
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
                 try:
                     store = store_from_environment()
                     # The server's own run: it counts against the server's quota only (core.store.make_room).
-                    store.add_new_run(record, SERVER_OWNER, SERVER_SPACE, "command line", "trained")
+                    Recorder(store).trained_elsewhere(record, owner=SERVER_OWNER, space=SERVER_SPACE, display_name="command line")
                     where = f"saved as {record.run_id} in {store.engine.url.render_as_string(hide_password=True)}"
                 except Exception as error:  # noqa: BLE001 - the figures above are printed; say why they are not kept
                     where = f"NOT saved: {type(error).__name__}: {error}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pandas as pd
 
@@ -77,7 +78,7 @@ def run_labels(
     with_people = people is not None and len(set(people)) > 1
     labels = []
     for position, record in enumerate(records):
-        parts = [people[position]] if with_people and people[position] else []
+        parts = [people[position]] if people is not None and with_people and people[position] else []
         parts.append(method_names.get(record.method, record.method))
         parts += [f"{setting_names[key]} {_shown(record.settings.get(key))}" for key in varying]
         labels.append(" · ".join(parts))
@@ -155,7 +156,8 @@ def sweep_settings(base: RunSettings, method: str, setting: str, values: Iterabl
     kept = list(dict.fromkeys(values))
     if not 2 <= len(kept) <= MAX_SWEEP_VALUES:
         raise SettingsError([f"a sweep trains 2 to {MAX_SWEEP_VALUES} values, got {len(kept)}"])
-    return [replace(base, method=method, **{setting: value}).validate() for value in kept]
+    changes: list[dict[str, Any]] = [{setting: value} for value in kept]
+    return [replace(base, method=method, **change).validate() for change in changes]
 
 
 def swept_setting(records: Sequence[RunRecord]) -> str | None:
@@ -163,7 +165,7 @@ def swept_setting(records: Sequence[RunRecord]) -> str | None:
     return next((key for key in SWEEP_CHOICES if len({_shown(r.settings.get(key)) for r in records}) > 1), None)
 
 
-def parse_sweep_value(setting: str, text: object) -> float | int:
+def parse_sweep_value(setting: str, text: str | float) -> float | int:
     """A value typed into the sweep box, as the setting's type; ValueError with a plain message otherwise."""
     if setting == "learning_rate":
         value = float(text)
@@ -245,6 +247,7 @@ def comparison_summary(records: list[RunRecord]) -> pd.DataFrame:
         if not record.epochs:
             continue
         best = record.best_epoch
+        assert best is not None  # a record with epochs has a best one
         seconds = [row.seconds for row in record.epochs]
         rows.append(
             {

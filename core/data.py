@@ -23,6 +23,7 @@ import numpy as np
 
 # The untrusted-file reader is its own module; these names are imported from
 # core.data throughout the app and tests, so they stay importable from here.
+from core import config
 from core.npz_reader import (  # noqa: F401  (re-exported)
     MAX_NEWSWIRES,
     MAX_UNPACKED_BYTES,
@@ -33,9 +34,8 @@ from core.npz_reader import (  # noqa: F401  (re-exported)
     read_reuters_npz,
 )
 
-# Environment variables this project defines (documented in the README).
-DATA_PATH_ENV = "REUTERS_NPZ_PATH"  # a reuters.npz to use instead of the Keras download
-WORD_INDEX_PATH_ENV = "REUTERS_WORD_INDEX_PATH"  # a reuters_word_index.json, optional
+# The data's variables (core.config): a reuters.npz to use instead of the Keras download, and its word index.
+DATA_PATH_ENV, WORD_INDEX_PATH_ENV = config.DATA_PATH_ENV, config.WORD_INDEX_PATH_ENV
 
 KERAS_FILE_NAME = "reuters.npz"
 KERAS_WORD_INDEX_NAME = "reuters_word_index.json"
@@ -59,7 +59,7 @@ INDEX_FROM = 3
 
 def keras_cache_dir() -> Path:
     """Where Keras keeps downloaded datasets ($KERAS_HOME/datasets or ~/.keras/datasets)."""
-    return Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser() / "datasets"
+    return config.environment().keras_home.expanduser() / "datasets"
 
 
 def _keras_cache() -> dict[str, str]:
@@ -86,7 +86,7 @@ def how_to_supply_data() -> str:
 
 def find_reuters_file(path: str | os.PathLike[str] | None = None, *, download: bool = True) -> Path:
     """The file to load, in this order: `path`, $REUTERS_NPZ_PATH, the Keras cache, a download."""
-    for source, candidate in (("the given path", path), (DATA_PATH_ENV, os.environ.get(DATA_PATH_ENV))):
+    for source, candidate in (("the given path", path), (DATA_PATH_ENV, config.environment().reuters_npz_path)):
         if candidate:
             found = Path(candidate).expanduser()
             if not found.is_file():
@@ -113,7 +113,7 @@ def find_reuters_file(path: str | os.PathLike[str] | None = None, *, download: b
 
 def find_word_index_file(path: str | os.PathLike[str] | None = None, *, download: bool = True) -> Path | None:
     """Same lookup order as the data; None when unavailable (the word index is optional)."""
-    for candidate in (path, os.environ.get(WORD_INDEX_PATH_ENV)):
+    for candidate in (path, config.environment().reuters_word_index_path):
         if candidate:
             found = Path(candidate).expanduser()
             return found if found.is_file() else None

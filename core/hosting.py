@@ -9,19 +9,20 @@ visitors wipes: the default SQLite file in the runs folder goes with it. A
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-EPHEMERAL_ENV = "TRAINING_STORE_EPHEMERAL"
+from core import config
+
+EPHEMERAL_ENV = config.EPHEMERAL_ENV
 COMMUNITY_CLOUD_CHECKOUT = Path("/mount/src")  # where Community Cloud clones the app's repository
 
 
 def runs_may_vanish(app_folder: Path | None = None) -> bool:
     """True when the runs are in a local file on a host whose disk does not outlive a restart."""
-    setting = os.environ.get(EPHEMERAL_ENV, "").strip()
-    if setting in ("0", "1"):
-        return setting == "1"
-    if os.environ.get("DATABASE_URL"):
+    env = config.environment()
+    if env.store_ephemeral in ("0", "1"):
+        return env.store_ephemeral == "1"
+    if env.database_url:
         return False
     folder = (app_folder or Path(__file__).resolve().parent.parent).resolve()
     return folder.is_relative_to(COMMUNITY_CLOUD_CHECKOUT)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from core.settings import CHOSEN_FIELDS, OPTIONAL_FIELDS, RunSettings, SettingsError
 
@@ -60,7 +61,8 @@ def settings_from_query(query: Mapping[str, str | list[str]], base: RunSettings 
         raw = query[name]
         text = raw[-1] if isinstance(raw, list) and raw else raw
         try:
-            candidate = replace(settings, **{name: _parse(name, str(text))})
+            change: dict[str, Any] = {name: _parse(name, str(text))}
+            candidate = replace(settings, **change)
             settings = candidate.validate()  # base is valid, so a failure is this value's
         except (ValueError, SettingsError):
             ignored.append(name)

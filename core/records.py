@@ -2,10 +2,11 @@
 
 A `RunRecord` holds the settings, one `EpochRow` per finished epoch, the status
 (running / finished / stopped / failed with a message), times and library
-versions. Records are saved as JSON in the runs folder ($TRAINING_RUNS_DIR, or
-`runs/` in the project) with an atomic write, so a crash leaves either the old
-or the new file, never half of one. `records_to_frame` turns records into the
-long-form table every chart reads.
+versions. Runs live in the run store (core.store), written by one recorder
+(core.runs.recorder). A record also reads and writes itself as JSON: the export
+format, and the format of older versions' runs folder ($TRAINING_RUNS_DIR, or
+`runs/` in the project), which the store imports once (`list_records`).
+`records_to_frame` turns records into the long-form table every chart reads.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import re
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,10 +25,10 @@ from typing import Any
 
 import pandas as pd
 
+from core import config
 from core.plain_text import spreadsheet_safe
 
-RUNS_DIR_ENV = "TRAINING_RUNS_DIR"
-DEFAULT_RUNS_DIR = Path(__file__).resolve().parent.parent / "runs"
+RUNS_DIR_ENV = config.RUNS_DIR_ENV  # the folder's variable (core.config)
 RECORD_FORMAT = 1
 
 # "interrupted": its process ended without saying how the run ended (core.store's leases).
@@ -86,7 +87,7 @@ class RunRecord:
     def wants_batch(self, step: int) -> bool:
         return step % self.batch_stride == 0
 
-    def add_batch(self, step: int, epoch: int, reported: dict[str, Any], running: dict[str, Any]) -> None:
+    def add_batch(self, step: int, epoch: int, reported: Mapping[str, Any], running: Mapping[str, Any]) -> None:
         """Keep one step's figures, bounded: a long run keeps every 2nd, 4th... step, evenly spread."""
         if not self.wants_batch(step):
             return
@@ -204,7 +205,7 @@ SAFE_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,120}")
 
 
 def runs_dir() -> Path:
-    return Path(os.environ.get(RUNS_DIR_ENV) or DEFAULT_RUNS_DIR).expanduser()
+    return config.environment().runs_dir
 
 
 def record_path(record: RunRecord, folder: Path | None = None) -> Path:
@@ -214,7 +215,10 @@ def record_path(record: RunRecord, folder: Path | None = None) -> Path:
 
 
 def save_record(record: RunRecord, folder: Path | None = None) -> Path:
-    """Write atomically: a temp file in the same folder, flushed, then renamed over the target."""
+    """Write a runs folder's file as older versions did (the app writes runs to the store; the import's tests use this).
+
+    Atomic: a temp file in the same folder, flushed, then renamed over the target.
+    """
     target = record_path(record, folder)
     target.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(record.to_dict(), indent=1, allow_nan=True)
@@ -239,7 +243,8 @@ def load_record(path: Path) -> RunRecord:
 def list_records(folder: Path | None = None) -> tuple[list[RunRecord], list[str]]:
     """Every readable record in the folder, newest first, and a message per file skipped."""
     folder = folder or runs_dir()
-    records, problems = [], []
+    records: list[RunRecord] = []
+    problems: list[str] = []
     if not folder.is_dir():
         return records, problems
     for path in sorted(folder.glob("*.json")):

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import threading
 import time
@@ -57,28 +56,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core import config
 from core.classes import new_class_code, new_teacher_secret, secret_hash
+from core.config import environment
 from core.records import EpochRow, RunRecord, list_records, now_iso, runs_dir
 from core.spaces import SERVER_SPACE, class_space, private_space, valid_class_code  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
 
-DATABASE_URL_ENV = "DATABASE_URL"
-DB_PATH_ENV = "TRAINING_DB_PATH"
-PER_VISITOR_ENV = "TRAINING_RUNS_PER_VISITOR"
-PER_CLASS_ENV = "TRAINING_RUNS_PER_CLASS"
-PER_SERVER_ENV = "TRAINING_RUNS_PER_SERVER"
-LEASE_ENV = "TRAINING_RUN_LEASE_SECONDS"
-CLASSES_PER_VISITOR_ENV = "TRAINING_CLASSES_PER_VISITOR"
-# Two slots train about 2 runs a minute at the chapter's sizes: a visitor's afternoon is well under
-# 100 new runs (identical ones are shared, not counted), a class of 30 trying 10 settings each is 300.
-DEFAULT_PER_VISITOR = 100
-DEFAULT_PER_CLASS = 500
-DEFAULT_PER_SERVER = 5000  # about 25 MB of epochs at 10 epochs a run
-DEFAULT_CLASSES_PER_VISITOR = 20  # a teacher's term of sections; a click flood stops here, not at a full table
-# A run's process renews its lease every quarter of this; a lapsed one is interrupted. Long enough
-# that a busy server (two TensorFlow runs on two cores) never misses a renewal.
-DEFAULT_LEASE_SECONDS = 60.0
+# The variables read here (their defaults and why: core.config).
+DATABASE_URL_ENV, DB_PATH_ENV = config.DATABASE_URL_ENV, config.DB_PATH_ENV
 SERVER_OWNER = "server"  # the owner of runs made outside the web app: no visitor's quota
 INTERRUPTED = "Interrupted: the process training it ended (a server restart or a lost worker). Its finished epochs are kept."
 SCHEMA_VERSION = 2  # 2: runs.owner, runs.made_in, runs.lease_until
@@ -176,27 +163,12 @@ class SpaceRun:
 
 
 def database_url() -> str:
-    url = os.environ.get(DATABASE_URL_ENV, "").strip()
-    if url:
-        return url
-    path = Path(os.environ.get(DB_PATH_ENV) or runs_dir() / "runs.sqlite3").expanduser()
+    env = environment()
+    if env.database_url:
+        return env.database_url
+    path = env.db_path or env.runs_dir / "runs.sqlite3"
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
-
-
-def _int_from_env(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name, default)))
-    except ValueError:
-        return default
-
-
-def _float_from_env(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
 
 
 class TooManyClasses(Exception):
@@ -273,11 +245,12 @@ class RunStore:
     ):
         self.url = url
         self.engine = _make_engine(url)
-        self.per_visitor = per_visitor or _int_from_env(PER_VISITOR_ENV, DEFAULT_PER_VISITOR)
-        self.per_class = per_class or _int_from_env(PER_CLASS_ENV, DEFAULT_PER_CLASS)
-        self.per_server = per_server or _int_from_env(PER_SERVER_ENV, DEFAULT_PER_SERVER)
-        self.lease_seconds = lease_seconds or _float_from_env(LEASE_ENV, DEFAULT_LEASE_SECONDS)
-        self.classes_per_visitor = classes_per_visitor or _int_from_env(CLASSES_PER_VISITOR_ENV, DEFAULT_CLASSES_PER_VISITOR)
+        env = environment()
+        self.per_visitor = per_visitor or env.runs_per_visitor
+        self.per_class = per_class or env.runs_per_class
+        self.per_server = per_server or env.runs_per_server
+        self.lease_seconds = lease_seconds or env.run_lease_seconds
+        self.classes_per_visitor = classes_per_visitor or env.classes_per_visitor
         self._create_schema()
         self.leases = Leases(self)
         self.reap_lapsed_runs()  # whatever a killed server left "running" is shown as what it is
@@ -811,7 +784,8 @@ class Leases:
         """One round: renew what is alive, forget what ended, interrupt what lapsed anywhere."""
         with self._lock:
             held = list(self._held.items())
-        alive, ended = [], []
+        alive: list[str] = []
+        ended: list[str] = []
         for run_id, check in held:
             try:
                 (alive if check() else ended).append(run_id)

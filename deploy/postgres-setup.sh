@@ -4,8 +4,8 @@
 #   sudo -u postgres env NODE_IP=10.0.0.3 APP_SUBNET=10.0.0.0/24 DB_PASSWORD=... sh postgres-setup.sh
 # then restart PostgreSQL (Debian: systemctl restart postgresql) so it listens on NODE_IP.
 # Makes the user `app` and its database `training` (the app makes its tables), listens on NODE_IP
-# besides localhost, and lets APP_SUBNET in with the password: app servers and Ray workers (a worker
-# writes its run's epochs itself) must all be inside it.
+# besides localhost, and lets APP_SUBNET in with the password: the app servers (they write every run,
+# Ray workers' included) must all be inside it.
 set -eu
 : "${NODE_IP:?set NODE_IP to this host address on the private network}"
 : "${APP_SUBNET:?set APP_SUBNET to the private network, e.g. 10.0.0.0/24}"

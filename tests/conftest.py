@@ -73,10 +73,10 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     # (whose store is another file): every job ends with its test, and the next gets a new hub.
     import sys
 
-    if "core.jobs" in sys.modules:
-        sys.modules["core.jobs"].stop_every_job(wait=60)
-    if "core.hub" in sys.modules:
-        sys.modules["core.hub"]._server_hub = None
+    if "core.runs.jobs" in sys.modules:
+        sys.modules["core.runs.jobs"].stop_every_job(wait=60)
+    if "core.runs.hub" in sys.modules:
+        sys.modules["core.runs.hub"]._server_hub = None
 
 
 @pytest.fixture(scope="session")
@@ -114,8 +114,8 @@ def pytest_sessionfinish(session, exitstatus):
     """No training thread may still be inside TensorFlow when the interpreter exits: that aborts the process."""
     import sys
 
-    if "core.jobs" in sys.modules:
-        sys.modules["core.jobs"].stop_every_job(wait=60)
+    if "core.runs.jobs" in sys.modules:
+        sys.modules["core.runs.jobs"].stop_every_job(wait=60)
 
 
 # -- the app's environment, the server-wide cap, sessions that clean up after themselves

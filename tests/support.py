@@ -29,12 +29,13 @@ from typing import TYPE_CHECKING
 from fixture_data import write_fixture_npz
 from streamlit.testing.v1 import AppTest
 
-from core.hub import Watch
+from core.runs.watch import Watch
 
 if TYPE_CHECKING:  # Playwright is only imported by the browser tests, which need Chromium
     from playwright.sync_api import Page
-from core.jobs import JobSlots, JobSnapshot
 from core.records import EpochRow, RunRecord
+from core.runs.handle import JobSnapshot
+from core.runs.slots import JobSlots
 from core.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def figures(record, decimals: int = 6) -> list[tuple[float, ...]]:
 
 
 def live_job_threads() -> list[threading.Thread]:
-    """Training jobs and the watches of visitors over them (core.jobs, core.hub)."""
+    """Training jobs and the watches of visitors over them (core.runs.jobs, core.runs.hub)."""
     return [t for t in threading.enumerate() if t.name in ("training-job", "training-watch") and t.is_alive()]
 
 
@@ -167,18 +168,18 @@ def full_error_details():
 def install_server_slots(capacity: int, setattr=setattr) -> JobSlots:
     """A fresh process-wide cap and a fresh hub built on it, as a server starting with `capacity` slots has.
 
-    The hub (core.hub.server_hub()) captures its slots when it is built, so replacing
-    core.jobs.SERVER_SLOTS alone would not reach the sessions' jobs. `setattr` is
+    The hub (core.runs.hub.server_hub()) captures its slots when it is built, so replacing
+    core.runs.jobs.SERVER_SLOTS alone would not reach the sessions' jobs. `setattr` is
     monkeypatch.setattr in tests (undone afterwards), the builtin in bench/load_test.py.
     """
-    import core.hub
-    import core.jobs
+    import core.runs.hub
+    import core.runs.jobs
     import ui.live_run
 
     slots = JobSlots(capacity)
-    setattr(core.jobs, "SERVER_SLOTS", slots)
+    setattr(core.runs.jobs, "SERVER_SLOTS", slots)
     setattr(ui.live_run, "SERVER_SLOTS", slots)  # what a waiting page without a queue position reports
-    setattr(core.hub, "_server_hub", core.hub.Hub(slots=slots))  # its store: store_from_environment, per call
+    setattr(core.runs.hub, "_server_hub", core.runs.hub.Hub(slots=slots))  # its store: store_from_environment, per call
     return slots
 
 

@@ -310,7 +310,7 @@ def test_a_plain_address_stays_plain_until_settings_are_applied(app_env):
 
 def test_the_live_view_refreshes_faster_only_until_the_first_batch():
     """Tracing takes about a second: a quicker tick shows the first count sooner, then back to 1 s."""
-    from core.jobs import JobSnapshot
+    from core.runs.handle import JobSnapshot
     from ui.live_run import FIRST_BATCH_FAST_FOR_SECONDS, awaiting_first_batch
 
     started = 1000.0
@@ -353,8 +353,8 @@ def test_a_run_that_ends_while_the_page_draws_does_not_leave_stop_enabled():
     def page() -> None:
         import streamlit as st
 
-        from core.jobs import JobSnapshot
         from core.records import RunRecord
+        from core.runs.handle import JobSnapshot
         from ui import live_run
 
         class EndsAfterTheButtons:
@@ -389,8 +389,8 @@ def test_a_run_that_ends_while_the_page_draws_does_not_leave_stop_enabled():
 
 def test_status_line_says_the_step_is_being_traced_before_the_first_batch():
     def page(batches: int, finished_epochs: int) -> None:
-        from core.jobs import JobSnapshot
         from core.records import RunRecord
+        from core.runs.handle import JobSnapshot
         from ui.live_run import status_line
 
         record = RunRecord.start("fit", {})

@@ -28,7 +28,7 @@ from core.budget import (
     limits_from_environment,
 )
 from core.compare import sweep_settings
-from core.jobs import JobSlots
+from core.runs.slots import JobSlots
 from core.settings import METHODS, RunSettings
 
 DEFAULTS = RunSettings()

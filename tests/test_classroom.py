@@ -29,7 +29,7 @@ def press_train(at: AppTest, page: str = "pages/1_fit.py", key: str = "train_fit
 
 
 def test_a_second_visitor_with_identical_settings_joins_the_running_computation(app_env):
-    from core.hub import server_hub
+    from core.runs.hub import server_hub
 
     ann, bob = visitor(epochs=30), visitor(epochs=30)
     started = server_hub().jobs_started
@@ -51,7 +51,7 @@ def test_a_second_visitor_with_identical_settings_joins_the_running_computation(
 
 
 def test_a_finished_identical_run_shows_at_once_and_can_be_trained_again_live(app_env):
-    from core.hub import server_hub
+    from core.runs.hub import server_hub
 
     ann = visitor()
     press_train(ann)

@@ -610,8 +610,9 @@ def test_settings_past_their_bounds_are_refused_with_a_message_naming_them(field
 
 
 def test_absurd_settings_from_a_saved_record_or_a_link_are_refused(tiny_data):
-    from core.jobs import JobSlots, TrainingJob
     from core.links import settings_from_query
+    from core.runs.jobs import TrainingJob
+    from core.runs.slots import JobSlots
 
     with pytest.raises(SettingsError):
         RunSettings.from_dict({"epochs": "1e9", "batch_size": -1, "learning_rate": "nan", "unknown": 1}).validate()

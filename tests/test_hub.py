@@ -7,7 +7,6 @@ folder; waits poll until a condition holds and only time out to fail a hang.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import fields, replace
 
 import pytest
@@ -15,8 +14,10 @@ from engines import fresh_database, postgres_url  # noqa: F401 - postgres_url is
 from support import HANG_GUARD, figures, wait_for
 
 from core.fingerprint import run_fingerprint
-from core.hub import Hub, Watch
-from core.jobs import JobSlots, TrainingJob
+from core.runs.hub import Hub
+from core.runs.jobs import TrainingJob
+from core.runs.slots import JobSlots
+from core.runs.watch import Watch
 from core.settings import METHODS, RunSettings
 from core.store import RunStore
 
@@ -116,8 +117,16 @@ def test_stop_ends_only_that_viewers_watching(hub, tiny_data, tiny_settings):
     bob.stop()
     left = done(bob)
     assert left.state == "stopped" and "goes on for 1 other viewer" in left.message
-    time.sleep(0.5)
-    assert ann.snapshot().state == "running"  # ann's computation goes on
+    # Ann's computation goes on: it trains well past the batch a stop would have ended it in.
+    left_at = ann.snapshot()
+    mark = (left_at.epoch, left_at.batches_done + 3)
+
+    def moved_on_or_ended() -> bool:
+        now = ann.snapshot()
+        return not now.active or (now.epoch, now.batches_done) >= mark
+
+    wait_for(moved_on_or_ended, "ann's run to train on after bob left")
+    assert ann.snapshot().state == "running"
     ann.stop()
     assert done(ann).state == "stopped"
     wait_for(lambda: hub.active_jobs() == 0, "the computation to stop once nobody watches")
@@ -138,10 +147,11 @@ def test_train_all_three_resolves_each_method_through_the_hub(hub, store, tiny_d
 def test_a_prepared_run_is_used_by_train_and_gives_the_same_figures(hub, tiny_data, tiny_settings, monkeypatch):
     monkeypatch.setenv("TRAINING_PREPARE_AHEAD", "1")
     assert hub.prepare(tiny_settings, tiny_data)
-    (prepared,) = hub._prepared.values()
+    prepared = hub.prepared_for(tiny_settings, tiny_data)
+    assert prepared is not None
     wait_for(lambda: prepared.snapshot().records, "the prepared run to build")
     pressed = done(watch(hub, [tiny_settings], tiny_data))
-    assert pressed.records[0].run_id == prepared.run_ids[0] and hub._prepared == {}
+    assert pressed.records[0].run_id == prepared.run_ids[0] and hub.prepared_for(tiny_settings, tiny_data) is None
     assert hub.jobs_started == 1
     solo = Hub(RunStore("sqlite://"), JobSlots(1))
     alone = done(watch(solo, [tiny_settings], tiny_data))
@@ -193,13 +203,16 @@ def test_prepared_runs_are_capped(store, tiny_data, tiny_settings, monkeypatch):
     monkeypatch.setenv("TRAINING_PREPARE_AHEAD", "1")
     hub = Hub(store, JobSlots(2), prepared_runs=1)
     assert hub.prepare(tiny_settings, tiny_data)
-    (first,) = hub._prepared.values()
-    assert hub.prepare(replace(tiny_settings, seed=1), tiny_data)
-    assert len(hub._prepared) == 1 and first.join(HANG_GUARD)  # the older one was stopped
+    first = hub.prepared_for(tiny_settings, tiny_data)
+    assert first is not None
+    other = replace(tiny_settings, seed=1)
+    assert hub.prepare(other, tiny_data)
+    second = hub.prepared_for(other, tiny_data)
+    assert second is not None and hub.prepared_for(tiny_settings, tiny_data) is None
+    assert first.join(HANG_GUARD)  # the older one was stopped
     assert store.count_runs() == 0
-    (second,) = hub._prepared.values()
     hub.discard_prepared(wait=HANG_GUARD)
-    assert second.join(0) and hub._prepared == {}
+    assert second.join(0) and hub.prepared_for(other, tiny_data) is None
 
 
 def test_a_class_pressing_at_once_trains_once_and_every_space_lists_the_run(hub, store, tiny_data, tiny_settings):

@@ -49,7 +49,7 @@ def test_a_runs_ending_sentence_is_shown_in_the_sessions_language():
     """Core writes these in English (records and files keep them); a Chinese page says them in Chinese."""
     from pathlib import Path
 
-    core_source = "".join(path.read_text(encoding="utf-8") for path in Path(APP).parent.joinpath("core").glob("*.py"))
+    core_source = "".join(path.read_text(encoding="utf-8") for path in Path(APP).parent.joinpath("core").glob("**/*.py"))
     values = {"epoch": "3", "others": "2", "limit": "100", "used": "100", "wanted": "1"}
     for pattern, key in RUN_MESSAGES:
         english = t(key, "en", **values)

@@ -7,14 +7,14 @@ test, nothing asserts how long anything took.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import replace
 
 import pytest
 from support import HANG_GUARD, figures, wait_for
 
 from core import training
-from core.jobs import JobSlots, TrainingJob
+from core.runs.jobs import TrainingJob
+from core.runs.slots import JobSlots
 from core.settings import METHODS
 from core.store import RunStore
 
@@ -31,22 +31,36 @@ def live_job_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "training-job" and t.is_alive()]
 
 
-def test_a_job_finishes_and_saves_its_record(tiny_data, tiny_settings, tmp_path):
+def test_a_job_finishes_and_saves_its_record(tiny_data, tiny_settings, tmp_path, monkeypatch):
     store = store_in(tmp_path)
     job = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(2), store=store)
     first = job.snapshot()
     assert first.state == "waiting" and first.records == [] and first.active
 
-    versions, epochs_seen, saved_epochs = [first.version], set(), set()
+    # What the store holds when training begins, and right after each epoch was reported.
+    saved_at_start: list[str | None] = []
+    saved_after_epoch: list[int] = []
+    real_train = training.train
+
+    def watched_train(settings, data, hooks):
+        saved = store.get_run(job.run_ids[0])
+        saved_at_start.append(saved.status if saved is not None else None)
+        report = hooks.on_epoch
+
+        def on_epoch(row):
+            report(row)
+            saved_after_epoch.append(len(store.get_run(job.run_ids[0]).epochs))
+
+        return real_train(settings, data, replace(hooks, on_epoch=on_epoch))
+
+    monkeypatch.setattr(training, "train", watched_train)
+    versions, epochs_seen = [first.version], set()
     job.start()
     while not job.join(0.01):
         snapshot = job.snapshot()
         versions.append(snapshot.version)
         if snapshot.records:
             epochs_seen.add(len(snapshot.records[0].epochs))
-            saved = store.get_run(job.run_ids[0])
-            if saved is not None:
-                saved_epochs.add(len(saved.epochs))
     last = job.snapshot()
     versions.append(last.version)
 
@@ -57,7 +71,8 @@ def test_a_job_finishes_and_saves_its_record(tiny_data, tiny_settings, tmp_path)
     assert record.status == "finished" and [row.epoch for row in record.epochs] == [1, 2]
     assert record.run_id == job.run_ids[0]  # known before the run started
     assert epochs_seen <= {0, 1, 2}
-    assert saved_epochs <= {0, 1, 2}  # the store had the run while it trained, epochs as they ended
+    # The store had the run as running before it trained, and each epoch as it ended.
+    assert saved_at_start == ["running"] and saved_after_epoch == [1, 2]
     assert last.ended_at is not None and last.ended_at >= last.started_at
     assert store.get_run(record.run_id) == record
 
@@ -115,7 +130,7 @@ def test_one_slot_makes_the_second_job_wait(tiny_data, tiny_settings, tmp_path):
     first.start()
     wait_for(lambda: first.snapshot().state == "running", "the first job to run")
     second.start()
-    time.sleep(0.5)  # give the second job every chance to (wrongly) start
+    wait_for(lambda: second.snapshot().queue_position == 1, "the second job to queue")
     assert first.snapshot().state == "running"
     assert second.snapshot().state == "waiting"
     assert second.snapshot().records == []
@@ -139,7 +154,7 @@ def test_stopping_a_waiting_job_trains_nothing(tiny_data, tiny_settings, tmp_pat
     assert slots.acquire(threading.Event())  # someone else holds the only slot
     try:
         job = TrainingJob([tiny_settings], tiny_data, slots=slots).start()
-        time.sleep(0.3)
+        wait_for(lambda: slots.waiting == 1, "the job to queue for the slot")
         assert job.snapshot().state == "waiting"
         job.stop()
         finish(job)
@@ -215,7 +230,7 @@ def test_job_needs_runs_and_valid_settings(tiny_data, tiny_settings):
 
 
 def test_slots_from_the_environment(monkeypatch):
-    from core.jobs import DEFAULT_JOB_SLOTS, slots_from_environment
+    from core.runs.slots import DEFAULT_JOB_SLOTS, slots_from_environment
 
     monkeypatch.setenv("TRAINING_JOB_SLOTS", "3")
     assert slots_from_environment().capacity == 3
@@ -240,10 +255,10 @@ def test_a_job_hands_free_memory_back_when_it_ends(tiny_data, tiny_settings, tmp
     """Each run is a new thread whose freed heap glibc would otherwise keep: trimmed once per job, failed ones too."""
     import sys
 
-    import core.jobs
+    import core.runs.jobs
 
     calls = []
-    monkeypatch.setattr(core.jobs, "release_free_memory", lambda: calls.append(threading.current_thread().name))
+    monkeypatch.setattr(core.runs.jobs, "release_free_memory", lambda: calls.append(threading.current_thread().name))
     TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1)).start().join()
     assert calls == ["training-job"]
 
@@ -256,7 +271,7 @@ def test_a_job_hands_free_memory_back_when_it_ends(tiny_data, tiny_settings, tmp
     assert failed.snapshot().state == "failed" and len(calls) == 2
     monkeypatch.undo()
     if sys.platform.startswith("linux"):
-        assert core.jobs.release_free_memory() is True  # glibc here: the trim really ran
+        assert core.runs.jobs.release_free_memory() is True  # glibc here: the trim really ran
 
 
 def test_waiting_jobs_start_first_come_first_served():
@@ -307,8 +322,8 @@ def test_the_last_viewer_leaving_stops_the_computation(tiny_data, tiny_settings)
     job.start()
     wait_for(lambda: job.snapshot().batches_done > 0, "the first batch")
     job.detach("ann")
-    time.sleep(0.3)
-    assert job.snapshot().state == "running" and job.viewers == 1  # bob still watches
+    assert job.viewers == 1 and not job.stop_event.is_set()  # bob still watches: nothing asked the run to stop
+    assert job.snapshot().state == "running"
     job.detach("bob")
     finish(job)
     assert job.snapshot().state == "stopped"
@@ -322,8 +337,7 @@ def test_a_prepared_run_gives_the_same_figures_and_no_trace_until_released(tiny_
     finish(plain)
     store = store_in(tmp_path)
     prepared = TrainingJob([settings], tiny_data, slots=JobSlots(1), store=store, prepared=True).start()
-    wait_for(lambda: prepared.snapshot().records, "the prepared run to build its model")
-    time.sleep(1.0)  # long enough to have run its first step and be holding
+    wait_for(lambda: prepared.holding, "the prepared run to run its first step and hold")
     snap = prepared.snapshot()
     assert prepared.prepared and snap.batches_done == 0 and snap.state == "waiting"
     assert store.count_runs() == 0  # nobody asked for it yet: nothing saved

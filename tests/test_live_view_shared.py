@@ -136,10 +136,11 @@ def test_live_per_batch_curves_are_bounded_in_points_and_published_at_a_pace(sho
 
 
 def test_viewers_of_a_job_share_one_copy_of_its_state_until_it_changes(tiny_data, tiny_settings, gate, monkeypatch):
-    import core.jobs
-    from core.jobs import JobSlots, TrainingJob
+    import core.runs.jobs
+    from core.runs.jobs import TrainingJob
+    from core.runs.slots import JobSlots
 
-    monkeypatch.setattr(core.jobs, "SNAPSHOT_SHARE_SECONDS", 3600.0)  # "a moment": any time this test takes
+    monkeypatch.setattr(core.runs.jobs, "SNAPSHOT_SHARE_SECONDS", 3600.0)  # "a moment": any time this test takes
     job = TrainingJob([tiny_settings], tiny_data, slots=JobSlots(1)).start()
     try:
         wait_for(lambda: job.snapshot().state == "running", "the job to hold its slot")

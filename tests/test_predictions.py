@@ -116,7 +116,8 @@ def test_no_model_is_handed_back_when_stopped_before_an_epoch(tiny_data, tiny_se
 
 
 def test_a_job_exposes_the_trained_weights_in_its_snapshot(tiny_data, tiny_settings, tmp_path):
-    from core.jobs import JobSlots, TrainingJob
+    from core.runs.jobs import TrainingJob
+    from core.runs.slots import JobSlots
 
     settings = replace(tiny_settings, epochs=1)
     job = TrainingJob([settings, settings.with_method("custom_loop")], tiny_data, slots=JobSlots(2))

@@ -22,7 +22,9 @@ import pytest
 from engines import EngineUnavailable, free_port, ray_address, ray_command, ray_logs, skip_or_fail  # noqa: F401 - ray_address is a pytest fixture
 from support import figures
 
-from core.jobs import JobSlots, TrainingJob
+from core.config import CPUS_PER_JOB_ENV
+from core.runs.jobs import TrainingJob
+from core.runs.slots import JobSlots
 from core.settings import METHODS
 from core.store import RunStore
 
@@ -40,8 +42,8 @@ def wait_for(condition, what: str) -> None:
 
 @pytest.fixture(scope="module")
 def ray_jobs(ray_address):  # noqa: F811 - the fixture
-    """core.ray_jobs connected to the module's cluster; disconnected before the cluster stops."""
-    from core import ray_jobs
+    """core.runs.ray_jobs connected to the module's cluster; disconnected before the cluster stops."""
+    from core.runs import ray_jobs
 
     saved = os.environ.get("RAY_ADDRESS")
     os.environ["RAY_ADDRESS"] = ray_address
@@ -62,6 +64,19 @@ def ray_jobs(ray_address):  # noqa: F811 - the fixture
 def epochs_done(job) -> int:
     records = job.snapshot().records
     return len(records[0].epochs) if records else 0
+
+
+def trains_on(handle) -> None:
+    """`handle`'s run goes on: it trains three batches past now, more than a stop lets it (one batch)."""
+    now = handle.snapshot()
+    mark = (now.epoch, now.batches_done + 3)
+
+    def moved_on_or_ended() -> bool:
+        later = handle.snapshot()
+        return not later.active or (later.epoch, later.batches_done) >= mark
+
+    wait_for(moved_on_or_ended, "the run to train on")
+    assert handle.snapshot().state == "running"
 
 
 @pytest.mark.ray
@@ -110,7 +125,7 @@ def test_stop_through_ray_keeps_the_finished_epochs_and_the_actor_goes(ray_jobs,
 def test_a_killed_worker_fails_the_run_keeps_its_epochs_and_frees_the_cpus(
     ray_jobs, tiny_data, tiny_settings, monkeypatch, tmp_path
 ):
-    monkeypatch.setenv(ray_jobs.CPUS_PER_JOB_ENV, "2")  # the whole cluster: nothing else runs until it is freed
+    monkeypatch.setenv(CPUS_PER_JOB_ENV, "2")  # the whole cluster: nothing else runs until it is freed
     store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
     job = ray_jobs.RayTrainingJob([replace(tiny_settings, epochs=200)], tiny_data, store=store).start()
     wait_for(lambda: epochs_done(job) >= 1, "a finished epoch")
@@ -139,8 +154,8 @@ def test_a_second_handle_finds_the_run_and_the_last_viewer_leaving_stops_it(ray_
     assert epochs_done(second) >= 1
 
     first.detach()  # one viewer left: the run goes on for the other
-    time.sleep(1.0)  # give the run every chance to (wrongly) stop
-    assert first.snapshot().state == "running"
+    wait_for(lambda: second.viewers == 1, "the actor to count the first viewer gone")
+    trains_on(second)
     second.detach()  # the last viewer left: the run stops
     assert first.join(HANG_GUARD) and second.join(HANG_GUARD)
     assert first.snapshot().state == second.snapshot().state == "stopped"
@@ -150,7 +165,7 @@ def test_a_second_handle_finds_the_run_and_the_last_viewer_leaving_stops_it(ray_
 def test_a_job_waits_while_the_cluster_is_full_and_stop_cancels_it_and_saves_it_stopped(
     ray_jobs, tiny_data, tiny_settings, monkeypatch, tmp_path
 ):
-    monkeypatch.setenv(ray_jobs.CPUS_PER_JOB_ENV, "3")  # more than the cluster has: never scheduled
+    monkeypatch.setenv(CPUS_PER_JOB_ENV, "3")  # more than the cluster has: never scheduled
     store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
     job = ray_jobs.RayTrainingJob([tiny_settings], tiny_data, store=store).start()
     store.save_run(job.planned[0], owner="ann", made_in="me:ann")  # as the hub saves a queued run
@@ -171,7 +186,7 @@ BACKEND_SCRIPT = textwrap.dedent(
     from core.settings import RunSettings
     data = prepare_data(max_len=40, path=write_fixture_npz({npz!r}), download=False)
     settings = [RunSettings(epochs=1, batch_size=16, max_len=40)]
-    from core import backend
+    from core.runs import backend
     {body}
     """
 )
@@ -264,14 +279,16 @@ def test_a_cluster_that_goes_away_fails_its_run_and_the_app_server_lives_on(tmp_
 @pytest.mark.ray
 def test_two_app_servers_share_one_computation_through_the_cluster(ray_jobs, tiny_data, tiny_settings, tmp_path):
     """Two hubs (two app servers) on one store and one cluster: the second server's press joins the first's run."""
-    from core.hub import Hub, Watch
+    from core.runs.hub import Hub
+    from core.runs.watch import Watch
 
     store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
     server_1, server_2 = Hub(store, JobSlots(2)), Hub(store, JobSlots(2))
     long = replace(tiny_settings, epochs=200, seed=5)
     ann = Watch(server_1, [long], tiny_data, space="class:ray").start()
     wait_for(lambda: any(r.epochs for r in ann.snapshot().records), "ann's first epoch on the cluster")
-    assert type(server_1._active[server_1.fingerprint(long, tiny_data)]).__name__ == "RayTrainingJob"
+    run_on_cluster = ray_jobs.RayTrainingJob.find_running(f"run-{server_1.fingerprint(long, tiny_data)}")
+    assert run_on_cluster is not None  # the computation is an actor, found as another server finds it
     bob = Watch(server_2, [long], tiny_data, space="class:ray").start()
     wait_for(lambda: bob.snapshot().shared_by_method() == {"fit": "joined"}, "bob, on the other server, to join")
     assert server_2.jobs_started == 0 and server_1.jobs_started == 1
@@ -279,8 +296,8 @@ def test_two_app_servers_share_one_computation_through_the_cluster(ray_jobs, tin
     assert bob.snapshot().records[0].run_id == ann.snapshot().records[0].run_id
     ann.stop()
     assert ann.join(HANG_GUARD)
-    time.sleep(1.0)
-    assert bob.snapshot().state == "running"  # Bob still watches: the run goes on
+    wait_for(lambda: run_on_cluster.viewers == 1, "the actor to count ann gone")
+    trains_on(bob)  # Bob still watches: the run goes on
     bob.stop()
     assert bob.join(HANG_GUARD)
     (run,) = store.space_runs("class:ray")

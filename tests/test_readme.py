@@ -111,3 +111,29 @@ def test_the_readme_platform_table_is_what_the_requirement_markers_install():
             assert everywhere in (None, others), f"{platform}: the other pins differ by platform"
             everywhere = others
     assert "keras==3.15.1" in everywhere and len(everywhere) >= 5
+
+
+def readme_variables_table() -> list[tuple[str, str]]:
+    """(variable, default) of each row of the README's table under "### Environment variables"."""
+    section = README.split("### Environment variables", 1)[1].split("\n#", 1)[0]
+    return re.findall(r"^\| `([A-Za-z_]+)` \| ([^|]+?) \|", section, re.M)
+
+
+def test_the_readme_lists_exactly_the_variables_the_app_reads_with_their_defaults():
+    from core.config import variables
+
+    table = readme_variables_table()
+    assert len(table) == len({name for name, _default in table}), "a variable listed twice"
+    assert table == [(name, default) for name, default, _meaning in variables()]
+
+
+def test_no_module_reads_the_environment_but_core_config():
+    """The settings object is the only reader: any other os.environ.get / getenv would be a variable the table misses."""
+    readers = []
+    for path in [*ROOT.glob("core/**/*.py"), *ROOT.glob("ui/**/*.py"), ROOT / "app.py", *ROOT.glob("pages/**/*.py")]:
+        if path.name == "config.py" and path.parent.name == "core":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"os\.environ\.get\(|os\.getenv\(|os\.environ\[[^]]+\](?!\s*=)", text):
+            readers.append(str(path.relative_to(ROOT)))
+    assert readers == []

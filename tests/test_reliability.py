@@ -2,7 +2,7 @@
 
 Sessions are Streamlit AppTest instances in this process: each has its own
 session_state, and all share what a real server shares (the process's hub
-`core.hub.server_hub()` with its job cap, `st.cache_resource`, the run store in
+`core.runs.hub.server_hub()` with its job cap, `st.cache_resource`, the run store in
 the runs folder). Each Train press is a `Watch` over a job that trains in its
 worker thread while the test renders the pages. Waits poll until a condition
 holds; their deadlines only stop a hung test.
@@ -45,8 +45,9 @@ from support import (
     wait_for,
 )
 
-from core.jobs import JobSlots, TrainingJob
 from core.records import RunRecord, save_record
+from core.runs.jobs import TrainingJob
+from core.runs.slots import JobSlots
 from core.store import SERVER_SPACE, RunStore, private_space, store_from_environment
 
 # ---------------------------------------------------------------------------
@@ -157,20 +158,20 @@ def test_a_closed_apptest_session_stops_its_job(app_env, server_slots, sessions)
 
     Its watch ends; nobody else watches the computation, so the job under it stops too.
     """
-    import core.hub
+    import core.runs.hub
 
     slots = server_slots(1)
     threads_before = len(live_job_threads())
     at = open_session(sessions, epochs=200)
     job = press_train(at, "custom_loop")
     wait_for(lambda: any(r.epochs for r in job.snapshot().records), "a first epoch")
-    assert slots.in_use == 1 and core.hub.server_hub().active_jobs() == 1
+    assert slots.in_use == 1 and core.runs.hub.server_hub().active_jobs() == 1
     sessions.clear()
     del at
     collect_until(lambda: job.join(0.2), "the watch of the dropped session to end")
     (record,) = job.snapshot().records
     assert job.snapshot().state == "stopped" and record.status == "stopped"
-    wait_for(lambda: core.hub.server_hub().active_jobs() == 0, "the job nobody watches any more to end")
+    wait_for(lambda: core.runs.hub.server_hub().active_jobs() == 0, "the job nobody watches any more to end")
     saved = store_from_environment().get_run(record.run_id)
     assert saved.status == "stopped" and 1 <= len(saved.epochs) < 200
     assert slots.in_use == 0

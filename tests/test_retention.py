@@ -15,9 +15,10 @@ from engines import postgres_url  # noqa: F401 - a pytest fixture (store_url's P
 from support import gate_training, make_run, wait_for
 
 from core.exchange import read_runs_file, runs_to_zip
-from core.hub import Hub, Watch
 from core.i18n import run_message
-from core.jobs import JobSlots
+from core.runs.hub import Hub
+from core.runs.slots import JobSlots
+from core.runs.watch import Watch
 from core.store import QuotaFull, RunStore
 
 

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from engines import postgres_url  # noqa: F401 - a pytest fixture (store_url's PostgreSQL)
 from support import HANG_GUARD, ROOT, gate_training, make_run, wait_for
 
-from core.hub import Hub, Watch
-from core.jobs import JobSlots
+from core.runs.hub import Hub
+from core.runs.slots import JobSlots
+from core.runs.watch import Watch
 from core.store import INTERRUPTED, SCHEMA_VERSION, RunStore
 
 
@@ -93,24 +94,32 @@ SERVER = textwrap.dedent(
     """
     import sys
     import threading
+    from dataclasses import replace
 
+    from core import training
     from core.data import prepare_data
-    from core.hub import Hub, Watch
-    from core.jobs import JobSlots, TrainingJob
+    from core.runs.hub import Hub
+    from core.runs.watch import Watch
+    from core.runs.slots import JobSlots
     from core.settings import RunSettings
     from core.store import RunStore
 
     url, npz, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     store = RunStore(url)  # its lease: TRAINING_RUN_LEASE_SECONDS from the test
     data = prepare_data(max_len=40, path=npz, download=False)
-    real_on_epoch = TrainingJob._on_epoch
+    real_train = training.train
 
-    def on_epoch(self, row):
-        real_on_epoch(self, row)  # the epoch is saved
-        print(self.planned[0].run_id, flush=True)
-        threading.Event().wait()  # and the run holds here, mid-run, until the test kills this server
+    def train(settings, data, hooks):
+        report = hooks.on_epoch
 
-    TrainingJob._on_epoch = on_epoch
+        def on_epoch(row):
+            report(row)  # the epoch is saved
+            print(hooks.record.run_id, flush=True)
+            threading.Event().wait()  # and the run holds here, mid-run, until the test kills this server
+
+        return real_train(settings, data, replace(hooks, on_epoch=on_epoch))
+
+    training.train = train  # the job looks it up when it starts
     settings = RunSettings(epochs=epochs, batch_size=16, max_len=40, lr_halving_epoch=None)
     Watch(Hub(store, JobSlots(1)), [settings], data, space="me:ann", owner="ann").start().join()
     """

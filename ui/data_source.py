@@ -9,11 +9,11 @@ offers an upload, validated by core's safe loader and kept for this session.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import streamlit as st
 
+from core.config import environment
 from core.data import (
     DATA_PATH_ENV,
     DataError,
@@ -65,7 +65,7 @@ def _locate_word_index() -> str | None:
     found = find_word_index_file(download=False)
     if found is not None:
         return str(found)
-    if os.environ.get(DATA_PATH_ENV):
+    if environment().reuters_npz_path:
         return None
     return _word_index_download_once()
 

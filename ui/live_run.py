@@ -1,7 +1,7 @@
 """Train and Stop buttons, and the live view of a session's training job.
 
 Training never runs in the script thread: any click reruns the script and
-would kill it. Train starts a `core.hub.Watch`: it joins an identical run
+would kill it. Train starts a `core.runs.watch.Watch`: it joins an identical run
 already training, shows an identical finished one from the store, or starts a
 job under the server's cap, each in its own thread; the page reads
 `watch.snapshot()`. The live view is two fragments that rerun while the job
@@ -25,8 +25,10 @@ import streamlit as st
 
 from core.budget import VISITOR_PRESSES, DataSize, check_cost, limits_from_environment
 from core.data import PreparedData
-from core.hub import Watch, server_hub
-from core.jobs import SERVER_SLOTS, JobSnapshot
+from core.runs.handle import JobSnapshot
+from core.runs.hub import server_hub
+from core.runs.slots import SERVER_SLOTS
+from core.runs.watch import Watch
 from core.settings import RunSettings
 from ui.budget import admission, refusal_text
 from ui.classroom import current_space, display_name, visitor_id
@@ -95,7 +97,7 @@ def _session_closed_check() -> Callable[[], bool]:
 
 
 class _SessionOwner:
-    """A token that only this session's state refers to; see TrainingJob.stop_when_collected."""
+    """A token that only this session's state refers to; see Watch.stop_when_collected."""
 
 
 def session_job() -> Watch | None:

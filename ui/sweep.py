@@ -1,6 +1,6 @@
 """Compare's sweep: one setting varied over 2 to 5 values for one method, trained by one press, stoppable as a whole.
 
-A sweep is a `core.hub.Watch` over the swept settings, started through
+A sweep is a `core.runs.watch.Watch` over the swept settings, started through
 `ui.live_run.training_controls` with its own page id ("sweep"): the same jobs,
 server cap, queue and identical-run cache as any run, Train and Stop, and the
 live view. It draws the runs' curves overlaid and final validation accuracy
@@ -17,8 +17,8 @@ from core import charts
 from core.budget import DataSize
 from core.compare import MAX_SWEEP_VALUES, SWEEP_CHOICES, parse_sweep_value, sweep_results, sweep_settings, swept_setting
 from core.data import PreparedData
-from core.jobs import JobSnapshot
 from core.plain_text import markdown_literal
+from core.runs.handle import JobSnapshot
 from core.settings import METHODS, RunSettings, SettingsError
 from ui.budget import cost_line
 from ui.i18n import tr

@@ -28,8 +28,8 @@ import streamlit as st
 
 from core import charts
 from core.compare import comparison_summary  # noqa: F401 - the page draws it through this module
-from core.jobs import JobSnapshot
 from core.records import RunRecord, epochs_table, record_to_csv, record_to_json, records_to_frame
+from core.runs.handle import JobSnapshot
 from core.shared import BuiltOnce, Pacer
 from ui.i18n import current_language, tr
 

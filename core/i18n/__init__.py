@@ -35,7 +35,7 @@ def t(key: str, lang: str, **values: object) -> str:
     return catalogue[key].format(**values)
 
 
-# The sentences core writes when a run ends (core.training, core.jobs, core.hub, core.ray_jobs),
+# The sentences core writes when a run ends (core.training, core.runs.jobs, core.runs.watch, core.runs.ray_jobs, core.runs.ray_cluster),
 # matched whole, and the catalogue key that says them; anything else (an error's text) is shown as it is.
 RUN_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Stopped by request during epoch (?P<epoch>\d+)\."), "message.stopped_during"),

@@ -4,37 +4,31 @@ A `TrainingJob` trains one method, or several one after the other (the
 comparison), in a thread that never touches the UI. It publishes progress into
 its own lock-protected state; a page reads `snapshot()` as often as it likes: viewers who
 ask within SNAPSHOT_SHARE_SECONDS of each other share one deep copy of its records.
-`JobSlots` caps how many jobs train at once across the whole server (each
-TensorFlow run already uses every core), so extra jobs wait visibly instead of
-slowing everyone down.
+It waits for a slot of the server's cap (core.runs.slots) before it trains, and
+reports its runs to a `Recorder` (core.runs.recorder), which writes them.
 """
 
 from __future__ import annotations
 
-import collections
 import copy
 import functools
-import heapq
-import os
 import threading
 import time
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core.data import PreparedData
 from core.predictions import TrainedModel
 from core.records import EpochRow, RunRecord, now_iso
+from core.runs.handle import JobSnapshot, PlannedRuns, SharedRun, checked_settings, job_snapshot, plan_records
+from core.runs.recorder import Recorder, note_not_saved
+from core.runs.slots import SERVER_PACE, SERVER_SLOTS, JobSlots, Pace
 from core.settings import RunSettings
 
 if TYPE_CHECKING:
     from core.store import RunStore
 
-JOB_SLOTS_ENV = "TRAINING_JOB_SLOTS"
-DEFAULT_JOB_SLOTS = 2  # two cores: two runs at once keep both busy without thrashing
-
-JOB_STATES = ("waiting", "running", "finished", "stopped", "failed")
 # A snapshot is shared by every viewer who asks within this many seconds while nothing but the batch
 # count moved: a class of thirty watching one run costs one copy of its records per tick, not thirty
 # (the copy of a run's per-batch curve holds the GIL for milliseconds that training needs).
@@ -75,162 +69,6 @@ def _malloc_trim():
         return None
 
 
-class JobSlots:
-    """A server-wide cap on jobs that train at the same time, served first come, first served.
-
-    Waiting jobs queue in the order they asked; the head of the queue takes the
-    next free slot. `position()` and `estimated_start()` tell a waiting visitor
-    where they stand and roughly when their run begins.
-    """
-
-    def __init__(self, capacity: int):
-        self.capacity = max(1, int(capacity))
-        self._changed = threading.Condition()
-        self._queue: collections.deque[object] = collections.deque()
-        # ticket -> seconds its job still needs (holders) / will need once started (waiters); None = unknown.
-        self._remaining: dict[object, Callable[[], float | None]] = {}
-        self.in_use = 0
-
-    def acquire(
-        self, stop: threading.Event, ticket: object | None = None, remaining: Callable[[], float | None] | None = None
-    ) -> bool:
-        """Block until this ticket's turn comes and a slot is free (True) or `stop` is set (False)."""
-        ticket = ticket if ticket is not None else object()
-        with self._changed:
-            self._queue.append(ticket)
-            self._remaining[ticket] = remaining or (lambda: None)
-            try:
-                while not stop.is_set():
-                    if self._queue[0] is ticket and self.in_use < self.capacity:
-                        self._queue.popleft()
-                        self.in_use += 1
-                        return True
-                    self._changed.wait(0.2)  # also wakes up now and then to notice `stop`
-                self._remaining.pop(ticket, None)
-                return False
-            finally:
-                if ticket in self._queue:
-                    self._queue.remove(ticket)
-                self._changed.notify_all()
-
-    def release(self, ticket: object | None = None) -> None:
-        with self._changed:
-            self.in_use -= 1
-            self._remaining.pop(ticket, None)
-            self._changed.notify_all()
-
-    @property
-    def waiting(self) -> int:
-        with self._changed:
-            return len(self._queue)
-
-    def position(self, ticket: object) -> int | None:
-        """1 for the next job to start, None when `ticket` is not waiting."""
-        with self._changed:
-            try:
-                return self._queue.index(ticket) + 1
-            except ValueError:
-                return None
-
-    def estimated_start(self, ticket: object) -> float | None:
-        """Seconds until `ticket` should start: slots free up as running jobs end, then each job ahead runs.
-
-        None while some job ahead (or running) has no estimate yet (no epoch measured on this server).
-        """
-        with self._changed:
-            if ticket not in self._queue:
-                return None
-            holders = [t for t in self._remaining if t not in self._queue]
-            ahead = list(self._queue)[: self._queue.index(ticket)]
-            estimates = [self._remaining[t]() for t in holders + ahead]
-        if any(e is None for e in estimates):
-            return None
-        free_at = [0.0] * max(0, self.capacity - len(holders)) + estimates[: len(holders)]
-        heapq.heapify(free_at)
-        for duration in estimates[len(holders) :]:
-            heapq.heappush(free_at, heapq.heappop(free_at) + duration)
-        return heapq.heappop(free_at) if free_at else 0.0
-
-
-class Pace:
-    """Seconds per epoch as measured on this server, so a waiting visitor gets an estimate.
-
-    Kept per token-step (newswires x tokens per epoch): a run with max_len 100 is about a
-    third of one with 300. A moving average, because the machine's load varies.
-    """
-
-    def __init__(self) -> None:
-        self._seconds_per_token: float | None = None
-        self._lock = threading.Lock()
-
-    def record(self, seconds: float, newswires: int, max_len: int) -> None:
-        rate = seconds / max(1, newswires * max_len)
-        with self._lock:
-            old = self._seconds_per_token
-            self._seconds_per_token = rate if old is None else 0.7 * old + 0.3 * rate
-
-    def epoch_seconds(self, newswires: int, max_len: int) -> float | None:
-        with self._lock:
-            rate = self._seconds_per_token
-        return None if rate is None else rate * newswires * max_len
-
-
-def slots_from_environment() -> JobSlots:
-    try:
-        capacity = int(os.environ.get(JOB_SLOTS_ENV, DEFAULT_JOB_SLOTS))
-    except ValueError:
-        capacity = DEFAULT_JOB_SLOTS
-    return JobSlots(capacity)
-
-
-# One cap for the whole process: every session's jobs share it.
-SERVER_SLOTS = slots_from_environment()
-SERVER_PACE = Pace()
-
-
-@dataclass
-class JobSnapshot:
-    """A consistent copy of a job's state, safe to read from any thread."""
-
-    state: str
-    methods: tuple[str, ...]
-    current_method: str | None
-    epoch: int  # the epoch in progress (1-based), 0 before the first
-    epochs: int
-    batches_done: int
-    batches_per_epoch: int
-    seconds_left_in_epoch: float | None
-    records: list[RunRecord]  # finished runs and the one in progress, in order
-    message: str
-    version: int  # grows with every epoch and state change: redraw charts when it moves
-    started_at: float
-    ended_at: float | None
-    # run_id -> the trained weights of each run that ended with at least one epoch (not failed).
-    # Shared, not copied: TrainedModel and its arrays are read-only.
-    models: dict[str, TrainedModel] = field(default_factory=dict)
-    queue_position: int | None = None  # while waiting: 1 = next to start
-    estimated_start: float | None = None  # while waiting: seconds until it should start, when known
-    # run_id -> how this viewer got a run it did not start: "joined" (live) or "cached" (finished before).
-    shared: dict[str, str] = field(default_factory=dict)
-
-    def shared_by_method(self) -> dict[str, str]:
-        """{method: "joined" | "cached"} for the runs of this view that another press computed."""
-        return {r.method: self.shared[r.run_id] for r in self.records if r.run_id in self.shared}
-
-    notices: tuple[str, ...] = ()  # how the runs are made, when the page should say (a cluster fell back to local)
-
-    @property
-    def active(self) -> bool:
-        return self.state in ("waiting", "running")
-
-    def own_copy(self) -> JobSnapshot:
-        """A copy for one caller, made in microseconds: its records and their lists are new objects, so a caller
-        changing them (a status, a cleared list) changes nothing another viewer reads. Epoch rows and per-batch
-        points themselves are shared: nobody changes them once written."""
-        records = [replace(r, epochs=list(r.epochs), batches=list(r.batches), settings=dict(r.settings)) for r in self.records]
-        return replace(self, records=records, models=dict(self.models), shared=dict(self.shared))
-
-
 @dataclass
 class _Progress:
     state: str = "waiting"
@@ -244,22 +82,6 @@ class _Progress:
     version: int = 0
     ended_at: float | None = None
     models: dict[str, TrainedModel] = field(default_factory=dict)
-
-
-def stop_when_owner_gone(
-    worker: threading.Thread, stop: threading.Event, owner_gone: Callable[[], bool], check_every: float, name: str
-) -> None:
-    """From a small thread, while `worker` lives (or has not started), set `stop` once `owner_gone()` says True."""
-
-    def watch() -> None:
-        while worker.is_alive() or not worker.ident:
-            if stop.wait(check_every):
-                return
-            if owner_gone():
-                stop.set()
-                return
-
-    threading.Thread(target=watch, name=name, daemon=True).start()
 
 
 # Every job of this process that may still be running, so a shutdown can stop them all (see stop_every_job).
@@ -280,12 +102,12 @@ def stop_every_job(wait: float = 60.0) -> int:
     return len(running)
 
 
-class TrainingJob:
+class TrainingJob(PlannedRuns):
     """Train `settings_list` one after the other in a worker thread.
 
     Each run has one `RunRecord`, made here (so its id is known before it starts),
-    handed to the trainer to fill in, shown live by `snapshot()` and written to
-    `store` as epochs end. Viewers (`attach`/`detach`) let several visitors watch one
+    handed to the trainer to fill in, shown live by `snapshot()` and reported to
+    its recorder (which writes to `store`) as it starts, as epochs end and as it ends. Viewers (`attach`/`detach`) let several visitors watch one
     computation: it stops when the last one leaves. A `prepared` job builds its model
     and runs its first step at once, without a slot, then holds until `release()`:
     so Train answers without waiting for TensorFlow to trace the step.
@@ -298,25 +120,18 @@ class TrainingJob:
         *,
         slots: JobSlots | None = None,
         store: RunStore | None = None,
-        fingerprints: list[str] | None = None,
+        fingerprints: list[str | None] | None = None,
         prepared: bool = False,
         pace: Pace | None = None,
         run_ids: list[str] | None = None,
     ):
-        if not settings_list:
-            raise ValueError("a job needs at least one run")
-        self.settings_list = [s.validate() for s in settings_list]
+        self.settings_list = checked_settings(settings_list)
         self.data = data
         self.slots = slots or SERVER_SLOTS
-        self.store = store
-        self.fingerprints = list(fingerprints) if fingerprints else [None] * len(self.settings_list)
+        # Reported to, never written by the job; None: a run kept on screen only (a Ray worker's job).
+        self._recorder = Recorder(store) if store is not None else None
         self.pace = pace or SERVER_PACE
-        self.planned = [
-            RunRecord.start(s.method, s.to_dict(), fingerprint=f)
-            for s, f in zip(self.settings_list, self.fingerprints, strict=True)
-        ]
-        for record, run_id in zip(self.planned, run_ids or [], strict=False):
-            record.run_id = run_id  # ids chosen elsewhere: a Ray worker's job keeps the app server's ids
+        self.planned = plan_records(self.settings_list, fingerprints, run_ids)
         self.stop_event = threading.Event()
         self.started_at = time.monotonic()
         self._lock = threading.Lock()
@@ -330,10 +145,6 @@ class TrainingJob:
         self._thread = threading.Thread(target=self._work, name="training-job", daemon=True)
         self._shared: tuple[int, float, JobSnapshot] | None = None  # (version, when, snapshot) handed to viewers
         self.snapshots_built = 0  # copies made, however many viewers read them: the live-view tests count them
-
-    @property
-    def run_ids(self) -> list[str]:
-        return [record.run_id for record in self.planned]
 
     # -- called from the page -------------------------------------------------
 
@@ -389,16 +200,6 @@ class TrainingJob:
     def viewers(self) -> int:
         with self._lock:
             return len(self._viewers)
-
-    def stop_when(self, owner_gone: Callable[[], bool], check_every: float = 1.0) -> None:
-        """Watch `owner_gone()` from a small thread while the job lives; stop the job once it says True.
-
-        The web page passes a check that its browser session has been closed for
-        longer than the server keeps closed sessions: the run then stops and frees
-        its slot instead of training for nobody.
-        """
-
-        stop_when_owner_gone(self._thread, self.stop_event, owner_gone, check_every, "training-job-watch")
 
     def stop_when_collected(self, owner: object) -> None:
         """Stop this job once `owner` is garbage-collected.
@@ -459,12 +260,11 @@ class TrainingJob:
             # Records are filled by the training thread; copying under the lock gives whole epochs.
             records = copy.deepcopy(p.records)
             state, version, started_at = p.state, p.version, self.started_at
-            snapshot = JobSnapshot(
+            snapshot = job_snapshot(
+                self.settings_list,
                 state=state,
-                methods=tuple(s.method for s in self.settings_list),
                 current_method=p.current_method,
                 epoch=p.epoch,
-                epochs=self.settings_list[0].epochs,
                 batches_done=p.batches_done,
                 batches_per_epoch=p.batches_per_epoch,
                 seconds_left_in_epoch=left,
@@ -505,22 +305,13 @@ class TrainingJob:
         self._save(record, epoch=row)
 
     def _save(self, record: RunRecord, epoch: EpochRow | None = None) -> None:
-        """Write to the store; a failing database must not lose the run on screen."""
-        if self.store is None or not self._released.is_set():
+        """Report the run (or its new epoch) to the recorder; a refusal is said in the run's message."""
+        if self._recorder is None or not self._released.is_set():
             return  # a prepared run nobody has asked for yet leaves no trace
-        try:
-            if epoch is None:
-                self.store.save_run(record)
-            else:
-                self.store.add_epoch(record.run_id, epoch)
-            if record.status == "running":
-                # This process vouches for the run while the job lives (in a Ray worker too): a killed
-                # process stops renewing, and the run is shown as interrupted (core.store.Leases).
-                self.store.leases.hold(record.run_id, lambda: not self.ended)
-        except Exception as error:  # noqa: BLE001 - shown with the run, which goes on
+        error = self._recorder.run(record, lambda: not self.ended, epoch)
+        if error is not None:
             with self._lock:
-                if "not saved" not in record.message:
-                    record.message = (record.message + f" (not saved: {type(error).__name__}: {error})").strip()
+                note_not_saved(record, error)
 
     def _hold(self) -> float:
         """A prepared run's pause after its first step: wait for Train, then for a slot. Returns the seconds waited."""
@@ -592,3 +383,6 @@ class TrainingJob:
             if self._slot_taken:
                 self.slots.release(self._ticket)
             release_free_memory()
+
+
+_: type[SharedRun] = TrainingJob  # mypy checks the job against the protocol the hub relies on
