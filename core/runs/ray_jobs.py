@@ -165,6 +165,7 @@ class RayTrainingJob(PlannedRuns):
         self._answered = False  # the actor has answered at least once: it exists and has its CPUs
         self._final: JobSnapshot | None = None
         self._reported: dict[str, tuple[int, str]] = {}  # run_id -> (epochs, status) last reported to the recorder
+        self._left = False  # this handle's own viewer has left the run (see _read)
         self._lock = threading.Lock()
         self._last = job_snapshot(self.settings_list, state="waiting", records=[], version=0, started_at=time.monotonic())
 
@@ -256,6 +257,8 @@ class RayTrainingJob(PlannedRuns):
 
     def detach(self, viewer: str | None = None) -> None:
         """A viewer leaves (this handle when None); the run stops when its last viewer leaves while it trains."""
+        if viewer is None or viewer == self.viewer_id:
+            self._left = True
         if self._actor is not None:
             self._actor.detach.remote(viewer or self.viewer_id)
 
@@ -324,6 +327,11 @@ class RayTrainingJob(PlannedRuns):
             answer, self._pending = self._pending, None
             snapshot, worker_now = ray.get(answer)
         except RayActorError:  # its process died: killed, out of memory, or its node went, or the cluster
+            if self._left:
+                # This handle's viewer had left: the actor may have ended normally once the run's last
+                # viewer (on another server) read its end, and recorded it. Guessing "lost" here would
+                # overwrite that true ending; when nobody recorded one, the run's lease lapses to interrupted.
+                return self._end("failed", why_lost(), report=False)
             return self._end("failed", why_lost())
         except RayUnavailable as error:
             return self._end("failed", str(error))
@@ -367,7 +375,7 @@ class RayTrainingJob(PlannedRuns):
             self._recorder.ended(final.records)
         return final
 
-    def _end(self, state: str, message: str) -> JobSnapshot:
+    def _end(self, state: str, message: str, report: bool = True) -> JobSnapshot:
         """End on this side: the last snapshot read, its epochs kept, the run in progress closed."""
         final = copy.deepcopy(self._last)
         if not final.records:
@@ -381,7 +389,7 @@ class RayTrainingJob(PlannedRuns):
         final.state, final.message = state, message
         final.ended_at, final.version = time.monotonic(), final.version + 1
         final.seconds_left_in_epoch = None
-        self._final = self._recorded(final)
+        self._final = self._recorded(final) if report else final
         return final
 
 
