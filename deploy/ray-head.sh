@@ -4,7 +4,7 @@
 # In the foreground (--block), so systemd (or a test) stops it, and everything Ray started here,
 # by stopping this one process. Every port is fixed (6379-6385, the client server's 10001, workers
 # 10002-19999), as in ray-node.sh: the cluster's hosts must reach each other on them, and nothing
-# else should (Ray has no authentication). Fixed agent ports also spare the raylet its wait for the
+# else should (a token, RAY_AUTH_MODE/RAY_AUTH_TOKEN in three-ways.env, guards the cluster itself). Fixed agent ports also spare the raylet its wait for the
 # agents to report random ones, which a busy host can miss (raylet: "Timed out waiting for file").
 set -eu
 : "${NODE_IP:?set NODE_IP to this host address on the private network}"
