@@ -52,9 +52,10 @@ def chart_with(tab: Page, word: str):
 def tick_rows(tab: Page, rows: list[int]) -> None:
     """Tick rows of the saved-runs table: the grid is a canvas, its row markers sit in the first column."""
     grid = tab.locator('[data-testid="stDataFrame"]').last
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
     for row in rows:
+        # Measured again before each click: a tick reruns the page, and what it adds above the grid moves it.
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
         tab.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
         wait_until_idle(tab)
 
