@@ -26,6 +26,8 @@ from core.reference import reference_frame
 from core.store import QuotaFull, store_from_environment
 from ui.classroom import class_code, current_space, display_name, viewed_space, visitor_id
 from ui.i18n import message_text, tr
+from ui.learned import session_models
+from ui.take_away import saved_model_downloads
 from ui.views import batch_curves, chart_columns, chart_texts, image_downloads, label_words
 
 RUNS_TABLE_KEY = "runs_table"  # the saved-runs table; its selection is the overlay
@@ -199,6 +201,7 @@ def saved_runs_section() -> None:
                 )
                 titles = [tr(f"chart.cmp.{metric}") for metric in charts.METRIC_TITLES]
                 image_downloads(list(zip(names, titles, strict=True)), key="overlay_image")
+                saved_model_downloads(records, session_models())
 
     left, right = st.columns(2)
     with left:

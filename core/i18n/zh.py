@@ -473,4 +473,28 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
         "私人运行，而可删除的不够。"
     ),
     "run.finished_cached": "已完成：{done} 个 epoch，训练于 {when}；训练用时 {seconds} 秒。",
+    # -- take it with you: the trained model as a .keras file (issue 23)
+    "take.download_model": "下载 {label} 的模型（.keras）",
+    "take.how_to_load_title": "如何加载下载的模型",
+    "take.how_to_load": (
+        "这个 `.keras` 文件包含运行的模型结构、训练好的权重以及编译方式（Nadam 使用该运行的学习率，稀疏分类交叉熵，"
+        "准确率和 top-5 准确率；优化器从头开始，运行结束后不保留它的状态）。在 Python 中用 Keras 3 加载：\n\n"
+        "```python\n"
+        "import keras\n\n"
+        "model = keras.saving.load_model(\"{file}\")\n"
+        "model.summary()\n"
+        "# x：以词序号表示的新闻，在前端填充并截断到 {max_len} 个词，形状为 (n, {max_len})\n"
+        "probabilities = model.predict(x)  # 每条新闻一行，每个主题一个概率\n"
+        "```\n\n"
+        "新的新闻请像本应用一样准备：`keras.utils.pad_sequences(sequences, maxlen={max_len})`。"
+    ),
+    "take.weights_gone": (
+        "**{label}** 是从较早的运行中显示的结果，这台服务器已不再保留它的权重（只保留最近结果的权重），"
+        "因此既不能在测试集上展示它的模型，也不能下载。请按上方的 **重新训练并实时观看**：相同的设置得到相同的数字，"
+        "那次运行的模型可以下载。"
+    ),
+    "take.saved_weights_gone": (
+        "{label}：这台服务器没有保留它的权重（只保留最近运行的权重，从不保留导入运行的权重），因此无法下载它的模型。"
+        "请在它的方法页面上用相同的设置重新训练。"
+    ),
 }
