@@ -570,4 +570,10 @@ curves printed in the book the app is built from.
         "{label}: its weights are not kept on this server (only those of recent runs are, never those of imported "
         "runs), so its model cannot be downloaded. Train it again on its method's page with the same settings."
     ),
+    "take.download_runs": "Runs (zip of CSV, JSON and TensorBoard logs)",
+    "take.tensorboard_help": (
+        "The zip holds a TensorBoard log directory, `tensorboard/`, with a folder per run: its figures per epoch and "
+        "per batch as scalars, and its settings in the HParams table. To look at it: unzip, then "
+        "`pip install tensorboard` and `tensorboard --logdir tensorboard`."
+    ),
 }

@@ -497,4 +497,9 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
         "{label}：这台服务器没有保留它的权重（只保留最近运行的权重，从不保留导入运行的权重），因此无法下载它的模型。"
         "请在它的方法页面上用相同的设置重新训练。"
     ),
+    "take.download_runs": "运行（CSV、JSON 和 TensorBoard 日志的 zip）",
+    "take.tensorboard_help": (
+        "zip 中有一个 TensorBoard 日志目录 `tensorboard/`，每个运行一个文件夹：每个 epoch 和每个批次的数值作为标量，"
+        "设置放在 HParams 表中。查看方法：解压后运行 `pip install tensorboard` 和 `tensorboard --logdir tensorboard`。"
+    ),
 }
