@@ -504,8 +504,8 @@ class TrainingJob:
         self.pace.record(row.seconds, len(self.data.y_train) + len(self.data.y_test), self.data.max_len)
         self._save(record, epoch=row)
 
-    def _save(self, record: RunRecord, epoch: EpochRow | None = None) -> None:
-        """Write to the store; a failing database must not lose the run on screen."""
+    def _save(self, record: RunRecord, epoch: EpochRow | None = None, files: dict[str, bytes] | None = None) -> None:
+        """Write to the store (the record, one epoch, or the record and its files); a failing database must not lose the run on screen."""
         if self.store is None or not self._released.is_set():
             return  # a prepared run nobody has asked for yet leaves no trace
         try:
@@ -513,6 +513,8 @@ class TrainingJob:
                 self.store.save_run(record)
             else:
                 self.store.add_epoch(record.run_id, epoch)
+            if files:
+                self.store.save_run_files(record.run_id, files)
             if record.status == "running":
                 # This process vouches for the run while the job lives (in a Ray worker too): a killed
                 # process stops renewing, and the run is shown as interrupted (core.store.Leases).
@@ -577,8 +579,9 @@ class TrainingJob:
                 )
                 trained = train(settings, self.data, hooks)
                 kept = TrainedModel.capture(trained.model, record, self.data) if trained.model is not None else None
+                files = trained.files
                 del trained  # only the weights are kept, not the Keras model and its optimizer
-                self._save(record)
+                self._save(record, files=files)
                 with self._lock:
                     if kept is not None:
                         self._progress.models[record.run_id] = kept

@@ -193,7 +193,9 @@ def saved_runs_section() -> None:
                 st.download_button(
                     tr("take.download_runs"),
                     # Built on click: writing the TensorBoard logs takes about a second per run of 1,000 batch points.
-                    data=lambda: runs_to_zip(records, tensorboard=True),
+                    data=lambda: runs_to_zip(
+                        records, tensorboard=True, files=store_from_environment().files_of(r.run_id for r in records)
+                    ),
                     file_name="selected-runs.zip",
                     mime="application/zip",
                     key="download_selected_runs",
