@@ -132,3 +132,26 @@ def test_keras_tensorboard_callback_logs_are_kept_where_tensorboard_is_installed
     assert trained.record.status == "finished", trained.record.message
     assert any(path.startswith("tensorboard/train/events.out.tfevents.") for path in trained.files)
     assert "keras.callbacks.TensorBoard(log_dir='tensorboard')" in trained.files[CALLBACKS_FILE].decode()
+
+
+def test_the_fit_page_adds_csv_logger_and_shows_the_callbacks_that_ran(app_env, server_slots, sessions):
+    from support import METHOD_PAGES, open_session, texts, wait_for_job
+
+    server_slots(2)
+    at = open_session(sessions)
+    at.switch_page(METHOD_PAGES["fit"]).run()
+    assert at.checkbox(key="fit_tensorboard_callback").disabled == (not tensorboard_installed())
+    at.checkbox(key="fit_csv_logger").check().run()
+    at.button(key="train_fit").click().run()
+    wait_for_job(at)
+    assert not at.exception, [e.value for e in at.exception]
+    run = at.session_state["job"].snapshot().records[0]
+    assert run.settings["csv_logger"] is True and run.status == "finished"
+    shown = [block.value for block in at.code if block.value.startswith("callbacks=[")]
+    assert shown == [
+        "callbacks=[\n    ReportToRun(run),\n    keras.callbacks.CSVLogger('training.csv'),\n]"
+    ]  # st.code strips the last newline
+    assert f"files/{run.run_id}/" in texts(at) and "`training.csv`" in texts(at)
+    # The other pages offer no such choice: their settings stay as the sidebar made them.
+    at.switch_page(METHOD_PAGES["custom_loop"]).run()
+    assert not at.exception and not [box for box in at.checkbox if box.key == "fit_csv_logger"]

@@ -576,4 +576,21 @@ curves printed in the book the app is built from.
         "per batch as scalars, and its settings in the HParams table. To look at it: unzip, then "
         "`pip install tensorboard` and `tensorboard --logdir tensorboard`."
     ),
+    # -- fit's logging callbacks (issue 23, item 4)
+    "take.callbacks_label": "Add Keras' logging callbacks to this run (their files go into Compare's download):",
+    "take.csv_logger": "CSVLogger: a CSV row per epoch",
+    "take.tensorboard_callback": "TensorBoard: event files",
+    "take.tensorboard_missing": (
+        "Keras' TensorBoard callback writes through TensorBoard's own summary code, and the `tensorboard` package "
+        "is not installed on this server (`pip install tensorboard` there turns this on). Compare's download of "
+        "the selected runs holds TensorBoard logs of every run anyway."
+    ),
+    "take.callbacks_title": "The callbacks that ran",
+    "take.callbacks_caption": "The list passed to `model.fit` for **{label}**, as it ran.",
+    "take.callbacks_files": (
+        "The list passed to `model.fit` for **{label}**, as it ran (paths relative to the run's folder). Its files "
+        "({files}) are in Compare's download of the selected runs, under `files/{run_id}/` and, for TensorBoard's, "
+        "`tensorboard/{run_id}/callback/`."
+    ),
+    "take.callbacks_added": "Train adds {names} to `fit`'s callbacks; this page shows the list after the run.",
 }

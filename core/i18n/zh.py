@@ -502,4 +502,19 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
         "zip 中有一个 TensorBoard 日志目录 `tensorboard/`，每个运行一个文件夹：每个 epoch 和每个批次的数值作为标量，"
         "设置放在 HParams 表中。查看方法：解压后运行 `pip install tensorboard` 和 `tensorboard --logdir tensorboard`。"
     ),
+    # -- fit's logging callbacks (issue 23, item 4)
+    "take.callbacks_label": "为这次运行添加 Keras 的日志回调（它们的文件会放进比较页的下载中）：",
+    "take.csv_logger": "CSVLogger：每个 epoch 一行 CSV",
+    "take.tensorboard_callback": "TensorBoard：事件文件",
+    "take.tensorboard_missing": (
+        "Keras 的 TensorBoard 回调通过 TensorBoard 自己的摘要代码写入，而这台服务器没有安装 `tensorboard` 包"
+        "（在服务器上运行 `pip install tensorboard` 即可启用）。比较页下载所选运行时，无论如何都包含每个运行的 TensorBoard 日志。"
+    ),
+    "take.callbacks_title": "实际运行的回调",
+    "take.callbacks_caption": "**{label}** 传给 `model.fit` 的回调列表，与运行时完全一致。",
+    "take.callbacks_files": (
+        "**{label}** 传给 `model.fit` 的回调列表，与运行时完全一致（路径相对于该运行的文件夹）。它的文件（{files}）"
+        "在比较页所选运行的下载中，位于 `files/{run_id}/`，TensorBoard 的文件位于 `tensorboard/{run_id}/callback/`。"
+    ),
+    "take.callbacks_added": "训练时会把 {names} 加入 `fit` 的回调；运行结束后本页显示完整的回调列表。",
 }
