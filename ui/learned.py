@@ -191,7 +191,7 @@ def learned_panel(method: str) -> None:
     # A result shown from the store whose weights this server no longer keeps: say so rather than show an older model.
     gone = [record for record in page_records(method) if has_weights(record) and kept_model(record, kept) is None]
     if gone:
-        weights_gone(gone[-1])
+        weights_gone(gone[-1], method)
         return
     if trained is None:
         st.info(tr("learned.none"), icon=":material/psychology:")
@@ -230,7 +230,7 @@ def compare_learned_panel() -> None:
     if not models:
         if gone:
             for record in gone.values():
-                weights_gone(record)
+                weights_gone(record, "compare")
         else:
             st.info(tr("learned.none_compare"), icon=":material/psychology:")
         return
@@ -250,7 +250,7 @@ def compare_learned_panel() -> None:
             st.markdown(f"**{tr(f'method.{method}')}**")
             trained, found = models.get(method), answers.get(method)
             if method in gone:
-                weights_gone(gone[method])
+                weights_gone(gone[method], "compare")
                 continue
             if trained is None or found is None:
                 st.caption(tr("learned.compare_missing", method=tr(f"method.{method}")))

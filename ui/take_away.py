@@ -16,6 +16,7 @@ from dataclasses import replace
 import streamlit as st
 
 from core.hub import server_hub
+from core.jobs import JobSnapshot
 from core.keras_file import keras_file_bytes, keras_file_name
 from core.plain_text import markdown_literal
 from core.predictions import TrainedModel
@@ -32,14 +33,20 @@ def kept_model(record: RunRecord, kept: dict[str, TrainedModel]) -> TrainedModel
     return server_hub().kept_model(record.fingerprint)
 
 
-def page_records(page_id: str) -> list[RunRecord]:
-    """The runs the page shows as its result: its latest press, or the result it keeps after a page switch."""
+def _page_result(page_id: str) -> JobSnapshot | None:
+    """The page's result once it has ended: its latest press, or the result it keeps after a page switch."""
     job = session_job()
     if job is not None and st.session_state.get(JOB_PAGE_KEY) == page_id:
         snap = job.snapshot()
     else:
         snap = st.session_state.get(RESULTS_KEY, {}).get(page_id)
-    return [] if snap is None or snap.active else list(snap.records)
+    return None if snap is None or snap.active else snap
+
+
+def page_records(page_id: str) -> list[RunRecord]:
+    """The runs the page shows as its result (none while it trains)."""
+    snap = _page_result(page_id)
+    return [] if snap is None else list(snap.records)
 
 
 def has_weights(record: RunRecord) -> bool:
@@ -67,9 +74,16 @@ def how_to_load(trained: TrainedModel) -> None:
     st.markdown(tr("take.how_to_load", file=keras_file_name(trained), max_len=trained.max_len))
 
 
-def weights_gone(record: RunRecord) -> None:
-    """Say that this result's weights are no longer kept, and that the page's Train again brings them back."""
-    st.info(tr("take.weights_gone", label=markdown_literal(record.label or record.run_id)), icon=":material/cloud_off:")
+def weights_gone(record: RunRecord, page_id: str) -> None:
+    """Say that this result's weights are not kept, and what brings them back.
+
+    A result from the store: the page's Train again button (ui.live_run shows it for those). Otherwise (a run
+    this visitor stopped watching before it ended, a worker whose weights did not come back): Train.
+    """
+    snap = _page_result(page_id)
+    cached = snap is not None and snap.shared.get(record.run_id) == "cached"
+    key = "take.weights_gone" if cached else "take.weights_not_here"
+    st.info(tr(key, label=markdown_literal(record.label or record.run_id)), icon=":material/cloud_off:")
 
 
 def saved_model_downloads(records: list[RunRecord], kept: dict[str, TrainedModel]) -> None:

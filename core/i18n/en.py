@@ -593,4 +593,9 @@ curves printed in the book the app is built from.
         "`tensorboard/{run_id}/callback/`."
     ),
     "take.callbacks_added": "Train adds {names} to `fit`'s callbacks; this page shows the list after the run.",
+    "take.weights_not_here": (
+        "The weights of **{label}** did not reach this page (you stopped watching before it ended, or the worker "
+        "that trained it could not send them), so its model can be neither shown on the test set nor downloaded. "
+        "Train it to get a model you can download."
+    ),
 }

@@ -517,4 +517,8 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
         "在比较页所选运行的下载中，位于 `files/{run_id}/`，TensorBoard 的文件位于 `tensorboard/{run_id}/callback/`。"
     ),
     "take.callbacks_added": "训练时会把 {names} 加入 `fit` 的回调；运行结束后本页显示完整的回调列表。",
+    "take.weights_not_here": (
+        "**{label}** 的权重没有到达这个页面（你在它结束前停止了观看，或训练它的工作进程无法把权重传回），"
+        "因此既不能在测试集上展示它的模型，也不能下载。请训练它，以得到可以下载的模型。"
+    ),
 }
