@@ -25,12 +25,14 @@ import io
 import json
 import lzma
 import struct
+import tempfile
 import uuid
 import zipfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -54,6 +56,12 @@ MAX_SHOWN_NAME = 80  # a file's or member's name as the report shows it
 # the bound leaves room without admitting absurd numbers.
 MAX_LOSS = 100.0
 MAX_EPOCH_SECONDS = 7 * 24 * 3600.0
+# In an export, beside the records: the runs' TensorBoard logs, and their own files (core.run_files). An import
+# passes over both.
+TENSORBOARD_FOLDER = "tensorboard"
+FILES_FOLDER = "files"
+EXPORT_FOLDERS = (f"{TENSORBOARD_FOLDER}/", f"{FILES_FOLDER}/")
+CALLBACK_LOGS = "tensorboard"  # core.run_files.TENSORBOARD_FOLDER: where a run's TensorBoard callback wrote
 MAX_BATCH_STRIDE = 2**22  # the stride doubles per 1,000 points kept: 200 epochs of 8,982 steps need 2**11
 MAX_STEP = 2**31 - 1  # whole numbers must fit PostgreSQL's integer
 
@@ -119,12 +127,39 @@ class _Refused(ValueError):
         self.reason, self.values = reason, values
 
 
-def runs_to_zip(records: Iterable[RunRecord]) -> bytes:
+def runs_to_zip(
+    records: Iterable[RunRecord], tensorboard: bool = False, files: dict[str, dict[str, bytes]] | None = None
+) -> bytes:
+    """Each run as `<run_id>.json` and `<run_id>.csv`; with `tensorboard`, also a TensorBoard log directory of them
+    under `tensorboard/` (core.tensorboard_logs: one sub-directory per run; TensorFlow is imported for it).
+
+    `files`: run id -> the run's own files (core.run_files). What Keras' TensorBoard callback wrote goes to
+    `tensorboard/<run_id>/callback/`, beside the run's logs; the rest (CSVLogger's file, the callbacks that
+    ran) to `files/<run_id>/`.
+    """
+    records = list(records)
+    files = files or {}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for record in records:
             archive.writestr(f"{record.run_id}.json", record_to_json(record))
             archive.writestr(f"{record.run_id}.csv", record_to_csv(record))
+        for record in records:
+            for path, content in sorted(files.get(record.run_id, {}).items()):
+                if path.startswith(f"{CALLBACK_LOGS}/"):
+                    archive.writestr(
+                        f"{TENSORBOARD_FOLDER}/{record.run_id}/callback/{path.removeprefix(CALLBACK_LOGS + '/')}", content
+                    )
+                else:
+                    archive.writestr(f"{FILES_FOLDER}/{record.run_id}/{path}", content)
+        if tensorboard and records:
+            from core.tensorboard_logs import write_logs
+
+            with tempfile.TemporaryDirectory(prefix="tensorboard-") as folder:
+                write_logs(records, Path(folder))
+                for log_file in sorted(Path(folder).rglob("*")):
+                    if log_file.is_file():
+                        archive.write(log_file, f"{TENSORBOARD_FOLDER}/{log_file.relative_to(folder).as_posix()}")
     return buffer.getvalue()
 
 
@@ -328,7 +363,9 @@ def _read_zip(report: ImportReport, payload: bytes) -> None:
 
 
 def _read_members(report: ImportReport, archive: zipfile.ZipFile) -> None:
-    members = archive.infolist()
+    # An export's TensorBoard logs and run files are passed over unread (the zip's directory, already read, bounds
+    # their count).
+    members = [member for member in archive.infolist() if not member.filename.startswith(EXPORT_FOLDERS)]
     if len(members) > MAX_MEMBERS:
         report.refuse("zip_members", count=len(members), limit=MAX_MEMBERS)
         return

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from core.settings import RunSettings
+from core.settings import LOGGING_FIELDS, RunSettings
 
 # The packages whose version can change a run's numbers (tensorflow-cpu is TensorFlow's Linux build).
 NUMERIC_PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy")
@@ -37,8 +37,14 @@ def _installed_versions() -> dict[str, str]:
 
 def run_fingerprint(settings: RunSettings, data_hash: str, versions: Mapping[str, str] | None = None) -> str:
     """A 32-hex-digit key for (method and every setting, the data's content hash, the library versions)."""
+    chosen = settings.validate().to_dict()
+    # A logging callback that is off is left out, so the keys of runs made before these settings existed stay
+    # the same; one that is on makes another computation (its result carries the callback's files).
+    for name in LOGGING_FIELDS:
+        if not chosen[name]:
+            del chosen[name]
     payload = {
-        "settings": settings.validate().to_dict(),
+        "settings": chosen,
         "data": data_hash,
         "versions": numeric_versions(versions),
     }

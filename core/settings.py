@@ -52,6 +52,8 @@ CHOSEN_FIELDS: tuple[str, ...] = (
     "early_stopping_patience",
     "reduce_lr_patience",
 )
+# fit's logging callbacks: they write files beside the run and change none of its numbers.
+LOGGING_FIELDS: tuple[str, ...] = ("csv_logger", "tensorboard_callback")
 SMALLEST_LEARNING_RATE_OFFERED = 1e-6  # the sidebar's lower bound; validate() only asks for > 0
 
 
@@ -76,6 +78,8 @@ class RunSettings:
     steps_per_execution: int = 1  # batches per compiled call: same math, fewer Python round trips
     early_stopping_patience: int | None = None  # fit: stop after this many epochs without val_loss improving
     reduce_lr_patience: int | None = None  # fit: halve the LR after this many epochs without val_loss improving
+    csv_logger: bool = False  # fit: add keras.callbacks.CSVLogger; its file is kept with the run (core.run_files)
+    tensorboard_callback: bool = False  # fit: add keras.callbacks.TensorBoard (needs the tensorboard package); logs kept
 
     def validate(self) -> RunSettings:
         """Return self when trainable, else raise SettingsError listing every problem."""
@@ -94,6 +98,9 @@ class RunSettings:
             problems.append(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         for name, (low, high) in WHOLE_BOUNDS.items():
             whole(name, low, high, optional=name in OPTIONAL_FIELDS)
+        for name in LOGGING_FIELDS:
+            if not isinstance(getattr(self, name), bool):
+                problems.append(f"{name} must be true or false, got {getattr(self, name)!r}")
         lr = self.learning_rate
         # An int is always finite (and math.isfinite() would overflow on a huge one, e.g. from a file).
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or (isinstance(lr, float) and not math.isfinite(lr)):

@@ -136,6 +136,17 @@ classes = sa.Table(
 )
 CLASS_NAME_LENGTH = 40
 
+# A run's files (core.run_files: what fit's logging callbacks wrote, and the callbacks that ran). A table
+# added after schema 2 needs no version: create_all() makes it in an older database at start-up, and an
+# older server never reads it.
+run_files = sa.Table(
+    "run_files",
+    metadata,
+    sa.Column("run_id", sa.String(128), sa.ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("path", sa.String(200), primary_key=True),  # relative to the run's folder, POSIX
+    sa.Column("content", sa.LargeBinary, nullable=False),
+)
+
 
 @dataclass(frozen=True)
 class ClassInfo:
@@ -358,6 +369,25 @@ class RunStore:
             if record.epochs:
                 conn.execute(epochs.insert(), [self._epoch_row(record.run_id, row) for row in record.epochs])
 
+    def save_run_files(self, run_id: str, files: dict[str, bytes]) -> None:
+        """Replace the run's files with `files` (path -> bytes), in one transaction; the run must be saved already."""
+        with self.engine.begin() as conn:
+            conn.execute(run_files.delete().where(run_files.c.run_id == run_id))
+            if files:
+                conn.execute(run_files.insert(), [{"run_id": run_id, "path": p, "content": c} for p, c in files.items()])
+
+    def files_of(self, run_ids: Iterable[str]) -> dict[str, dict[str, bytes]]:
+        """The files of each run that has some: run id -> {path: bytes}. For runs the caller may already see."""
+        found: dict[str, dict[str, bytes]] = {}
+        wanted = list(run_ids)
+        if not wanted:
+            return found
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(run_files).where(run_files.c.run_id.in_(wanted)).order_by(run_files.c.path))
+            for row in rows.mappings():
+                found.setdefault(row["run_id"], {})[row["path"]] = bytes(row["content"])
+        return found
+
     def add_new_run(self, record: RunRecord, owner: str, space: str, display_name: str, how: str) -> None:
         """Save a run someone made or imported, within their quotas, and list it in `space`. QuotaFull if it does not fit."""
         self.make_room(owner, space, 1)
@@ -467,6 +497,7 @@ class RunStore:
         # Children first: not every database enforces ON DELETE CASCADE without being told.
         conn.execute(space_runs.delete().where(space_runs.c.run_id.in_(run_ids)))
         conn.execute(epochs.delete().where(epochs.c.run_id.in_(run_ids)))
+        conn.execute(run_files.delete().where(run_files.c.run_id.in_(run_ids)))
         return conn.execute(runs.delete().where(runs.c.run_id.in_(run_ids))).rowcount
 
     # -- leases -----------------------------------------------------------------

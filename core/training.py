@@ -19,11 +19,13 @@ own seed), and every model, optimizer, metric and tf.function belongs to one run
 from __future__ import annotations
 
 import math
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -32,6 +34,7 @@ import tensorflow as tf
 from core.data import PreparedData, make_datasets
 from core.model import build_model
 from core.records import EpochRow, RunRecord, now_iso
+from core.run_files import CALLBACKS_FILE, callbacks_source, collect_files, logging_callbacks
 from core.settings import RunSettings
 
 # on_batch(epoch, batches_done, batches_per_epoch): called after every executed step.
@@ -79,6 +82,7 @@ class TrainedRun:
 
     record: RunRecord
     model: keras.Model | None  # None when the run failed or ended before its first epoch
+    files: dict[str, bytes] = field(default_factory=dict)  # what its callbacks wrote, and which ran (core.run_files)
 
 
 def new_accuracy_metrics() -> list[keras.metrics.Metric]:
@@ -108,6 +112,21 @@ class TrainingRun:
         self.steps_done = 0  # over the whole run: the x axis of the per-batch curve
         self.learning_rate = settings.learning_rate
         self._epoch_started = time.perf_counter()
+        self._files_folder: tempfile.TemporaryDirectory | None = None  # made when a callback writes files
+        self._callbacks_source: str | None = None
+
+    def logging_callbacks(self) -> list[keras.callbacks.Callback]:
+        """The logging callbacks the settings ask for (fit's CSVLogger, TensorBoard), writing into the run's folder."""
+        if not (self.settings.csv_logger or self.settings.tensorboard_callback):
+            return []
+        self._files_folder = tempfile.TemporaryDirectory(prefix="run-files-")
+        return logging_callbacks(self.settings, Path(self._files_folder.name))
+
+    def note_callbacks(self, callbacks: list[keras.callbacks.Callback]) -> list[keras.callbacks.Callback]:
+        """Keep the `callbacks=[...]` list as it runs, for the page to show; returns it unchanged."""
+        folder = Path(self._files_folder.name) if self._files_folder is not None else None
+        self._callbacks_source = callbacks_source(callbacks, folder)
+        return callbacks
 
     def begin_epoch(self, epoch: int, learning_rate: float) -> None:
         self.check_stop()
@@ -182,9 +201,15 @@ class TrainingRun:
             self.record.end("finished", f"Early stopping ended the run after epoch {done}." if early else "")
 
     def outcome(self) -> TrainedRun:
-        """The record, and the model when it learned something usable (a failed run's may hold NaN)."""
+        """The record, the model when it learned something usable (a failed run's may hold NaN), and the run's files."""
         usable = self.record.status in ("finished", "stopped") and bool(self.record.epochs)
-        return TrainedRun(self.record, self.model if usable else None)
+        files = {}
+        if self._files_folder is not None:
+            with self._files_folder as folder:  # removed once read
+                files = collect_files(Path(folder))
+        if self._callbacks_source is not None:
+            files[CALLBACKS_FILE] = self._callbacks_source.encode()
+        return TrainedRun(self.record, self.model if usable else None, files)
 
 
 @dataclass
@@ -259,7 +284,7 @@ def train_with_fit(settings: RunSettings, data: PreparedData, hooks: RunHooks | 
             # Without steps_per_epoch, Keras 3.15 opens a spare iterator at each epoch's end and
             # so skips every other shuffle order; with it, fit sees the same batches as the loops.
             steps_per_epoch=run.batches_per_epoch,
-            callbacks=[ReportToRun(run), *fit_control_callbacks(settings)],
+            callbacks=run.note_callbacks([ReportToRun(run), *fit_control_callbacks(settings), *run.logging_callbacks()]),
             verbose=0,
         )
     return run.outcome()

@@ -63,6 +63,8 @@ def test_any_setting_the_data_or_a_library_version_changes_the_fingerprint(tiny_
         "steps_per_execution": 2,
         "early_stopping_patience": 1,
         "reduce_lr_patience": 1,
+        "csv_logger": True,
+        "tensorboard_callback": True,
     }
     assert set(changed) == {f.name for f in fields(RunSettings)}  # every field is tried
     for name, value in changed.items():

@@ -34,6 +34,7 @@ from core.settings import METHODS
 from ui.data_source import current_dataset
 from ui.i18n import current_language, tr
 from ui.live_run import session_job
+from ui.take_away import has_weights, how_to_load, kept_model, model_download, page_records, weights_gone
 from ui.views import chart_once_per_version
 
 MODELS_KEY = "trained_models"  # method -> TrainedModel, at most three, oldest first
@@ -185,7 +186,13 @@ def learned_panel(method: str) -> None:
     """A method page's panel: the latest trained model of `method` on one newswire and on the whole test set."""
     st.divider()
     st.subheader(tr("learned.title"), anchor="what-the-model-learned")
-    trained = session_models().get(method)
+    kept = session_models()
+    trained = kept.get(method)
+    # A result shown from the store whose weights this server no longer keeps: say so rather than show an older model.
+    gone = [record for record in page_records(method) if has_weights(record) and kept_model(record, kept) is None]
+    if gone:
+        weights_gone(gone[-1], method)
+        return
     if trained is None:
         st.info(tr("learned.none"), icon=":material/psychology:")
         return
@@ -194,6 +201,9 @@ def learned_panel(method: str) -> None:
         return
     data, predictions = answers
     st.caption(_model_caption(trained, predictions))
+    model_download(trained, method)
+    with st.expander(tr("take.how_to_load_title"), icon=":material/help:"):
+        how_to_load(trained)
     one, errors = st.tabs([tr("learned.tab_one"), tr("learned.tab_errors")])
     with one:
         index = newswire_picker(method, len(data.y_test))
@@ -212,9 +222,17 @@ def compare_learned_panel() -> None:
     """The comparison page's panel: one newswire through each method's latest model, side by side."""
     st.divider()
     st.subheader(tr("learned.title"), anchor="what-the-model-learned")
-    models = session_models()
+    models = dict(session_models())  # a copy: the methods whose shown result lacks weights are left out below
+    # Results of Train all shown from the store whose weights this server no longer keeps: said per method below.
+    gone = {r.method: r for r in page_records("compare") if has_weights(r) and kept_model(r, models) is None}
+    for record in gone.values():
+        models.pop(record.method, None)  # an older model of the method is not the run shown above
     if not models:
-        st.info(tr("learned.none_compare"), icon=":material/psychology:")
+        if gone:
+            for record in gone.values():
+                weights_gone(record, "compare")
+        else:
+            st.info(tr("learned.none_compare"), icon=":material/psychology:")
         return
     answers = {method: _answers(trained) for method, trained in models.items()}
     available = [a for a in answers.values() if a is not None]
@@ -231,6 +249,9 @@ def compare_learned_panel() -> None:
         with column:
             st.markdown(f"**{tr(f'method.{method}')}**")
             trained, found = models.get(method), answers.get(method)
+            if method in gone:
+                weights_gone(gone[method], "compare")
+                continue
             if trained is None or found is None:
                 st.caption(tr("learned.compare_missing", method=tr(f"method.{method}")))
                 continue
@@ -238,3 +259,6 @@ def compare_learned_panel() -> None:
             st.caption(_model_caption(trained, predictions))
             st.markdown(_verdict(data, predictions.probabilities[index], index))
             _top5(f"learned-compare-{method}", trained, data, predictions, index)
+            model_download(trained, f"compare_{method}")
+    with st.expander(tr("take.how_to_load_title"), icon=":material/help:"):
+        how_to_load(next(iter(models.values())))

@@ -36,12 +36,15 @@ def method_page(
     from ui.data_source import dataset_or_panel
     from ui.learned import learned_panel
     from ui.live_run import job_active_on, live_view, prepare_ahead, training_controls
+    from ui.run_files import callbacks_that_ran, logging_choice
+    from ui.take_away import page_records
     from ui.views import draw_method_run, show_source
 
     with st.spinner(tr("home.loading_tf")):
         from core import training  # TensorFlow: seconds on a fresh server, so after the title
     data = dataset_or_panel(settings.max_len)
     if data is not None:
+        settings = logging_choice(settings)  # fit: its logging callbacks, chosen on the page (ui.run_files)
         # The action first: what a run will use, Train and Stop, the progress and the live chart.
         st.caption(
             tr(
@@ -64,6 +67,7 @@ def method_page(
         )
         # Outside the live fragment, and not while this page's run trains: predictions are never redone per refresh.
         if not job_active_on(method):
+            callbacks_that_ran(page_records(method))
             learned_panel(method)
     # Then the lesson: the real source of what the Train button runs.
     st.subheader(tr("method_page.code_title"))

@@ -26,6 +26,8 @@ from core.reference import reference_frame
 from core.store import QuotaFull, store_from_environment
 from ui.classroom import class_code, current_space, display_name, viewed_space, visitor_id
 from ui.i18n import message_text, tr
+from ui.learned import session_models
+from ui.take_away import saved_model_downloads
 from ui.views import batch_curves, chart_columns, chart_texts, image_downloads, label_words
 
 RUNS_TABLE_KEY = "runs_table"  # the saved-runs table; its selection is the overlay
@@ -189,16 +191,21 @@ def saved_runs_section() -> None:
             batch_curves("compare-overlay", records, [r.label for r in records], "run", tr("cmp.batch_overlay"), ("reported",))
             with st.expander(tr("cmp.downloads"), icon=":material/download:"):
                 st.download_button(
-                    tr("cmp.download_runs"),
-                    data=lambda: runs_to_zip(records),
+                    tr("take.download_runs"),
+                    # Built on click: writing the TensorBoard logs takes about a second per run of 1,000 batch points.
+                    data=lambda: runs_to_zip(
+                        records, tensorboard=True, files=store_from_environment().files_of(r.run_id for r in records)
+                    ),
                     file_name="selected-runs.zip",
                     mime="application/zip",
                     key="download_selected_runs",
                     on_click="ignore",
                     icon=":material/folder_zip:",
                 )
+                st.caption(tr("take.tensorboard_help"))
                 titles = [tr(f"chart.cmp.{metric}") for metric in charts.METRIC_TITLES]
                 image_downloads(list(zip(names, titles, strict=True)), key="overlay_image")
+                saved_model_downloads(records, session_models())
 
     left, right = st.columns(2)
     with left:

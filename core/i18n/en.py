@@ -544,4 +544,58 @@ curves printed in the book the app is built from.
         "private runs are ever removed to make room, and not enough of them can go."
     ),
     "run.finished_cached": "Finished: {done} epochs, trained at {when}; training took {seconds} s.",
+    # -- take it with you: the trained model as a .keras file (issue 23)
+    "take.download_model": "Download the model of {label} (.keras)",
+    "take.how_to_load_title": "How to load the downloaded model",
+    "take.how_to_load": (
+        "The `.keras` file holds the run's architecture, its trained weights and how it was compiled (Nadam at the "
+        "run's learning rate, sparse categorical cross-entropy, accuracy and top-5 accuracy; the optimizer starts "
+        "afresh, its state is not kept after a run). Load it in Python with Keras 3:\n\n"
+        "```python\n"
+        "import keras\n\n"
+        "model = keras.saving.load_model(\"{file}\")\n"
+        "model.summary()\n"
+        "# x: newswires as word ranks, padded and cut at the front to {max_len} tokens, shape (n, {max_len})\n"
+        "probabilities = model.predict(x)  # one row per newswire, one probability per topic\n"
+        "```\n\n"
+        "Prepare new newswires as this app does: `keras.utils.pad_sequences(sequences, maxlen={max_len})`."
+    ),
+    "take.weights_gone": (
+        "The weights of **{label}**, a result shown from an earlier run, are no longer kept on this server (it keeps "
+        "only those of its latest results), so its model can be neither shown on the test set nor downloaded. Press "
+        "**Train again and watch it live** above: the same settings give the same numbers, and that run's model can "
+        "be downloaded."
+    ),
+    "take.saved_weights_gone": (
+        "{label}: its weights are not kept on this server (only those of recent runs are, never those of imported "
+        "runs), so its model cannot be downloaded. Train it again on its method's page with the same settings."
+    ),
+    "take.download_runs": "Runs (zip of CSV, JSON and TensorBoard logs)",
+    "take.tensorboard_help": (
+        "The zip holds a TensorBoard log directory, `tensorboard/`, with a folder per run: its figures per epoch and "
+        "per batch as scalars, and its settings in the HParams table. To look at it: unzip, then "
+        "`pip install tensorboard` and `tensorboard --logdir tensorboard`."
+    ),
+    # -- fit's logging callbacks (issue 23, item 4)
+    "take.callbacks_label": "Add Keras' logging callbacks to this run (their files go into Compare's download):",
+    "take.csv_logger": "CSVLogger: a CSV row per epoch",
+    "take.tensorboard_callback": "TensorBoard: event files",
+    "take.tensorboard_missing": (
+        "Keras' TensorBoard callback writes through TensorBoard's own summary code, and the `tensorboard` package "
+        "is not installed on this server (`pip install tensorboard` there turns this on). Compare's download of "
+        "the selected runs holds TensorBoard logs of every run anyway."
+    ),
+    "take.callbacks_title": "The callbacks that ran",
+    "take.callbacks_caption": "The list passed to `model.fit` for **{label}**, as it ran.",
+    "take.callbacks_files": (
+        "The list passed to `model.fit` for **{label}**, as it ran (paths relative to the run's folder). Its files "
+        "({files}) are in Compare's download of the selected runs, under `files/{run_id}/` and, for TensorBoard's, "
+        "`tensorboard/{run_id}/callback/`."
+    ),
+    "take.callbacks_added": "Train adds {names} to `fit`'s callbacks; this page shows the list after the run.",
+    "take.weights_not_here": (
+        "The weights of **{label}** did not reach this page (you stopped watching before it ended, or the worker "
+        "that trained it could not send them), so its model can be neither shown on the test set nor downloaded. "
+        "Train it to get a model you can download."
+    ),
 }

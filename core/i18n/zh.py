@@ -473,4 +473,52 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
         "私人运行，而可删除的不够。"
     ),
     "run.finished_cached": "已完成：{done} 个 epoch，训练于 {when}；训练用时 {seconds} 秒。",
+    # -- take it with you: the trained model as a .keras file (issue 23)
+    "take.download_model": "下载 {label} 的模型（.keras）",
+    "take.how_to_load_title": "如何加载下载的模型",
+    "take.how_to_load": (
+        "这个 `.keras` 文件包含运行的模型结构、训练好的权重以及编译方式（Nadam 使用该运行的学习率，稀疏分类交叉熵，"
+        "准确率和 top-5 准确率；优化器从头开始，运行结束后不保留它的状态）。在 Python 中用 Keras 3 加载：\n\n"
+        "```python\n"
+        "import keras\n\n"
+        "model = keras.saving.load_model(\"{file}\")\n"
+        "model.summary()\n"
+        "# x：以词序号表示的新闻，在前端填充并截断到 {max_len} 个词，形状为 (n, {max_len})\n"
+        "probabilities = model.predict(x)  # 每条新闻一行，每个主题一个概率\n"
+        "```\n\n"
+        "新的新闻请像本应用一样准备：`keras.utils.pad_sequences(sequences, maxlen={max_len})`。"
+    ),
+    "take.weights_gone": (
+        "**{label}** 是从较早的运行中显示的结果，这台服务器已不再保留它的权重（只保留最近结果的权重），"
+        "因此既不能在测试集上展示它的模型，也不能下载。请按上方的 **重新训练并实时观看**：相同的设置得到相同的数字，"
+        "那次运行的模型可以下载。"
+    ),
+    "take.saved_weights_gone": (
+        "{label}：这台服务器没有保留它的权重（只保留最近运行的权重，从不保留导入运行的权重），因此无法下载它的模型。"
+        "请在它的方法页面上用相同的设置重新训练。"
+    ),
+    "take.download_runs": "运行（CSV、JSON 和 TensorBoard 日志的 zip）",
+    "take.tensorboard_help": (
+        "zip 中有一个 TensorBoard 日志目录 `tensorboard/`，每个运行一个文件夹：每个 epoch 和每个批次的数值作为标量，"
+        "设置放在 HParams 表中。查看方法：解压后运行 `pip install tensorboard` 和 `tensorboard --logdir tensorboard`。"
+    ),
+    # -- fit's logging callbacks (issue 23, item 4)
+    "take.callbacks_label": "为这次运行添加 Keras 的日志回调（它们的文件会放进比较页的下载中）：",
+    "take.csv_logger": "CSVLogger：每个 epoch 一行 CSV",
+    "take.tensorboard_callback": "TensorBoard：事件文件",
+    "take.tensorboard_missing": (
+        "Keras 的 TensorBoard 回调通过 TensorBoard 自己的摘要代码写入，而这台服务器没有安装 `tensorboard` 包"
+        "（在服务器上运行 `pip install tensorboard` 即可启用）。比较页下载所选运行时，无论如何都包含每个运行的 TensorBoard 日志。"
+    ),
+    "take.callbacks_title": "实际运行的回调",
+    "take.callbacks_caption": "**{label}** 传给 `model.fit` 的回调列表，与运行时完全一致。",
+    "take.callbacks_files": (
+        "**{label}** 传给 `model.fit` 的回调列表，与运行时完全一致（路径相对于该运行的文件夹）。它的文件（{files}）"
+        "在比较页所选运行的下载中，位于 `files/{run_id}/`，TensorBoard 的文件位于 `tensorboard/{run_id}/callback/`。"
+    ),
+    "take.callbacks_added": "训练时会把 {names} 加入 `fit` 的回调；运行结束后本页显示完整的回调列表。",
+    "take.weights_not_here": (
+        "**{label}** 的权重没有到达这个页面（你在它结束前停止了观看，或训练它的工作进程无法把权重传回），"
+        "因此既不能在测试集上展示它的模型，也不能下载。请训练它，以得到可以下载的模型。"
+    ),
 }

@@ -137,6 +137,14 @@ class Hub:
         while len(self._models) > MODELS_BY_FINGERPRINT:
             self._models.popitem(last=False)
 
+    def kept_model(self, fingerprint: str | None) -> TrainedModel | None:
+        """The trained weights of the computation with this fingerprint, while this process still keeps them."""
+        if fingerprint is None:
+            return None
+        with self._lock:
+            self._tidy()
+            return self._models.get(fingerprint)
+
     def active_jobs(self) -> int:
         with self._lock:
             self._tidy()

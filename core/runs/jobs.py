@@ -130,6 +130,7 @@ class TrainingJob(PlannedRuns):
         self.slots = slots or SERVER_SLOTS
         # Reported to, never written by the job; None: a run kept on screen only (a Ray worker's job).
         self._recorder = Recorder(store) if store is not None else None
+        self._files: dict[str, dict[str, bytes]] = {}  # run_id -> the files its callbacks wrote (CSVLogger, TensorBoard)
         self.pace = pace or SERVER_PACE
         self.planned = plan_records(self.settings_list, fingerprints, run_ids)
         self.stop_event = threading.Event()
@@ -304,14 +305,22 @@ class TrainingJob(PlannedRuns):
         self.pace.record(row.seconds, len(self.data.y_train) + len(self.data.y_test), self.data.max_len)
         self._save(record, epoch=row)
 
-    def _save(self, record: RunRecord, epoch: EpochRow | None = None) -> None:
-        """Report the run (or its new epoch) to the recorder; a refusal is said in the run's message."""
+    def _save(self, record: RunRecord, epoch: EpochRow | None = None, files: dict[str, bytes] | None = None) -> None:
+        """Report the run (its new epoch, or its end with the files its callbacks wrote) to the recorder; a refusal is said in the run's message."""
+        if files:
+            with self._lock:
+                self._files[record.run_id] = files  # a Ray actor hands them to the app server's recorder
         if self._recorder is None or not self._released.is_set():
             return  # a prepared run nobody has asked for yet leaves no trace
-        error = self._recorder.run(record, lambda: not self.ended, epoch)
+        error = self._recorder.run(record, lambda: not self.ended, epoch, files)
         if error is not None:
             with self._lock:
                 note_not_saved(record, error)
+
+    def callback_files(self) -> dict[str, dict[str, bytes]]:
+        """run_id -> the files each ended run's callbacks wrote (for a Ray actor to hand to the app server)."""
+        with self._lock:
+            return dict(self._files)
 
     def _hold(self) -> float:
         """A prepared run's pause after its first step: wait for Train, then for a slot. Returns the seconds waited."""
@@ -368,8 +377,9 @@ class TrainingJob(PlannedRuns):
                 )
                 trained = train(settings, self.data, hooks)
                 kept = TrainedModel.capture(trained.model, record, self.data) if trained.model is not None else None
+                files = trained.files
                 del trained  # only the weights are kept, not the Keras model and its optimizer
-                self._save(record)
+                self._save(record, files=files)
                 with self._lock:
                     if kept is not None:
                         self._progress.models[record.run_id] = kept

@@ -102,6 +102,9 @@ class _JobActor:
     def models(self) -> dict:
         return self.job.snapshot().models
 
+    def callback_files(self) -> dict[str, dict[str, bytes]]:
+        return self.job.callback_files()
+
     def stop(self) -> None:
         self.job.stop()
 
@@ -364,15 +367,16 @@ class RayTrainingJob(PlannedRuns):
         """Once, at the end: the trained weights, then leave so the actor can go."""
         try:
             snapshot.models = ray.get(self._actor.models.remote(), timeout=120)
+            files = ray.get(self._actor.callback_files.remote(), timeout=120) if self._recorder is not None else {}
         except (RayActorError, GetTimeoutError):
-            snapshot.models = {}
-        self._final = self._recorded(snapshot)
+            snapshot.models, files = {}, {}
+        self._final = self._recorded(snapshot, files)
         self._actor.detach.remote(self.viewer_id)
         return self._final
 
-    def _recorded(self, final: JobSnapshot) -> JobSnapshot:
+    def _recorded(self, final: JobSnapshot, files: dict[str, dict[str, bytes]] | None = None) -> JobSnapshot:
         if self._recorder is not None:
-            self._recorder.ended(final.records)
+            self._recorder.ended(final.records, files)
         return final
 
     def _end(self, state: str, message: str, report: bool = True) -> JobSnapshot:

@@ -45,8 +45,10 @@ class Recorder:
         """A run trained without a job (the command line), ended: saved within `owner`'s quotas and listed in `space`."""
         self.store.add_new_run(record, owner, space, display_name, "trained")
 
-    def run(self, record: RunRecord, alive: Callable[[], bool], epoch: EpochRow | None = None) -> Exception | None:
-        """The run as it is now (or just its new `epoch`); the error when the store refused it, else None.
+    def run(
+        self, record: RunRecord, alive: Callable[[], bool], epoch: EpochRow | None = None, files: dict[str, bytes] | None = None
+    ) -> Exception | None:
+        """The run as it is now (or just its new `epoch`), with `files` its callbacks wrote; the error when the store refused it, else None.
 
         While it runs, this process vouches for it as long as `alive()` (a killed process stops
         renewing, and the run is shown as interrupted).
@@ -57,17 +59,21 @@ class Recorder:
                 store.save_run(record)
             else:
                 store.add_epoch(record.run_id, epoch)
+            if files:
+                store.save_run_files(record.run_id, files)
             if record.status == "running":
                 store.leases.hold(record.run_id, alive)
         except Exception as error:  # noqa: BLE001 - the caller shows it with the run, which goes on
             return error
         return None
 
-    def ended(self, records: list[RunRecord]) -> None:
-        """A run's final records; a refusal is noted in each record's message."""
+    def ended(self, records: list[RunRecord], files: dict[str, dict[str, bytes]] | None = None) -> None:
+        """A run's final records (and, by run id, the files their callbacks wrote); a refusal is noted in each record's message."""
         for record in records:
             try:
                 self.store.save_run(record)
+                if files and files.get(record.run_id):
+                    self.store.save_run_files(record.run_id, files[record.run_id])
             except Exception as error:  # noqa: BLE001 - a failing database must not lose the run on screen
                 note_not_saved(record, error)
 
