@@ -18,8 +18,11 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
+
+from core import npz_reader
 
 # The untrusted-file reader is its own module; these names are imported from
 # core.data throughout the app and tests, so they stay importable from here.
@@ -30,7 +33,6 @@ from core.npz_reader import (  # noqa: F401  (re-exported)
     DataError,
     DatasetUnavailableError,
     InvalidDatasetError,
-    read_reuters_npz,
 )
 
 # Environment variables this project defines (documented in the README).
@@ -78,6 +80,14 @@ def how_to_supply_data() -> str:
         f"the files in the Keras cache at {keras_cache_dir() / KERAS_FILE_NAME}, or "
         f"connect to the internet so Keras can download them from {KERAS_ORIGIN}."
     )
+
+
+def read_reuters_npz(source: str | os.PathLike[str] | bytes | IO[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """core.npz_reader's `read_reuters_npz`; a missing file's error also says where else the data can come from."""
+    try:
+        return npz_reader.read_reuters_npz(source)
+    except DatasetUnavailableError as error:
+        raise DatasetUnavailableError(error.problem, how_to_supply_data()) from error
 
 
 # ---------------------------------------------------------------------------

@@ -186,13 +186,15 @@ def test_default_runs_folder_is_the_variable(fixture_npz, tmp_path, monkeypatch)
 def test_a_failed_run_exits_1(fixture_npz, monkeypatch):
     from core import training
 
+    real_trainer = training.train_with_custom_loop
+
     def broken_trainer(settings, data, hooks):
         def explode(epoch, done, total):
             raise RuntimeError("injected")
 
-        return training.train_with_custom_loop(settings, data, replace(hooks, on_batch=explode))
+        return real_trainer(settings, data, replace(hooks, on_batch=explode))
 
-    monkeypatch.setitem(training.TRAINERS, "custom_loop", broken_trainer)
+    monkeypatch.setattr(training, "train_with_custom_loop", broken_trainer)
     out = io.StringIO()
     code = main(["--data", str(fixture_npz), "--method", "custom_loop", "--epochs", "1", *TINY, "--no-save"], out, io.StringIO())
     assert code == 1

@@ -17,8 +17,11 @@ from support import HANG_GUARD, figures, wait_for
 from core.fingerprint import run_fingerprint
 from core.hub import Hub, Watch
 from core.jobs import JobSlots, TrainingJob
-from core.settings import METHODS, RunSettings
+from core.methods import names as method_names
+from core.settings import RunSettings
 from core.store import RunStore
+
+METHODS = method_names()  # every method of the registry, in order
 
 
 @pytest.fixture

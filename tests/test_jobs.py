@@ -15,8 +15,10 @@ from support import HANG_GUARD, figures, wait_for
 
 from core import training
 from core.jobs import JobSlots, TrainingJob
-from core.settings import METHODS
+from core.methods import names as method_names
 from core.store import RunStore
+
+METHODS = method_names()  # every method of the registry, in order
 
 
 def finish(job: TrainingJob) -> None:

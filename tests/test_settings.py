@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from core.settings import METHODS, RunSettings, SettingsError
+from core.methods import names
+from core.settings import RunSettings, SettingsError
 
 
 def problems_of(**changes) -> list[str]:
@@ -26,7 +27,7 @@ def test_defaults_are_the_chapters():
     assert settings.validate() is settings
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", names())
 def test_every_method_is_valid(method):
     assert RunSettings(method=method).validate().method == method
 

@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 from support import BATCHES_PER_EPOCH, Recorder, figures
 
-from core import training
+from core import methods, training
 from core.records import EpochRow
-from core.settings import METHODS, RunSettings, SettingsError
+from core.settings import RunSettings, SettingsError
 from core.training import fit_control_callbacks, run_training
+
+METHODS = methods.names()
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +248,8 @@ def test_two_runs_at_once_give_what_they_give_one_after_the_other(tiny_data, tin
 def test_train_dispatches_on_the_method(tiny_data, tiny_settings, monkeypatch):
     calls = []
     for method in METHODS:
-        monkeypatch.setitem(training.TRAINERS, method, lambda s, *rest, m=method: calls.append((m, s.method)) or m)
+        trainer = methods.method(method).trainer
+        monkeypatch.setattr(training, trainer, lambda s, *rest, m=method: calls.append((m, s.method)) or m)
     for method in METHODS:
         assert training.train(tiny_settings.with_method(method), tiny_data) == method
     assert calls == [(m, m) for m in METHODS]

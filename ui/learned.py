@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import charts
+from core import charts, methods
 from core.data import DataError, PreparedData
 from core.plain_text import markdown_literal
 from core.predictions import (
@@ -30,7 +30,6 @@ from core.predictions import (
     predict_test_set,
     top_k_frame,
 )
-from core.settings import METHODS
 from ui.data_source import current_dataset
 from ui.i18n import current_language, tr
 from ui.live_run import session_job
@@ -227,7 +226,7 @@ def compare_learned_panel() -> None:
     st.markdown(f"{tr('chart.true_topic')}: **{names[int(shown_data.y_test[index])]}**")
     with st.expander(tr("learned.words") if shown_data.word_index else tr("learned.token_ids")):
         st.text(newswire_words(shown_data, index)[0])
-    for column, method in zip(st.columns(len(METHODS)), METHODS, strict=True):
+    for column, method in zip(st.columns(len(methods.names())), methods.names(), strict=True):
         with column:
             st.markdown(f"**{tr(f'method.{method}')}**")
             trained, found = models.get(method), answers.get(method)

@@ -2,12 +2,12 @@
 
 EN: dict[str, str] = {
     # -- the app and its navigation
-    "app.title": "Three ways to train a Keras model",
+    "app.title": "{Method_count} ways to train a Keras model",
     "nav.home": "Home",
-    "nav.fit": "1 · model.fit",
-    "nav.train_on_batch": "2 · train_on_batch",
-    "nav.custom_loop": "3 · Custom loop",
-    "nav.compare": "4 · Compare",
+    "nav.fit": "model.fit",
+    "nav.train_on_batch": "train_on_batch",
+    "nav.custom_loop": "Custom loop",
+    "nav.compare": "Compare",
     "language.label": "Language / 语言",
     # method names in sentences (the code names stay)
     "method.fit": "model.fit",
@@ -20,7 +20,7 @@ EN: dict[str, str] = {
     "page.another": "another",
     # -- home
     "home.intro": """
-The same network, trained on the same Reuters newswires, three ways, as in the
+The same network, trained on the same Reuters newswires, {method_count} ways, as in the
 chapter *训练模型的3种方法* (TensorFlow 2.1), ported to TensorFlow 2.21 / Keras 3:
 
 1. **`model.fit`**: Keras runs the loop; you steer it through callbacks.
@@ -51,7 +51,7 @@ going while you click around. Settings in the sidebar apply to every page.
     "home.link.fit": "model.fit",
     "home.link.train_on_batch": "train_on_batch loop",
     "home.link.custom_loop": "Custom loop",
-    "home.link.compare": "Compare all three",
+    "home.link.compare": "Compare all {method_count}",
     "home.upload_expander": "Use another reuters.npz (for your session only)",
     "home.data_title": "The data: Reuters newswires",
     "home.metric.train": "Training newswires",
@@ -105,7 +105,7 @@ going while you click around. Settings in the sidebar apply to every page.
     "settings.link_ignored": "Ignored in the link (not valid settings): {keys}.",
     # -- training controls and status
     "run.train": "Train",
-    "run.train_all": "Train all three",
+    "run.train_all": "Train all {method_count}",
     "run.stop": "Stop",
     "run.refused": (
         "One run at a time per session: {methods} is still {state} (started on the {where} page). "
@@ -171,7 +171,7 @@ going while you click around. Settings in the sidebar apply to every page.
     "source.train_on_batch.averages": "How batch results become epoch figures",
     "source.custom_loop.main": "The function that trains, with train_step and valid_step (this exact code runs)",
     # -- method pages
-    "fit.title": "1 · model.fit",
+    "fit.title": "model.fit",
     "fit.intro": """
 `model.fit` is the most powerful built-in way to train: it takes NumPy arrays, a
 `tf.data.Dataset` or a Python generator, runs the loop for you, and lets you steer
@@ -179,7 +179,7 @@ it **through callbacks**. This page's progress bar and charts come from a callba
 (`ReportToRun`); in the sidebar's *Method options* you can add `EarlyStopping`
 or `ReduceLROnPlateau` and watch their effect on the curves.
 """,
-    "train_on_batch.title": "2 · train_on_batch loop",
+    "train_on_batch.title": "train_on_batch loop",
     "train_on_batch.intro": """
 More flexible than `fit`: **you** write the loop over epochs and batches and call
 `model.train_on_batch` / `model.test_on_batch`, so you can change anything between
@@ -191,7 +191,7 @@ one batch's figures; the loop averages them over the epoch (weighted by batch si
 to report the same epoch figures as `fit`. The chapter, written for TF 2.1, printed
 the *last batch* only, which is why its train accuracy reads 0.909 = 20/22.
 """,
-    "custom_loop.title": "3 · Custom training loop",
+    "custom_loop.title": "Custom training loop",
     "custom_loop.intro": """
 No `compile`: the optimizer updates the weights directly from the gradients that
 `tf.GradientTape` records, inside a `train_step` compiled by `tf.function`. This is
@@ -201,7 +201,7 @@ ends, `reset_state()` before the next. Below, `train_step` and `valid_step` are 
 two inner functions of the code that runs.
 """,
     # -- compare page
-    "compare.title": "4 · Compare the three methods",
+    "compare.title": "Compare the {method_count} methods",
     "compare.intro": """
 One job trains `fit`, the `train_on_batch` loop and the custom loop one after the
 other, **with identical settings**: the same initial weights and the same batches in
@@ -211,7 +211,7 @@ differs only by its learning-rate schedule. Below, overlay runs saved earlier an
 curves printed in the book the app is built from.
 """,
     "compare.first_points": "The first points appear when the first epoch ends.",
-    "compare.empty": "Press **Train all three** to run the methods one after the other.",
+    "compare.empty": "Press **Train all {method_count}** to run the methods one after the other.",
     "compare.overlay_title": "Overlay saved runs and the book",
     "compare.saved_runs": "Runs to overlay on the chart",
     "compare.book_toggle": "The book's printed curves (TF 2.1)",
@@ -223,7 +223,7 @@ curves printed in the book the app is built from.
     # -- what the model learned
     "learned.title": "What the model learned",
     "learned.none": "Train a run on this page: its trained model is kept for this session and explored here.",
-    "learned.none_compare": "Train the three methods (or each on its page): their models are compared here on the same newswire.",
+    "learned.none_compare": "Train the {method_count} methods (or each on its page): their models are compared here on the same newswire.",
     "learned.model_caption": "Model of the run **{label}** ({epochs} epochs): test accuracy {accuracy}.",
     "learned.other_data": (
         "The model of {label} was trained with other data or another max_len ({max_len}); "
@@ -426,7 +426,7 @@ curves printed in the book the app is built from.
     "import.why.not_object": "not a run record (the JSON is not an object)",
     "import.why.field_missing": "not a run record: {field} is missing",
     "import.why.field_type": "not a run record: {field} holds the wrong kind of value",
-    "import.why.method": "unknown method {method} (fit, train_on_batch or custom_loop)",
+    "import.why.method": "unknown method {method} (known: {known})",
     "import.why.status": "not a run record: its status is not running, finished, stopped or failed",
     "import.why.settings_method": "its settings name another method than the run",
     "import.why.settings": "settings no run can have: {problems}",
@@ -544,4 +544,6 @@ curves printed in the book the app is built from.
         "private runs are ever removed to make room, and not enough of them can go."
     ),
     "run.finished_cached": "Finished: {done} epochs, trained at {when}; training took {seconds} s.",
+    # -- method registry (issue 22): counts said in words, e.g. "{Method_count} ways"
+    "number.words": "zero one two three four five six seven eight nine ten eleven twelve",
 }

@@ -1,12 +1,12 @@
 """简体中文: every text the app shows. Keys and {placeholders} match `en.py` one for one (tests/test_i18n.py checks)."""
 
 ZH: dict[str, str] = {
-    "app.title": "训练 Keras 模型的三种方法",
+    "app.title": "训练 Keras 模型的{Method_count}种方法",
     "nav.home": "首页",
-    "nav.fit": "1 · model.fit",
-    "nav.train_on_batch": "2 · train_on_batch",
-    "nav.custom_loop": "3 · 自定义循环",
-    "nav.compare": "4 · 比较",
+    "nav.fit": "model.fit",
+    "nav.train_on_batch": "train_on_batch",
+    "nav.custom_loop": "自定义循环",
+    "nav.compare": "比较",
     "language.label": "Language / 语言",
     "method.fit": "model.fit",
     "method.train_on_batch": "train_on_batch 循环",
@@ -17,7 +17,7 @@ ZH: dict[str, str] = {
     "page.compare": "比较",
     "page.another": "另一个",
     "home.intro": """
-同一个网络、同一批路透社新闻，用三种方法训练，内容来自
+同一个网络、同一批路透社新闻，用{method_count}种方法训练，内容来自
 *训练模型的3种方法* 一章（TensorFlow 2.1），已移植到 TensorFlow 2.21 / Keras 3：
 
 1. **`model.fit`**：Keras 负责训练循环，你通过回调函数（callbacks）来控制。
@@ -48,7 +48,7 @@ ZH: dict[str, str] = {
     "home.link.fit": "model.fit",
     "home.link.train_on_batch": "train_on_batch 循环",
     "home.link.custom_loop": "自定义循环",
-    "home.link.compare": "比较三种方法",
+    "home.link.compare": "比较{method_count}种方法",
     "home.upload_expander": "使用另一个 reuters.npz（仅限本次会话）",
     "home.data_title": "数据：路透社新闻",
     "home.metric.train": "训练集新闻",
@@ -95,7 +95,7 @@ ZH: dict[str, str] = {
     "settings.link_caption": "页面地址现在包含这些设置：复制它即可分享。",
     "settings.link_ignored": "链接中以下设置无效，已忽略：{keys}。",
     "run.train": "训练",
-    "run.train_all": "依次训练三种方法",
+    "run.train_all": "依次训练{method_count}种方法",
     "run.stop": "停止",
     "run.refused": "每个会话一次只能训练一个任务：{methods} 仍在{state}（在“{where}”页面启动）。请在那里停止它，或等待它结束。",
     "run.waiting": "正在等待空闲的训练位置：本服务器 {capacity} 个位置中有 {in_use} 个正忙。一旦有空位，你的训练会自动开始。",
@@ -147,14 +147,14 @@ ZH: dict[str, str] = {
     "source.train_on_batch.main": "负责训练的函数（运行的正是这段代码）",
     "source.train_on_batch.averages": "批次结果如何变成 epoch 指标",
     "source.custom_loop.main": "负责训练的函数，含 train_step 和 valid_step（运行的正是这段代码）",
-    "fit.title": "1 · model.fit",
+    "fit.title": "model.fit",
     "fit.intro": """
 `model.fit` 是功能最强的内置训练方式：它接受 NumPy 数组、`tf.data.Dataset`
 或 Python 生成器，替你运行训练循环，并让你**通过回调函数**来控制训练。本页的进度条和
 图表就来自一个回调（`ReportToRun`）；在侧边栏的*方法选项*中可以加入 `EarlyStopping`
 或 `ReduceLROnPlateau`，观察它们对曲线的影响。
 """,
-    "train_on_batch.title": "2 · train_on_batch 循环",
+    "train_on_batch.title": "train_on_batch 循环",
     "train_on_batch.intro": """
 比 `fit` 更灵活：由**你**编写遍历 epoch 和批次的循环，并调用
 `model.train_on_batch` / `model.test_on_batch`，因此无需回调就能在任意两个批次之间做任何改变。
@@ -164,14 +164,14 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
 循环按批大小加权，在整个 epoch 上求平均，从而报告与 `fit` 相同的 epoch 指标。
 书中（基于 TF 2.1）只打印了*最后一个批次*，所以它的训练准确率是 0.909 = 20/22。
 """,
-    "custom_loop.title": "3 · 自定义训练循环",
+    "custom_loop.title": "自定义训练循环",
     "custom_loop.intro": """
 不用 `compile`：优化器直接根据 `tf.GradientTape` 记录的梯度更新权重，这一切发生在由
 `tf.function` 编译的 `train_step` 中。这是最灵活的方式：训练步骤的每一行都由你决定。
 指标遵循 Keras 的生命周期：只创建一次，每个批次 `update_state`，epoch 结束时 `result()`，
 下一个 epoch 开始前 `reset_state()`。下面的 `train_step` 和 `valid_step` 是实际运行代码中的两个内部函数。
 """,
-    "compare.title": "4 · 比较三种方法",
+    "compare.title": "比较{method_count}种方法",
     "compare.intro": """
 一个任务依次训练 `fit`、`train_on_batch` 循环和自定义循环，**设置完全相同**：
 相同的初始权重，相同顺序的相同批次。关闭学习率减半（*方法选项* → 0）后，`fit` 和自定义循环
@@ -179,7 +179,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
 下面可以叠加之前保存的运行，以及本应用所依据的书中打印的曲线。
 """,
     "compare.first_points": "第一个 epoch 结束时会出现第一批点。",
-    "compare.empty": "点击 **依次训练三种方法**，三种方法会一个接一个地训练。",
+    "compare.empty": "点击 **依次训练{method_count}种方法**，{method_count}种方法会一个接一个地训练。",
     "compare.overlay_title": "叠加已保存的运行和书中的曲线",
     "compare.saved_runs": "叠加到图表上的运行",
     "compare.book_toggle": "书中打印的曲线（TF 2.1）",
@@ -190,7 +190,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "compare.epochs_word": "个 epoch",
     "learned.title": "模型学到了什么",
     "learned.none": "在本页训练一次：训练好的模型会保留在本次会话中，并在这里展示。",
-    "learned.none_compare": "训练三种方法（或在各自页面分别训练）：这里会用同一条新闻比较它们的模型。",
+    "learned.none_compare": "训练{method_count}种方法（或在各自页面分别训练）：这里会用同一条新闻比较它们的模型。",
     "learned.model_caption": "运行 **{label}** 的模型（{epochs} 个 epoch）：测试准确率 {accuracy}。",
     "learned.other_data": "{label} 的模型是用其他数据或另一个 max_len（{max_len}）训练的；这里使用那份数据展示。",
     "learned.predicting": "正在用模型预测 {count} 条测试新闻（每个训练好的模型只做一次）…",
@@ -378,7 +378,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "import.why.not_object": "不是运行记录（JSON 不是对象）",
     "import.why.field_missing": "不是运行记录：缺少 {field}",
     "import.why.field_type": "不是运行记录：{field} 的值类型不对",
-    "import.why.method": "未知的方法 {method}（应为 fit、train_on_batch 或 custom_loop）",
+    "import.why.method": "未知的方法 {method}（已知：{known}）",
     "import.why.status": "不是运行记录：其状态不是 running、finished、stopped 或 failed",
     "import.why.settings_method": "其设置中的方法与运行的方法不同",
     "import.why.settings": "没有运行会有这样的设置：{problems}",
@@ -473,4 +473,6 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
         "私人运行，而可删除的不够。"
     ),
     "run.finished_cached": "已完成：{done} 个 epoch，训练于 {when}；训练用时 {seconds} 秒。",
+    # -- method registry (issue 22): counts said in words, e.g. "{method_count}种方法"
+    "number.words": "零 一 两 三 四 五 六 七 八 九 十 十一 十二",
 }
