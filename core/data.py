@@ -295,7 +295,7 @@ def make_datasets(data: PreparedData, batch_size: int, shuffle_buffer: int, seed
     the shuffle stores the first epoch's order, so every later epoch replays the
     same batches. Caching first and shuffling after keeps a fresh order each
     epoch. A dataset built with the same seed yields the same sequence of
-    orders, which is what makes the three trainers see identical batches.
+    orders, which is what makes the trainers see identical batches.
     """
     import tensorflow as tf
 

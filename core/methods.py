@@ -63,6 +63,14 @@ REGISTRY: list[Method] = [
         seconds_per_run=9.0,  # traces three functions
         agrees_with_fit=True,
     ),
+    Method(
+        name="custom_train_step",
+        trainer="train_with_custom_train_step",
+        sources=(("train_with_custom_train_step", "main"), ("CustomTrainStep", "step")),
+        seconds_per_run=6.0,  # fit's cost: its one train function and one test function
+        module="core.custom_train_step",
+        agrees_with_fit=True,
+    ),
 ]
 
 # Per method, the catalogue keys its texts need (a test checks both catalogues have them).

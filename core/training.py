@@ -3,6 +3,8 @@
     train_with_fit                model.compile + model.fit, control through Keras callbacks
     train_with_batches            a Python loop of train_on_batch / test_on_batch, LR halved at an epoch
     train_with_custom_loop        tf.GradientTape in a tf.function, no compile at all
+    train_with_custom_train_step  model.fit on a keras.Model subclass whose train_step is ours
+                                  (in core/custom_train_step.py, built on what this module shares)
 
 Each is registered, with its page and texts, in core/methods.py. Everything the trainers share and that is *not* the method being taught lives in
 `TrainingRun`: building the seeded model and the tf.data batches, timing,

@@ -30,7 +30,9 @@ from fixture_data import write_fixture_npz
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+from core import methods
 from core.hub import Watch
+from core.i18n import t
 
 if TYPE_CHECKING:  # Playwright is only imported by the browser tests, which need Chromium
     from playwright.sync_api import Page
@@ -56,6 +58,14 @@ def open_page(at: AppTest, page_id: str) -> AppTest:
     """
     at._page_hash = calc_hash(page_id)  # AppTest's own field for the page to run next (see switch_page)
     return at
+
+
+def nav_title(page_id: str, language: str = "en") -> str:
+    """A page's entry in the navigation as ui/navigation.py numbers it: "1 · model.fit", "5 · Compare"."""
+    if page_id == "home":
+        return t("nav.home", language)
+    place = methods.compare_number() if page_id == "compare" else methods.number(page_id)
+    return methods.numbered(place, t(f"nav.{page_id}", language))
 
 
 def figures(record, decimals: int = 6) -> list[tuple[float, ...]]:

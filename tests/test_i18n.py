@@ -18,11 +18,12 @@ from core.i18n import EN, LANGUAGES, RUN_MESSAGES, STRINGS, ZH, language_from_lo
 
 PAGES = [*methods.names(), "compare"]  # by URL path (ui/navigation.py)
 CHINESE_TITLES = {
-    None: "训练 Keras 模型的三种方法",
+    None: "训练 Keras 模型的四种方法",
     "fit": "1 · model.fit",
     "train_on_batch": "2 · train_on_batch 循环",
     "custom_loop": "3 · 自定义训练循环",
-    "compare": "4 · 比较三种方法",
+    "custom_train_step": "4 · 带自定义 train_step 的 fit",
+    "compare": "5 · 比较四种方法",
 }
 
 
@@ -76,7 +77,7 @@ def test_the_browser_locale_picks_the_default_language(locale, expected):
 def test_every_page_renders_in_chinese_from_the_sidebar_switch(app_env, page):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    assert at.title[0].value == "Three ways to train a Keras model"
+    assert at.title[0].value == "Four ways to train a Keras model"
     at.radio(key="language_choice").set_value("zh").run()
     assert at.session_state["language"] == "zh"
     if page:

@@ -1,7 +1,7 @@
 """'What the model learned': the session's trained models, their test-set answers, and the panels that show them.
 
 After a run ends, the job's `TrainedModel`s (weights only) move into this
-session's model store: the latest per method, at most three
+session's model store: the latest per method
 (`core.predictions.keep_latest`). Each model's predictions on the test set are
 computed once, the first time a panel needs them, and kept next to it under
 its run id; both are dropped together when the model is evicted. The panels
@@ -35,7 +35,7 @@ from ui.i18n import current_language, tr
 from ui.live_run import session_job
 from ui.views import chart_once_per_version
 
-MODELS_KEY = "trained_models"  # method -> TrainedModel, at most three, oldest first
+MODELS_KEY = "trained_models"  # method -> TrainedModel, one per method, oldest first
 PREDICTIONS_KEY = "test_predictions"  # run id -> Predictions of a kept model
 
 

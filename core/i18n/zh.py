@@ -17,13 +17,15 @@ ZH: dict[str, str] = {
     "page.compare": "比较",
     "page.another": "另一个",
     "home.intro": """
-同一个网络、同一批路透社新闻，用{method_count}种方法训练，内容来自
-*训练模型的3种方法* 一章（TensorFlow 2.1），已移植到 TensorFlow 2.21 / Keras 3：
+同一个网络、同一批路透社新闻，用{method_count}种方法训练：其中三种来自
+*训练模型的3种方法* 一章（TensorFlow 2.1），已移植到 TensorFlow 2.21 / Keras 3；
+另一种是 Keras 官方指南在它们之间补充的方法：
 
 1. **`model.fit`**：Keras 负责训练循环，你通过回调函数（callbacks）来控制。
 2. **`train_on_batch` 循环**：你自己写循环，可以在任意两个批次之间做调整
    （这里在第 5 个 epoch 把学习率减半）。
 3. **自定义循环**：在 `tf.function` 中使用 `tf.GradientTape`，完全不需要 `compile`。
+4. **带自定义 `train_step` 的 `fit`**：你编写单个批次的训练步骤；循环、验证和回调仍由 `fit` 负责。
 
 每个页面都展示实际运行的代码，在浏览器中实时训练，并且在你浏览其他页面时继续训练。
 侧边栏中的设置对所有页面生效。
@@ -36,15 +38,15 @@ ZH: dict[str, str] = {
     "table.fit.name": "model.fit",
     "table.fit.control": "通过回调函数",
     "table.fit.flexibility": "最低：由 Keras 运行循环",
-    "table.fit.when": "常规训练；大多数项目",
+    "table.fit.when": "首选：常规训练，回调函数（提前停止、学习率调度、检查点）就能提供所需的全部控制。",
     "table.train_on_batch.name": "train_on_batch 循环",
     "table.train_on_batch.control": "在你的循环中逐批控制",
     "table.train_on_batch.flexibility": "中等：批次之间可以改变任何东西",
-    "table.train_on_batch.when": "用回调函数不便实现的调度和逻辑",
+    "table.train_on_batch.when": "需要在批次之间用普通 Python 做调整（调度、数据逻辑），而用回调不方便、Keras 自带的训练步骤又够用时。",
     "table.custom_loop.name": "自定义循环 (GradientTape)",
     "table.custom_loop.control": "训练步骤的每一行",
     "table.custom_loop.flexibility": "最高：无需 compile，自己写训练步骤",
-    "table.custom_loop.when": "新的损失函数、多个模型、研究",
+    "table.custom_loop.when": "当 fit 的循环本身碍事时：多个模型或优化器、特殊的循环、需要掌控每一行的研究代码。",
     "home.link.fit": "model.fit",
     "home.link.train_on_batch": "train_on_batch 循环",
     "home.link.custom_loop": "自定义循环",
@@ -84,9 +86,9 @@ ZH: dict[str, str] = {
     "settings.options": "方法选项",
     "settings.halving": "train_on_batch：在第几个 epoch 把学习率减半（0 = 不减半）",
     "settings.early": "fit：EarlyStopping 的耐心值（0 = 关闭）",
-    "settings.early_help": "val_loss 连续这么多个 epoch 没有改善时停止训练。",
+    "settings.early_help": "val_loss 连续这么多个 epoch 没有改善时停止训练（fit，以及带自定义 train_step 的 fit）。",
     "settings.plateau": "fit：ReduceLROnPlateau 的耐心值（0 = 关闭）",
-    "settings.plateau_help": "val_loss 连续这么多个 epoch 停滞时把学习率减半。",
+    "settings.plateau_help": "val_loss 连续这么多个 epoch 停滞时把学习率减半（fit，以及带自定义 train_step 的 fit）。",
     "settings.steps": "每次执行的步数（速度）",
     "settings.steps_help": "每次编译调用运行多个批次：结果完全相同，Python 往返更少。进度条会按步跳动。",
     "settings.apply": "应用设置",
@@ -173,9 +175,10 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
 """,
     "compare.title": "比较{method_count}种方法",
     "compare.intro": """
-一个任务依次训练 `fit`、`train_on_batch` 循环和自定义循环，**设置完全相同**：
-相同的初始权重，相同顺序的相同批次。关闭学习率减半（*方法选项* → 0）后，`fit` 和自定义循环
-画出的曲线相同，因为它们做的是相同的计算；批次循环的区别只在于学习率调度。
+一个任务依次训练每一种方法，**设置完全相同**：相同的初始权重，相同顺序的相同批次。
+`fit`、自定义循环和带自定义 `train_step` 的 `fit` 画出的曲线相同，因为它们做的是相同的计算
+（下方会显示它们的指标相差多少）；关闭学习率减半（*方法选项* → 0）后批次循环也一样，
+否则它的区别只在于学习率调度。
 下面可以叠加之前保存的运行，以及本应用所依据的书中打印的曲线。
 """,
     "compare.first_points": "第一个 epoch 结束时会出现第一批点。",
@@ -475,4 +478,28 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "run.finished_cached": "已完成：{done} 个 epoch，训练于 {when}；训练用时 {seconds} 秒。",
     # -- method registry (issue 22): counts said in words, e.g. "{method_count}种方法"
     "number.words": "零 一 两 三 四 五 六 七 八 九 十 十一 十二",
+    # -- fit with your own train_step (issue 23): the fourth method's texts
+    "method.custom_train_step": "带自定义 train_step 的 fit",
+    "nav.custom_train_step": "fit + train_step",
+    "page.custom_train_step": "fit + train_step",
+    "home.link.custom_train_step": "fit + train_step",
+    "table.custom_train_step.name": "fit + 自定义 train_step",
+    "table.custom_train_step.control": "单个批次训练步骤的每一行",
+    "table.custom_train_step.flexibility": "较高：自己的训练步骤，fit 的循环和回调",
+    "table.custom_train_step.when": "当更新方式本身是新的（另一种损失、GAN、额外的项），但仍想保留 fit 的回调、进度、验证和分布式支持时。",
+    "custom_train_step.title": "带自定义 train_step 的 fit",
+    "custom_train_step.intro": """
+这是 Keras 官方指南 *Customizing what happens in `fit()`* 推荐的中间道路：继承 `keras.Model`，
+用你自己的 `tf.GradientTape` 步骤重写 **`train_step`**，然后照常调用 `fit`。你编写的是**单个批次**
+发生的事：前向计算、损失、梯度、更新和指标。循环、验证、`steps_per_execution` 和所有回调仍由 `fit`
+负责，所以本页的进度、停止按钮以及 fit 页面可选的 `EarlyStopping` / `ReduceLROnPlateau`
+（*方法选项*）都照常工作。
+
+这里的训练步骤与 `fit` 内置的步骤做相同的事（包括按批大小加权的损失），所以从相同的随机种子出发，
+它给出与 `fit` 相同的指标：比较页面会显示它们相差多少（在本机上完全相同）。改动 `train_step`
+中的一行，你就得到一种新的算法，同时保留 `fit` 的全部便利。
+""",
+    "cmp.method.custom_train_step": "train_step",
+    "source.custom_train_step.main": "负责训练的函数（运行的正是这段代码）",
+    "source.custom_train_step.step": "模型类：fit 对每个批次调用的正是它的 train_step",
 }
