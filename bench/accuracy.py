@@ -40,14 +40,15 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
+    from core.methods import names
     from core.reference import reference_summary
-    from core.settings import METHODS, RunSettings
+    from core.settings import RunSettings
     from core.training import run_training
 
     data, source = load_data()
     book = reference_summary().set_index("method")
     rows, summary = [], []
-    for method in METHODS:
+    for method in names():
         settings = RunSettings(method=method, epochs=args.epochs)
         plain = run_training(settings, data)
         assert plain.status == "finished", plain.message

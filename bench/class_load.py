@@ -29,6 +29,7 @@ from pathlib import Path
 
 import common  # noqa: F401 - sets up sys.path and quiet TensorFlow
 from common import load_data, markdown_table, progress, section, summary_item, write_summary, yes_no
+from support import open_page
 
 from core.settings import RunSettings
 
@@ -85,7 +86,7 @@ def a_class(students: int, settings_list: list[RunSettings], slots: int, share: 
         at.number_input(key="set_epochs").set_value(settings.epochs)
         at.number_input(key="set_seed").set_value(settings.seed)
         at.button(key="apply_settings").click().run()
-        at.switch_page("pages/1_fit.py").run()
+        open_page(at, "fit").run()
         sessions.append(at)
     progress(f"{students} sessions open; pressing Train")
     began = time.monotonic()

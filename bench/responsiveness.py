@@ -35,11 +35,14 @@ from common import load_data, markdown_table, median, progress, section, summary
 
 TARGET_SECONDS = 1.5
 RERUN_TARGET_MS = 200
+from support import open_page
+
+from core.methods import names
 from ui.live_run import FIRST_BATCH_FAST_FOR_SECONDS, FIRST_BATCH_REFRESH_SECONDS
 from ui.live_run import REFRESH_SECONDS as TICK
 
-METHOD_PAGES = {"fit": "pages/1_fit.py", "train_on_batch": "pages/2_train_on_batch.py", "custom_loop": "pages/3_custom_loop.py"}
-PAGES = {"home": None, **METHOD_PAGES, "compare": "pages/4_compare.py"}
+METHOD_PAGES = {name: name for name in names()}  # a page's id is its URL path (ui/navigation.py)
+PAGES = {"home": "home", **METHOD_PAGES, "compare": "compare"}
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -66,18 +69,8 @@ def new_session(app: str):
     return at
 
 
-def go(at, page: str | None):
-    if page is None:
-        # The home page is a function, not a file, so switch_page() cannot name it: pick the hash
-        # AppTest registered for it (no script path), or for app.py itself, which opens on it.
-        at._page_hash = next(
-            h
-            for h, info in at._registered_pages.items()
-            if not info.get("script_path") or str(info["script_path"]).endswith("app.py")
-        )
-    else:
-        at.switch_page(page)
-    return at.run()
+def go(at, page: str):
+    return open_page(at, page).run()
 
 
 def press(at, key: str) -> None:
@@ -139,12 +132,13 @@ def epoch_latencies(data, epochs: int) -> list[float]:
     """Seconds from a job receiving an epoch's row to the first snapshot() that contains it."""
     from dataclasses import replace
 
+    from core.methods import names
     from core.runs.jobs import TrainingJob
     from core.runs.slots import JobSlots
-    from core.settings import METHODS, RunSettings
+    from core.settings import RunSettings
 
     latencies = []
-    for method in METHODS:
+    for method in names():
 
         class TimedJob(TrainingJob):
             arrivals: list[float] = []

@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from core import config
-from core.settings import METHODS, WHOLE_BOUNDS, RunSettings
+from core import config, methods
+from core.settings import WHOLE_BOUNDS, RunSettings
 
 # The limits' variables and defaults (why these values: core.config).
 MEMORY_ENV, MINUTES_ENV, QUEUE_ENV = config.MEMORY_ENV, config.MINUTES_ENV, config.QUEUE_ENV
@@ -52,13 +52,12 @@ DATA_MB_PER_MILLION_CELLS = 8.0  # per million newswires x max_len
 # cores (the default), and unlike wall time it hardly moves with the machine's load. Per epoch, every token
 # of every newswire (training and validation) costs time, more per token when a step's tensors are large,
 # plus a fixed cost per training step; each run also builds its model and traces its step once (the custom
-# loop traces three functions). Measured per run, one epoch: 6.6 s at the chapter's 32 x 300 on 2,500
+# loop traces three functions: each method's `seconds_per_run` in core/methods.py). Measured per run, one epoch: 6.6 s at the chapter's 32 x 300 on 2,500
 # newswires (the fixed costs dominate), 11.6 s at 256 x 1000 on 2,500, 16.4 s at 1024 x 2000 on 1,280.
 SECONDS_PER_MILLION_TOKENS = 1.5
 LARGE_STEP_EXTRA_SECONDS_PER_MILLION_TOKENS = 13.0
 LARGE_STEP_CELLS = 600_000  # batch_size x max_len from which a token costs the most
 SECONDS_PER_STEP = 0.01
-SECONDS_PER_RUN = {"fit": 6.0, "train_on_batch": 6.0, "custom_loop": 9.0}
 # On top of what was measured: a busy shared machine varies from run to run.
 SAFETY = 1.2
 
@@ -133,7 +132,7 @@ def estimate_run(settings: RunSettings, size: DataSize | None = None) -> RunCost
     )
     steps = math.ceil(size.train_newswires / settings.batch_size)
     epoch = per_million_tokens * newswires * settings.max_len / 1e6 + SECONDS_PER_STEP * steps
-    seconds = SECONDS_PER_RUN[settings.method] + settings.epochs * epoch
+    seconds = methods.method(settings.method).seconds_per_run + settings.epochs * epoch
     return RunCost(memory_mb=SAFETY * memory, seconds=SAFETY * seconds)
 
 
@@ -239,7 +238,7 @@ def check_cost(settings_list: Sequence[RunSettings], limits: Limits, size: DataS
 def check_settings(settings: RunSettings, limits: Limits, size: DataSize | None = None) -> Refusal | None:
     """None when one run of `settings` fits the limits whichever method trains it (the sidebar's and a link's
     settings serve every page), else the refusal for the costliest method."""
-    for method in METHODS:
+    for method in methods.names():
         refusal = check_cost([settings.with_method(method)], limits, size)
         if refusal is not None:
             return refusal

@@ -13,6 +13,12 @@ zoom along epochs, a hover rule with every run's value), and
 prediction; `confusion_chart` and `per_topic_accuracy_chart` show where a
 trained model goes wrong on the test set. Every function returns a chart whose `to_dict()` works on an empty
 frame, and nothing here imports Streamlit: pages pass the result to `st.altair_chart`.
+
+Why in core/ although only pages draw charts: a chart here is a pure function of
+data and words, so it is tested with pytest alone (tests/test_charts.py), built
+once per run and version for every viewer (ui/views.py), and rendered to PNG or
+SVG outside any page (`chart_image`); the Streamlit side of drawing them, the
+session's language and placeholders, is ui/views.py's.
 """
 
 from __future__ import annotations

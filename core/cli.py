@@ -1,4 +1,4 @@
-"""The command line: train one method or all three on the Reuters data and print each epoch.
+"""The command line: train one method or all of them on the Reuters data and print each epoch.
 
     python -m core --method custom_loop --epochs 3
     python -m core --data ~/reuters.npz --method all --no-save
@@ -24,7 +24,8 @@ import threading
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.settings import CHOSEN_FIELDS, METHODS, OPTIONAL_FIELDS, RunSettings, SettingsError
+from core import methods
+from core.settings import CHOSEN_FIELDS, OPTIONAL_FIELDS, RunSettings, SettingsError
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 finished, 1 a run failed, 2 bad settings or no data, 130 stopped with Ctrl-C.",
     )
     parser.add_argument(
-        "--method", choices=[*METHODS, "all"], default="all", help="which trainer (default: all, one after the other)"
+        "--method", choices=[*methods.names(), "all"], default="all", help="which trainer (default: all, one after the other)"
     )
     # One flag per setting a visitor chooses, named after its RunSettings field; unset keeps the default.
     for name in CHOSEN_FIELDS:
@@ -96,8 +97,8 @@ def settings_from_args(args: argparse.Namespace) -> list[RunSettings]:
         for name in CHOSEN_FIELDS
         if hasattr(args, name) and (name in OPTIONAL_FIELDS or getattr(args, name) is not None)
     }
-    methods = METHODS if args.method == "all" else (args.method,)
-    return [RunSettings(method=method, **given).validate() for method in methods]
+    chosen = methods.names() if args.method == "all" else (args.method,)
+    return [RunSettings(method=method, **given).validate() for method in chosen]
 
 
 def epoch_line(method: str, width: int, row, epochs: int) -> str:

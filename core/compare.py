@@ -2,8 +2,8 @@
 
 Plain functions over `RunRecord`s, no Streamlit and no Altair: `run_labels`
 names each selected run by its method and only the settings that differ among
-the selection ("fit · lr 0.003"); `method_agreement` finds fit / custom-loop
-pairs that start from the same weights and see the same batches and reports
+the selection ("fit · lr 0.003"); `method_agreement` pairs fit with each method
+that steps as fit does (core/methods.py `agrees_with_fit`) when they start from the same weights and see the same batches and reports
 the largest difference per metric; `sweep_settings` builds a bounded grid over
 one setting; `smooth` is TensorBoard's debiased exponential moving average for
 per-batch curves.
@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from core import methods
 from core.records import BATCH_FIELDS, METRICS, RunRecord
 from core.settings import RunSettings, SettingsError
 
@@ -96,10 +97,10 @@ def run_labels(
 
 @dataclass(frozen=True)
 class Agreement:
-    """How far fit and the custom loop are apart when they start from the same weights and batches."""
+    """How far fit and a method that steps as fit does are apart when they start from the same weights and batches."""
 
     fit_run: str  # run ids
-    custom_run: str
+    custom_run: str  # the partner: the custom loop, or another method that `agrees_with_fit`
     epochs: int  # epochs compared (those both runs finished)
     largest: dict[str, float]  # AGREEMENT_METRICS -> largest absolute difference over those epochs
     same_math: bool  # same learning rate and nothing that changes fit's updates: the figures should match
@@ -121,32 +122,38 @@ def _start_key(record: RunRecord) -> tuple:
 
 
 def method_agreement(records: Iterable[RunRecord]) -> list[Agreement]:
-    """For each fit run among `records`, the custom-loop runs that share its start: the largest difference per metric.
+    """For each fit run among `records`, a run of each method that steps as fit does and shares its start:
+    the largest difference per metric.
 
     Imported runs are left out (their data may have been another file), and so are runs
     without a finished epoch. Pairs are made in the order given; each run is used once.
     """
     usable = [r for r in records if r.epochs and not r.run_id.startswith("imported-")]
-    customs = [r for r in usable if r.method == "custom_loop"]
+    agreeing = {m.name for m in methods.REGISTRY if m.agrees_with_fit}
+    customs = [r for r in usable if r.method in agreeing]
     found = []
     for fit in (r for r in usable if r.method == "fit"):
-        partner = next((c for c in customs if _start_key(c) == _start_key(fit)), None)
-        if partner is None:
-            continue
-        customs.remove(partner)
-        shared = min(len(fit.epochs), len(partner.epochs))
-        largest = {
-            metric: max(
-                abs(getattr(a, metric) - getattr(b, metric))
-                for a, b in zip(fit.epochs[:shared], partner.epochs[:shared], strict=True)
-            )
-            for metric in AGREEMENT_METRICS
-        }
-        same_math = fit.settings.get("learning_rate") == partner.settings.get("learning_rate") and not any(
-            fit.settings.get(key) for key in FIT_ONLY_CHANGES
-        )
-        found.append(Agreement(fit.run_id, partner.run_id, shared, largest, same_math))
+        for name in sorted(agreeing, key=methods.number):
+            partner = next((c for c in customs if c.method == name and _start_key(c) == _start_key(fit)), None)
+            if partner is not None:
+                customs.remove(partner)
+                found.append(_agreement(fit, partner))
     return found
+
+
+def _agreement(fit: RunRecord, partner: RunRecord) -> Agreement:
+    shared = min(len(fit.epochs), len(partner.epochs))
+    largest = {
+        metric: max(
+            abs(getattr(a, metric) - getattr(b, metric))
+            for a, b in zip(fit.epochs[:shared], partner.epochs[:shared], strict=True)
+        )
+        for metric in AGREEMENT_METRICS
+    }
+    same_math = fit.settings.get("learning_rate") == partner.settings.get("learning_rate") and not any(
+        fit.settings.get(key) for key in FIT_ONLY_CHANGES
+    )
+    return Agreement(fit.run_id, partner.run_id, shared, largest, same_math)
 
 
 def sweep_settings(base: RunSettings, method: str, setting: str, values: Iterable[object]) -> list[RunSettings]:

@@ -18,12 +18,13 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 # The untrusted-file reader is its own module; these names are imported from
 # core.data throughout the app and tests, so they stay importable from here.
-from core import config
+from core import config, npz_reader
 from core.npz_reader import (  # noqa: F401  (re-exported)
     MAX_NEWSWIRES,
     MAX_UNPACKED_BYTES,
@@ -31,7 +32,6 @@ from core.npz_reader import (  # noqa: F401  (re-exported)
     DataError,
     DatasetUnavailableError,
     InvalidDatasetError,
-    read_reuters_npz,
 )
 
 # The data's variables (core.config): a reuters.npz to use instead of the Keras download, and its word index.
@@ -78,6 +78,14 @@ def how_to_supply_data() -> str:
         f"the files in the Keras cache at {keras_cache_dir() / KERAS_FILE_NAME}, or "
         f"connect to the internet so Keras can download them from {KERAS_ORIGIN}."
     )
+
+
+def read_reuters_npz(source: str | os.PathLike[str] | bytes | IO[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """core.npz_reader's `read_reuters_npz`; a missing file's error also says where else the data can come from."""
+    try:
+        return npz_reader.read_reuters_npz(source)
+    except DatasetUnavailableError as error:
+        raise DatasetUnavailableError(error.problem, how_to_supply_data()) from error
 
 
 # ---------------------------------------------------------------------------
@@ -285,7 +293,7 @@ def make_datasets(data: PreparedData, batch_size: int, shuffle_buffer: int, seed
     the shuffle stores the first epoch's order, so every later epoch replays the
     same batches. Caching first and shuffling after keeps a fresh order each
     epoch. A dataset built with the same seed yields the same sequence of
-    orders, which is what makes the three trainers see identical batches.
+    orders, which is what makes the trainers see identical batches.
     """
     import tensorflow as tf
 

@@ -37,9 +37,10 @@ from typing import Any
 
 import pandas as pd
 
+from core import methods
 from core.plain_text import display_name_text, plain_text
 from core.records import MAX_BATCH_POINTS, STATUSES, EpochRow, RunRecord, record_to_csv, record_to_json
-from core.settings import METHODS, RunSettings, SettingsError
+from core.settings import RunSettings, SettingsError
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024  # a run of 200 epochs and 1,000 batch points is about 150 KB of JSON
 MAX_MEMBERS = 500
@@ -291,8 +292,10 @@ def record_from_values(values: Any) -> RunRecord:
         if required not in values:
             raise _Refused("field_missing", field=required)
     method = values["method"]
-    if method not in METHODS:  # also refuses anything unhashable or not a string
-        raise _Refused("method", method=plain_text(method, 40) if isinstance(method, str) else "")
+    if method not in methods.names():  # also refuses anything unhashable or not a string
+        raise _Refused(
+            "method", method=plain_text(method, 40) if isinstance(method, str) else "", known=", ".join(methods.names())
+        )
     status = values["status"]
     if status not in STATUSES:
         raise _Refused("status")

@@ -6,7 +6,8 @@ restricted unpickler that rebuilds NumPy arrays and integer scalars and nothing
 else, and the checks that the arrays are Reuters data (ragged lists of integer
 word ids, one topic id per newswire). Every refusal is a `DataError` whose
 message names what is wrong, quoted so a page can render it safely. `core.data`
-re-exports everything callers import from here.
+re-exports everything callers import from here; this module imports nothing of
+the app's, so the two form no cycle.
 """
 
 from __future__ import annotations
@@ -173,11 +174,8 @@ def read_reuters_npz(source: str | os.PathLike[str] | bytes | IO[bytes]) -> tupl
     try:
         archive = zipfile.ZipFile(source)
     except FileNotFoundError as error:
-        # The hint lists core.data's places to look; imported here, not at the top, because
-        # core.data imports this module (and this branch is the only one that needs it).
-        from core.data import how_to_supply_data
-
-        raise DatasetUnavailableError(f"{name} does not exist.", how_to_supply_data()) from error
+        # Where else to look is core.data's to say (its `read_reuters_npz` adds it): this module knows files only.
+        raise DatasetUnavailableError(f"{name} does not exist.") from error
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise InvalidDatasetError(f"{name} is not a .npz archive (not a readable zip file: {error}).") from error
     with archive:

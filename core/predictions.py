@@ -22,12 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core import methods
 from core.data import PreparedData, decode_newswire
 from core.records import RunRecord
 from core.settings import RunSettings
 
-# A session keeps this many trained models at most, and only the latest of each method.
-MODELS_PER_SESSION = 3
+# A session keeps the latest trained model of each method, one per method of the registry: Compare
+# shows them side by side.
+MODELS_PER_SESSION = len(methods.REGISTRY)
 TOP_K = 5
 
 

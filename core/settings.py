@@ -11,8 +11,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-# The three methods the app teaches, in the order of the reference chapter.
-METHODS: tuple[str, ...] = ("fit", "train_on_batch", "custom_loop")
+from core import methods
 
 # Bounds chosen so a run stays trainable on a 2-core shared server: beyond them
 # a run either cannot work (max_len below the conv stack's receptive field) or
@@ -67,7 +66,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class RunSettings:
-    method: str = "fit"  # which trainer runs: one of METHODS
+    method: str = "fit"  # which trainer runs: a name in core.methods.REGISTRY
     epochs: int = 10  # passes over the 8,982 training newswires
     batch_size: int = 32  # newswires per gradient step (the chapter's BATCH_SIZE)
     max_len: int = 300  # tokens kept per newswire: pre-padded and pre-truncated
@@ -94,8 +93,8 @@ class RunSettings:
             elif not low <= value <= high:
                 problems.append(f"{name} must be between {low} and {high}, got {value}")
 
-        if self.method not in METHODS:
-            problems.append(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        if self.method not in methods.names():
+            problems.append(f"method must be one of {', '.join(methods.names())}, got {self.method!r}")
         for name, (low, high) in WHOLE_BOUNDS.items():
             whole(name, low, high, optional=name in OPTIONAL_FIELDS)
         for name in LOGGING_FIELDS:

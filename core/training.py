@@ -1,10 +1,12 @@
-"""The three trainers, one contract: settings + data + hooks -> TrainedRun (the record and the model).
+"""The trainers, one contract: settings + data + hooks -> TrainedRun (the record and the model).
 
-    train_with_fit          model.compile + model.fit, control through Keras callbacks
-    train_with_batches      a Python loop of train_on_batch / test_on_batch, LR halved at an epoch
-    train_with_custom_loop  tf.GradientTape in a tf.function, no compile at all
+    train_with_fit                model.compile + model.fit, control through Keras callbacks
+    train_with_batches            a Python loop of train_on_batch / test_on_batch, LR halved at an epoch
+    train_with_custom_loop        tf.GradientTape in a tf.function, no compile at all
+    train_with_custom_train_step  model.fit on a keras.Model subclass whose train_step is ours
+                                  (in core/custom_train_step.py, built on what this module shares)
 
-Everything the three share and that is *not* the method being taught lives in
+Each is registered, with its page and texts, in core/methods.py. Everything the trainers share and that is *not* the method being taught lives in
 `TrainingRun`: building the seeded model and the tf.data batches, timing,
 progress, the stop signal, turning an epoch's figures into an `EpochRow`, and
 ending the record as finished / stopped / failed. So reading a trainer's source
@@ -31,6 +33,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from core import methods
 from core.data import PreparedData, make_datasets
 from core.model import build_model
 from core.records import EpochRow, RunRecord, now_iso
@@ -94,7 +97,7 @@ def new_accuracy_metrics() -> list[keras.metrics.Metric]:
 
 
 class TrainingRun:
-    """What the three trainers share: model, batches, timing, progress, stop, the record."""
+    """What the trainers share: model, batches, timing, progress, stop, the record."""
 
     def __init__(self, settings: RunSettings, data: PreparedData, hooks: RunHooks | None, method: str):
         self.settings = settings.validate()
@@ -405,16 +408,9 @@ def train_with_custom_loop(settings: RunSettings, data: PreparedData, hooks: Run
     return run.outcome()
 
 
-TRAINERS: dict[str, Callable[[RunSettings, PreparedData, RunHooks | None], TrainedRun]] = {
-    "fit": train_with_fit,
-    "train_on_batch": train_with_batches,
-    "custom_loop": train_with_custom_loop,
-}
-
-
 def train(settings: RunSettings, data: PreparedData, hooks: RunHooks | None = None) -> TrainedRun:
-    """Run the trainer that `settings.method` names."""
-    return TRAINERS[settings.validate().method](settings, data, hooks)
+    """Run the trainer that `settings.method` names in the methods' registry (core/methods.py)."""
+    return methods.trainer_function(settings.validate().method)(settings, data, hooks)
 
 
 def run_training(

@@ -5,7 +5,7 @@ the real data (REUTERS_NPZ_PATH / REUTERS_WORD_INDEX_PATH, defaulting to the sha
 copies), a temporary run database and two job slots, then drives Debian's Chromium
 with Playwright through one tab, as a visitor would: the home page, each method page
 idle, while training and after a finished run, the prediction panel, Compare with
-the three runs ticked, "Train all three" and a learning-rate sweep. Every picture is
+every method's run ticked, "Train all" and a learning-rate sweep. Every picture is
 taken only after the page has settled (no running indicator) and every visible
 chart is drawn, so none shows a spinner or a half-drawn chart. Epochs are kept to
 2-3 so the whole script runs in a few minutes on two cores.
@@ -29,7 +29,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # support (tests/) imports the 
 
 from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 from streamlit_server import running_app  # noqa: E402
-from support import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402 - the browser as the tests launch it
+from support import CHROMIUM, CHROMIUM_FLAGS, nav_title  # noqa: E402 - the browser as the tests launch it
+
+from core import methods  # noqa: E402
+from core.i18n import t  # noqa: E402
+
+COUNT = len(methods.names())  # every method's page gets a finished run, and Compare ticks them all
 
 # The real files: the project's variables, else the copies beside the checkout (as CI lays them out).
 REAL_NPZ = os.environ.get("REUTERS_NPZ_PATH") or str(ROOT.parent / "shared" / "data" / "reuters.npz")
@@ -103,13 +108,13 @@ def method_after_run(page: Page, out: Path, title: str, name: str, epochs: int) 
 
 def make(page: Page, out: Path) -> None:
     settled(page)
-    expect(page.get_by_text("Compare all three")).to_be_visible()  # the home page's last element is drawn
+    expect(page.get_by_text(t("home.link.compare", "en"))).to_be_visible()  # the home page's last element is drawn
     settled(page)
     shoot(page, out, "home")
 
     # model.fit idle, then the same page while a 3-epoch run trains.
     apply_settings(page, epochs=3)
-    go_to(page, "1 · model.fit")
+    go_to(page, nav_title("fit"))
     shoot(page, out, "model_fit")
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_test_id("stProgress")).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
@@ -126,10 +131,12 @@ def make(page: Page, out: Path) -> None:
     expect(page.get_by_text(re.compile(r"^Finished: 3 epochs"))).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
     settled(page)
 
-    # The other two methods, each after a finished 2-epoch run; the custom loop's prediction panel.
+    # The other methods, each after a finished 2-epoch run; the custom loop's prediction panel.
     apply_settings(page, epochs=2)
-    method_after_run(page, out, "2 · train_on_batch", "train_on_batch", 2)
-    method_after_run(page, out, "3 · Custom loop", "custom_loop", 2)
+    for name in methods.names()[1:]:
+        if name != "custom_loop":
+            method_after_run(page, out, nav_title(name), name, 2)
+    method_after_run(page, out, nav_title("custom_loop"), "custom_loop", 2)
     heading = page.get_by_role("heading", name="What the model learned")
     expect(heading).to_be_visible(timeout=120_000)
     page.get_by_role("button", name="Random newswire").click()
@@ -138,22 +145,22 @@ def make(page: Page, out: Path) -> None:
     top_at(page, heading)
     shoot(page, out, "prediction_panel")
 
-    # Compare: the three finished runs ticked in the runs table, overlaid with the book's curves.
-    go_to(page, "4 · Compare")
-    expect(page.get_by_text("Your runs (3)")).to_be_visible()
+    # Compare: every method's finished run ticked in the runs table, overlaid with the book's curves.
+    go_to(page, nav_title("compare"))
+    expect(page.get_by_text(f"Your runs ({COUNT})")).to_be_visible()
     grid = page.locator('[data-testid="stDataFrame"]').last
     grid.scroll_into_view_if_needed()
-    for row in range(3):
+    for row in range(COUNT):
         box = grid.bounding_box()  # the grid is a canvas; its row markers sit in the first column
         page.mouse.click(box["x"] + 18, box["y"] + 35 * (row + 1) + 17)
         settled(page)
     top_at(page, page.get_by_role("heading", name="Overlay saved runs and the book"))
     shoot(page, out, "compare")
 
-    # "Train all three" with 2 epochs: the comparison's curves and summary table.
+    # "Train all" with 2 epochs: the comparison's curves and summary table.
     top_at(page, page.locator("h1"))
-    train_and_finish(page, 6, button="Train all three")
-    top_at(page, page.get_by_test_id("stAlertContainer").filter(has_text="Finished: 6 epochs").first)
+    train_and_finish(page, 2 * COUNT, button=t("run.train_all", "en"))
+    top_at(page, page.get_by_test_id("stAlertContainer").filter(has_text=f"Finished: {2 * COUNT} epochs").first)
     shoot(page, out, "compare_finished")
 
     # A learning-rate sweep of the custom loop, 2 epochs each, over 0.0005, 0.003 and 0.01: a wide range shows

@@ -28,7 +28,10 @@ from typing import TYPE_CHECKING
 
 from fixture_data import write_fixture_npz
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
+from core import methods
+from core.i18n import t
 from core.runs.watch import Watch
 
 if TYPE_CHECKING:  # Playwright is only imported by the browser tests, which need Chromium
@@ -42,8 +45,28 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 HANG_GUARD = 120.0
 TINY_MAX_LEN = 40
-METHOD_PAGES = {"fit": "pages/1_fit.py", "train_on_batch": "pages/2_train_on_batch.py", "custom_loop": "pages/3_custom_loop.py"}
 FIGURES = ("loss", "accuracy", "top5_accuracy", "val_loss", "val_accuracy", "val_top5_accuracy", "learning_rate")
+
+
+def open_page(at: AppTest, page_id: str) -> AppTest:
+    """Point `at` at a page of the app by its URL path ("fit", "compare", ...; "home"); call `.run()` after.
+
+    The pages are functions declared from the methods' registry (ui/navigation.py), and
+    AppTest.switch_page only finds pages that are files. A page's id in a session is the
+    hash of its URL path (streamlit.navigation.page.StreamlitPage._script_hash), which is
+    what switch_page sets too; a name that no page has falls back to the home page, so
+    callers check the title they expect.
+    """
+    at._page_hash = calc_hash(page_id)  # AppTest's own field for the page to run next (see switch_page)
+    return at
+
+
+def nav_title(page_id: str, language: str = "en") -> str:
+    """A page's entry in the navigation as ui/navigation.py numbers it: "1 · model.fit", "5 · Compare"."""
+    if page_id == "home":
+        return t("nav.home", language)
+    place = methods.compare_number() if page_id == "compare" else methods.number(page_id)
+    return methods.numbered(place, t(f"nav.{page_id}", language))
 
 
 def figures(record, decimals: int = 6) -> list[tuple[float, ...]]:
@@ -222,7 +245,7 @@ def open_session(sessions: list, *, seed: int = 0, epochs: int = 1, upload: byte
 
 
 def press_train(at: AppTest, method: str) -> Watch:
-    at.switch_page(METHOD_PAGES[method]).run()
+    open_page(at, method).run()
     at.button(key=f"train_{method}").click().run()
     assert not at.exception, [e.value for e in at.exception]
     return at.session_state["job"]
@@ -283,7 +306,7 @@ def run_sessions(sessions: list, app_env, slots: JobSlots, gate: threading.Event
             at.run()
             renders.append(time.monotonic() - began)
             assert not at.exception, [(e.message, e.stack_trace) for e in at.exception]
-        observer.switch_page("pages/4_compare.py" if len(renders) % 2 else METHOD_PAGES["fit"])
+        open_page(observer, "compare" if len(renders) % 2 else "fit")
         if time.monotonic() - started > HANG_GUARD * 3:
             raise AssertionError("the runs did not end")
     wall = time.monotonic() - started

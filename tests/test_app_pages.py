@@ -13,18 +13,23 @@ import pytest
 import streamlit as st
 from fixture_data import write_fixture_npz
 from streamlit.testing.v1 import AppTest
-from support import APP, apply_tiny_settings, new_app, texts, wait_for_job
+from support import APP, apply_tiny_settings, new_app, open_page, texts, wait_for_job
 
-PAGES = ["pages/1_fit.py", "pages/2_train_on_batch.py", "pages/3_custom_loop.py", "pages/4_compare.py"]
+from core import methods
+from core.i18n import t
+
+PAGES = [*methods.names(), "compare"]  # by URL path, as ui/navigation.py declares them
 
 
 @pytest.mark.parametrize("page", [None, *PAGES])
 def test_every_page_renders_without_exception(app_env, page):
     at = new_app()
     if page:
-        at.switch_page(page).run()
+        open_page(at, page).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title, "each page has a title"
+    if page:
+        assert at.title[0].value.endswith(t(f"{page}.title", "en")), "the page asked for, not the home page"
 
 
 def test_home_shows_dataset_and_model_summary(app_env):
@@ -45,34 +50,27 @@ def test_home_table_counts_the_lines_of_the_trainers_real_source(app_env):
     at = new_app()
     table = at.dataframe[0].value
     shown = dict(zip(table["Method"], table["Lines of code"]))
-    for name, trainer in (
-        ("model.fit", training.train_with_fit),
-        ("train_on_batch loop", training.train_with_batches),
-        ("Custom loop (GradientTape)", training.train_with_custom_loop),
-    ):
-        assert shown[name] == len(inspect.getsource(trainer).splitlines()), name
+    assert list(shown) == [t(f"table.{name}.name", "en") for name in methods.names()], "a row per method, in order"
+    for name in methods.names():
+        trainer = methods.trainer_function(name)
+        assert shown[t(f"table.{name}.name", "en")] == len(inspect.getsource(trainer).splitlines()), name
+    assert training.train_with_custom_loop is methods.trainer_function("custom_loop")
 
 
 def test_settings_persist_across_pages(app_env):
     at = new_app()
     apply_tiny_settings(at, epochs=3)
-    # AppTest puts Streamlit back in legacy pages-folder mode before every run, so switch_page
-    # runs the page file alone; a method page routes itself through app.py (ui/routing.py),
-    # the compare page only on its first import: what carries across is the settings in session state.
-    at.switch_page("pages/2_train_on_batch.py").run()
+    open_page(at, "train_on_batch").run()
     assert at.session_state["settings"].epochs == 3
     assert "3 epochs · batch 16 · max_len 40" in texts(at)
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     assert at.session_state["settings"].max_len == 40
 
 
-def test_a_page_run_alone_draws_the_whole_app_and_keeps_its_clicks(app_env):
-    """Legacy pages-folder mode (a fresh server's first request; every AppTest run) goes through app.py."""
-    from streamlit.runtime.pages_manager import PagesManager
-
+def test_a_method_page_draws_the_whole_app_and_keeps_its_clicks(app_env):
+    """Every page runs inside app.py's navigation: its sidebar once, and a form submit on the page is kept."""
     at = new_app()
-    at.switch_page("pages/3_custom_loop.py").run()
-    assert PagesManager.uses_pages_directory is False  # AppTest set it, the page's run cleared it
+    open_page(at, "custom_loop").run()
     assert at.title[0].value == "3 · Custom training loop"
     assert at.sidebar.radio(key="language_choice").value == "en"  # app.py's sidebar, drawn once
     assert len(at.title) == 1
@@ -88,10 +86,10 @@ def in_page_order(node):
         yield from in_page_order(child)
 
 
-@pytest.mark.parametrize("page,method", [("pages/1_fit.py", "fit"), ("pages/3_custom_loop.py", "custom_loop")])
-def test_method_pages_put_train_stop_and_the_live_view_before_the_code(app_env, page, method):
+@pytest.mark.parametrize("method", methods.names())
+def test_method_pages_put_train_stop_and_the_live_view_before_the_code(app_env, method):
     at = new_app()
-    at.switch_page(page).run()
+    open_page(at, method).run()
     order = list(in_page_order(at.main))
     position = {id(element): index for index, element in enumerate(order)}
     train, stop = at.button(key=f"train_{method}"), at.button(key=f"stop_{method}")
@@ -104,7 +102,7 @@ def test_method_pages_put_train_stop_and_the_live_view_before_the_code(app_env, 
 def test_settings_changed_but_not_applied_are_named_and_not_used(app_env):
     at = new_app()
     apply_tiny_settings(at, epochs=2)
-    at.switch_page("pages/1_fit.py").run()
+    open_page(at, "fit").run()
     assert not [w for w in at.warning if "not applied" in w.value]
     at.number_input(key="set_epochs").set_value(5).run()
     at.number_input(key="set_plateau").set_value(3).run()
@@ -141,14 +139,11 @@ def test_invalid_settings_are_refused_with_a_message(app_env):
     assert at.session_state["settings"].max_len == 300
 
 
-@pytest.mark.parametrize(
-    "page,method",
-    [("pages/1_fit.py", "fit"), ("pages/2_train_on_batch.py", "train_on_batch"), ("pages/3_custom_loop.py", "custom_loop")],
-)
-def test_a_short_run_finishes_with_chart_and_table(app_env, page, method):
+@pytest.mark.parametrize("method", methods.names())
+def test_a_short_run_finishes_with_chart_and_table(app_env, method):
     at = new_app()
     apply_tiny_settings(at, epochs=2)
-    at.switch_page(page).run()
+    open_page(at, method).run()
     at.button(key=f"train_{method}").click().run()
     wait_for_job(at)
     assert not at.exception
@@ -167,7 +162,7 @@ def test_a_short_run_finishes_with_chart_and_table(app_env, page, method):
 def test_stop_ends_the_run_and_keeps_finished_epochs(app_env):
     at = new_app()
     apply_tiny_settings(at, epochs=50)
-    at.switch_page("pages/3_custom_loop.py").run()
+    open_page(at, "custom_loop").run()
     at.button(key="train_custom_loop").click().run()
     wait_for_job(at, until="epoch")
     at.button(key="stop_custom_loop").click().run()
@@ -183,15 +178,15 @@ def test_stop_ends_the_run_and_keeps_finished_epochs(app_env):
 def test_run_survives_page_switches_and_second_train_is_explained(app_env):
     at = new_app()
     apply_tiny_settings(at, epochs=30)
-    at.switch_page("pages/1_fit.py").run()
+    open_page(at, "fit").run()
     at.button(key="train_fit").click().run()
     job = at.session_state["job"]
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     assert "keeps training" in texts(at)
     at.button(key="train_compare").click().run()
     assert at.session_state["job"] is job, "a second Train does not replace the running job"
     assert "One run at a time" in texts(at)
-    at.switch_page("pages/1_fit.py").run()
+    open_page(at, "fit").run()
     assert job.snapshot().active
     job.stop()
     job.join(timeout=10)
@@ -199,16 +194,16 @@ def test_run_survives_page_switches_and_second_train_is_explained(app_env):
     assert not at.exception
 
 
-def test_compare_runs_three_methods(app_env):
+def test_compare_runs_every_method(app_env):
     at = new_app()
     apply_tiny_settings(at, epochs=1)
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     at.button(key="train_compare").click().run()
     wait_for_job(at, timeout=180)
     snap = at.session_state["job"].snapshot()
-    assert [r.method for r in snap.records] == ["fit", "train_on_batch", "custom_loop"]
+    assert [r.method for r in snap.records] == list(methods.names())
     summary = at.table[0].value
-    assert list(summary["method"]) == ["fit", "train_on_batch", "custom_loop"]
+    assert list(summary["method"]) == list(methods.names())
     assert {"best val accuracy", "epoch of best", "final val top-5", "total seconds"} <= set(summary.columns)
     assert not at.exception
 
@@ -240,7 +235,7 @@ def test_upload_check_accepts_a_reuters_archive_and_names_what_is_wrong(tmp_path
 def test_a_finished_run_shows_what_the_model_learned(app_env):
     at = new_app()
     apply_tiny_settings(at, epochs=1)
-    at.switch_page("pages/3_custom_loop.py").run()
+    open_page(at, "custom_loop").run()
     assert "Train a run on this page" in texts(at), "before any run the panel says how to fill it"
     at.button(key="train_custom_loop").click().run()
     wait_for_job(at)
@@ -263,7 +258,7 @@ def test_a_finished_run_shows_what_the_model_learned(app_env):
     assert 0 <= at.session_state["newswire_custom_loop"] < 48
     assert not at.exception
     # The comparison page shows the same newswire through every kept model, and says which are missing.
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     assert not at.exception
     assert "No trained model.fit model in this session yet." in texts(at)
 
@@ -441,7 +436,9 @@ def modules_loaded_by_importing(scripts: list[str]) -> list[str]:
         "import importlib, sys, streamlit\n"
         "before = set(sys.modules)\n"
         f"for name in {sorted(modules)!r}: importlib.import_module(name)\n"
-        "from ui.home import trainer_lines; trainer_lines()\n"
+        "from core import methods\n"
+        "from ui.home import trainer_lines\n"
+        "for m in methods.REGISTRY: trainer_lines(m.module)\n"
         "print(' '.join(sorted(set(sys.modules) - before)))\n"
     )
     done = subprocess.run([sys.executable, "-c", check], cwd=root, capture_output=True, text=True, timeout=300)
@@ -451,14 +448,14 @@ def modules_loaded_by_importing(scripts: list[str]) -> list[str]:
 
 def test_the_router_and_the_pages_import_no_tensorflow():
     """Paint first: nothing app.py or a page imports at its top loads TensorFlow."""
-    loaded = modules_loaded_by_importing(["app.py", *PAGES])
-    assert "ui.method_page" in loaded and "ui.home" in loaded
+    loaded = modules_loaded_by_importing(["app.py", "ui/navigation.py"])
+    assert {"ui.method_page", "ui.home", "ui.compare_page", "core.methods"} <= set(loaded)
     assert not [m for m in loaded if m.split(".")[0] in ("tensorflow", "keras")]
 
 
 def test_the_router_home_and_method_pages_draw_their_title_before_pandas_and_altair():
-    """Those take a moment on a fresh server: app.py, ui/home.py and the method pages import them after the title."""
-    loaded = modules_loaded_by_importing(["app.py", *PAGES[:3]])
+    """Those take a moment on a fresh server: app.py, ui/home.py and the pages import them after the title."""
+    loaded = modules_loaded_by_importing(["app.py", "ui/navigation.py"])
     assert {"ui.home", "ui.method_page", "ui.settings_form"} <= set(loaded)
     assert not [m for m in loaded if m.split(".")[0] in ("pandas", "altair", "numpy", "tensorflow", "keras")]
 

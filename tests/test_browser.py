@@ -19,6 +19,7 @@ from support import (
     BROWSER_NEWSWIRES,
     apply_settings,
     go_to,
+    nav_title,
     no_exception,
     require_chromium,
     wait_until_idle,
@@ -32,6 +33,9 @@ NEWSWIRES = BROWSER_NEWSWIRES
 require_chromium()
 
 from playwright.sync_api import Page, expect  # noqa: E402
+
+from core import methods  # noqa: E402
+from core.i18n import t  # noqa: E402
 
 
 @pytest.fixture
@@ -65,24 +69,24 @@ def screenshot(page: Page, name: str, tmp_path: Path) -> None:
         page.screenshot(path=str(ROOT / "docs" / f"{name}.png"), full_page=False)
 
 
-PAGE_TITLES = ["1 · model.fit", "2 · train_on_batch", "3 · Custom loop", "4 · Compare"]
+PAGE_IDS = [*methods.names(), "compare"]  # every page but home, in the navigation's order
 
 
 def test_every_page_loads_without_exception(new_page, tmp_path):
     page = new_page()
     no_exception(page)
-    expect(page.get_by_role("heading", name="Three ways to train a Keras model")).to_be_visible()
+    expect(page.get_by_role("heading", name=t("app.title", "en"))).to_be_visible()
     screenshot(page, "home", tmp_path)
-    for title in PAGE_TITLES:
-        go_to(page, title)
+    for page_id in PAGE_IDS:
+        go_to(page, nav_title(page_id))
         no_exception(page)
-        screenshot(page, re.sub(r"\W+", "_", title.split("·")[1].strip()).strip("_").lower(), tmp_path)
+        screenshot(page, page_id, tmp_path)
 
 
 def test_sidebar_settings_carry_across_pages(new_page):
     page = new_page()
     apply_settings(page, epochs=3)
-    go_to(page, "2 · train_on_batch")
+    go_to(page, nav_title("train_on_batch"))
     expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value("3")
     expect(page.get_by_text(re.compile(r"^3 epochs · batch 32 · max_len 40"))).to_be_visible()
 
@@ -108,7 +112,7 @@ def test_training_draws_epoch_by_epoch_stops_and_survives_page_switches(new_page
     second = wait_for_more_epochs(page, first)
     screenshot(page, "fit_training", tmp_path)
     # Switch away and back: the run went on and the chart is current.
-    go_to(page, "4 · Compare")
+    go_to(page, nav_title("compare"))
     expect(page.get_by_text("keeps training on the model.fit page")).to_be_visible()
     go_to(page, "1 · model.fit")
     wait_for_more_epochs(page, second)
@@ -121,14 +125,14 @@ def test_training_draws_epoch_by_epoch_stops_and_survives_page_switches(new_page
     no_exception(page)
 
 
-def test_compare_runs_all_three(new_page, tmp_path):
+def test_compare_runs_every_method(new_page, tmp_path):
     page = new_page()
     apply_settings(page, epochs=2)
-    go_to(page, "4 · Compare")
-    page.get_by_role("button", name="Train all three").click()
-    expect(page.get_by_text(re.compile(r"^Finished: 6 epochs"))).to_be_visible(timeout=120_000)
+    go_to(page, nav_title("compare"))
+    page.get_by_role("button", name=t("run.train_all", "en")).click()
+    expect(page.get_by_text(re.compile(rf"^Finished: {2 * len(methods.names())} epochs"))).to_be_visible(timeout=120_000)
     table = page.get_by_test_id("stTable")
-    for method in ("fit", "train_on_batch", "custom_loop"):
+    for method in methods.names():
         expect(table.first).to_contain_text(method)
     screenshot(page, "compare_finished", tmp_path)
     no_exception(page)
@@ -141,7 +145,7 @@ def test_bad_upload_gets_a_message_and_the_app_keeps_working(new_page, tmp_path)
     page.get_by_text("Use another reuters.npz").click()
     page.locator('input[type="file"]').set_input_files(str(bad))
     expect(page.get_by_text(re.compile("not a .npz archive"))).to_be_visible()
-    go_to(page, "3 · Custom loop")
+    go_to(page, nav_title("custom_loop"))
     no_exception(page)
     expect(page.get_by_role("button", name="Train")).to_be_enabled()
 
@@ -151,14 +155,14 @@ def test_two_users_train_at_once_and_each_sees_only_their_run(new_page):
     apply_settings(alice, epochs=3)
     apply_settings(bob, epochs=4)
     go_to(alice, "1 · model.fit")
-    go_to(bob, "3 · Custom loop")
+    go_to(bob, nav_title("custom_loop"))
     alice.get_by_role("button", name="Train").click()
     bob.get_by_role("button", name="Train").click()
     expect(alice.get_by_text(re.compile(r"^Finished: 3 epochs"))).to_be_visible(timeout=120_000)
     expect(bob.get_by_text(re.compile(r"^Finished: 4 epochs"))).to_be_visible(timeout=120_000)
     assert epochs_done(alice) == 3 and epochs_done(bob) == 4
     # Each session's other pages know nothing of the other user's run.
-    go_to(alice, "3 · Custom loop")
+    go_to(alice, nav_title("custom_loop"))
     expect(alice.get_by_text("Press Train")).to_be_visible()
     no_exception(alice)
     no_exception(bob)
@@ -167,7 +171,7 @@ def test_two_users_train_at_once_and_each_sees_only_their_run(new_page):
 def test_the_prediction_panel_after_a_short_run(new_page, tmp_path):
     page = new_page()
     apply_settings(page, epochs=12)  # a few seconds on the fixture, enough to learn its planted topic words
-    go_to(page, "3 · Custom loop")
+    go_to(page, nav_title("custom_loop"))
     page.get_by_role("button", name="Train").click()
     expect(page.get_by_text(re.compile(r"^Finished: 12 epochs"))).to_be_visible(timeout=120_000)
     heading = page.get_by_role("heading", name="What the model learned")
@@ -188,7 +192,7 @@ def test_switching_to_chinese_and_a_shared_link(new_page, server):
     page = new_page()
     page.get_by_text("简体中文").click()
     wait_until_idle(page)
-    expect(page.get_by_role("heading", name="训练 Keras 模型的三种方法")).to_be_visible()
+    expect(page.get_by_role("heading", name=t("app.title", "zh"))).to_be_visible()
     go_to(page, "3 · 自定义循环")
     expect(page.get_by_role("button", name="训练")).to_be_enabled()
     no_exception(page)
@@ -271,8 +275,8 @@ def test_a_phone_width_window_never_scrolls_sideways(browser, server, tmp_path):
         screenshot(page, "phone_fit", tmp_path)
         page.goto(f"{server}/compare?epochs=2&max_len=40")
         wait_until_idle(page, sidebar=False)
-        page.get_by_role("button", name="Train all three").click()
-        expect(page.get_by_text(re.compile(r"^Finished: 6 epochs"))).to_be_visible(timeout=120_000)
+        page.get_by_role("button", name=t("run.train_all", "en")).click()
+        expect(page.get_by_text(re.compile(rf"^Finished: {2 * len(methods.names())} epochs"))).to_be_visible(timeout=120_000)
         page.wait_for_timeout(1500)
         assert sideways_overflow(page) <= 0
         screenshot(page, "phone_compare", tmp_path)

@@ -14,7 +14,7 @@ import re
 import zipfile
 
 import pytest
-from support import CHROMIUM, CHROMIUM_FLAGS, apply_settings, go_to, no_exception, require_chromium, wait_until_idle
+from support import CHROMIUM, CHROMIUM_FLAGS, apply_settings, go_to, nav_title, no_exception, require_chromium, wait_until_idle
 
 pytestmark = pytest.mark.browser
 require_chromium()
@@ -35,7 +35,7 @@ def page(server) -> Page:
         tab.goto(server)
         wait_until_idle(tab)
         apply_settings(tab, epochs=2)
-        go_to(tab, "4 · Compare")
+        go_to(tab, nav_title("compare"))
         tab.get_by_role("button", name="Train the sweep").click()
         # The saved-runs caption counts the tab's runs once the sweep has ended and the page reran.
         expect(tab.get_by_text("Your runs (3)")).to_be_visible(timeout=240_000)

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import APP, live_job_threads, texts
+from support import APP, live_job_threads, open_page, texts
 
 from core import budget
 from core.budget import (
@@ -28,8 +28,11 @@ from core.budget import (
     limits_from_environment,
 )
 from core.compare import sweep_settings
+from core.methods import names as method_names
 from core.runs.slots import JobSlots
-from core.settings import METHODS, RunSettings
+from core.settings import RunSettings
+
+METHODS = method_names()  # every method of the registry, in order
 
 DEFAULTS = RunSettings()
 
@@ -66,7 +69,7 @@ def test_time_grows_with_epochs_newswires_and_max_len():
 def test_a_comparison_or_a_sweep_costs_its_total_time_and_its_largest_memory():
     runs = [DEFAULTS.with_method(m) for m in METHODS]
     total = estimate_total(runs)
-    assert total.runs == 3
+    assert total.runs == len(METHODS)
     assert total.seconds == pytest.approx(sum(estimate_run(s).seconds for s in runs))
     assert total.memory_mb == max(estimate_run(s).memory_mb for s in runs)
 
@@ -232,7 +235,7 @@ def test_a_link_over_the_budget_is_refused_naming_the_setting_and_trains_nothing
     settings = at.session_state["settings"]
     assert (settings.batch_size, settings.max_len) == (DEFAULTS.batch_size, DEFAULTS.max_len), "nothing applied"
     assert "batch_size" not in at.query_params and "max_len" not in at.query_params, "the address shows what is used"
-    at.switch_page("pages/1_fit.py").run()
+    open_page(at, "fit").run()
     assert not at.exception
     assert "job" not in at.session_state and no_training_started()
 
@@ -251,7 +254,7 @@ def test_apply_refuses_settings_over_the_budget_and_keeps_the_applied_ones(quiet
 
 def test_the_method_page_shows_the_estimate_before_train(quiet_server):
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/1_fit.py").run()
+    open_page(at, "fit").run()
     assert not at.exception
     shown = texts(at)
     assert "Estimated cost of this run" in shown and "MB of memory" in shown
@@ -260,7 +263,7 @@ def test_the_method_page_shows_the_estimate_before_train(quiet_server):
 def test_train_over_the_time_limit_is_refused_naming_epochs_and_starts_nothing(quiet_server, monkeypatch):
     monkeypatch.setenv(budget.MINUTES_ENV, "0.01")  # under what any run costs: every press is over
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/1_fit.py").run()
+    open_page(at, "fit").run()
     assert "Too long for this server" in texts(at), "the estimate line says so before Train"
     at.button(key="train_fit").click().run()
     assert not at.exception
@@ -284,7 +287,7 @@ def test_a_sweep_over_the_limit_in_total_is_refused_on_the_compare_page(quiet_se
     at.number_input(key="set_batch").set_value(16)
     at.number_input(key="set_max_len").set_value(40)
     at.button(key="apply_settings").click().run()
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     at.multiselect(key="sweep_values_learning_rate").set_value(values).run()
     assert not at.exception, [e.value for e in at.exception]
     assert "Estimated cost of these 4 runs" in texts(at), "the sweep's total is shown before Train"
@@ -302,7 +305,7 @@ def test_a_visitor_with_a_press_waiting_or_training_is_refused_another(quiet_ser
     other_tab = FakePress()
     budget.VISITOR_PRESSES.add(visitor, other_tab)  # the server's own ledger, as the other tab's Train left it
     try:
-        at.switch_page("pages/1_fit.py").run()
+        open_page(at, "fit").run()
         at.button(key="train_fit").click().run()
         assert not at.exception
         shown = " ".join(str(e.value) for e in at.error)

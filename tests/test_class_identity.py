@@ -14,7 +14,7 @@ import re
 import pytest
 from engines import fresh_database, postgres_url  # noqa: F401 - postgres_url is a pytest fixture
 from streamlit.testing.v1 import AppTest
-from support import APP, make_run, texts
+from support import APP, make_run, open_page, texts
 
 import core.classes
 from core.classes import (
@@ -310,7 +310,7 @@ def test_the_teacher_renames_removes_runs_and_closes_the_class_and_a_student_can
     late = visit({"class": code})  # closed: the class's runs stay visible, new runs go to the visitor's own space
     assert late.session_state["class_state"] == "closed" and "This class is closed" in sidebar_texts(late)
     assert not [t for t in late.text_input if t.key == "display_name_input"]
-    late.switch_page("pages/4_compare.py").run()
+    open_page(late, "compare").run()
     assert "The class's runs (1)" in texts(late)
     imported = import_a_run(late)
     assert [r.record.run_id for r in store.space_runs(class_space(code))] == [ann.run_id]
@@ -375,7 +375,7 @@ def test_a_short_code_of_an_earlier_version_with_runs_stays_readable_and_takes_n
     assert "earlier version of the app" in sidebar_texts(at)
     assert query(at, "class") == "cs101"
     assert not [t for t in at.text_input if t.key == "display_name_input"]
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     assert "The class's runs (1)" in texts(at)
     # New runs go to the visitor's own space: the class space of old takes nothing new.
     imported = import_a_run(at)

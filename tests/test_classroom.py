@@ -7,7 +7,7 @@ hub and the store as thirty students on one Streamlit server would.
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
-from support import APP, apply_tiny_settings, texts, wait_for_job
+from support import APP, apply_tiny_settings, open_page, texts, wait_for_job
 
 from core.store import class_space, private_space, store_from_environment
 
@@ -22,8 +22,8 @@ def visitor(query: dict[str, str] | None = None, epochs: int = 2) -> AppTest:
     return at
 
 
-def press_train(at: AppTest, page: str = "pages/1_fit.py", key: str = "train_fit") -> None:
-    at.switch_page(page).run()
+def press_train(at: AppTest, page: str = "fit", key: str = "train_fit") -> None:
+    open_page(at, page).run()
     at.button(key=key).click().run()
     assert not at.exception, [e.value for e in at.exception]
 
@@ -87,14 +87,14 @@ def test_runs_are_private_unless_shared_in_a_class_space(app_env):
     assert ann.query_params["class"] == [code] or ann.query_params["class"] == code
 
     classmate = visitor({"class": code})
-    classmate.switch_page("pages/4_compare.py").run()
+    open_page(classmate, "compare").run()
     assert not classmate.exception
     tables = [d.value for d in classmate.dataframe if "learning_rate" in d.value.columns]
     assert tables, "the class table, with the settings as columns"
     assert list(tables[0].iloc[:, 0]) == ["Ann"]  # each run under the name its student typed
 
     outsider = visitor()
-    outsider.switch_page("pages/4_compare.py").run()
+    open_page(outsider, "compare").run()
     assert not outsider.exception
     assert not [d for d in outsider.dataframe if "learning_rate" in d.value.columns]  # no table of anyone's runs
     assert "Your runs (0)" in texts(outsider)

@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 
 from core.cli import build_parser, main, settings_from_args
+from core.methods import names
 from core.settings import RunSettings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = ["--max-len", "40", "--batch-size", "16"]
 EPOCH_LINE = re.compile(
-    r"^(fit|train_on_batch|custom_loop) +epoch (\d+)/(\d+)  loss \d+\.\d{4}  accuracy \d\.\d{4}  top5 \d\.\d{4}  "
+    rf"^({'|'.join(names())}) +epoch "
+    r"(\d+)/(\d+)  loss \d+\.\d{4}  accuracy \d\.\d{4}  top5 \d\.\d{4}  "
     r"val_loss \d+\.\d{4}  val_accuracy \d\.\d{4}  val_top5 \d\.\d{4}  lr [\d.e-]+  \d+\.\ds$",
     re.MULTILINE,
 )
@@ -54,11 +56,11 @@ def test_trains_every_method_prints_each_epoch_and_saves(fixture_npz, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     epochs = EPOCH_LINE.findall(result.stdout)
-    assert epochs == [("fit", "1", "1"), ("train_on_batch", "1", "1"), ("custom_loop", "1", "1")]
-    assert len(BAR_LINE.findall(result.stdout)) == 3
+    assert epochs == [(name, "1", "1") for name in names()]
+    assert len(BAR_LINE.findall(result.stdout)) == len(names())
     assert "192 training and 48 test newswires" in result.stdout
     records = saved_records(runs)
-    assert sorted(r["method"] for r in records) == ["custom_loop", "fit", "train_on_batch"]
+    assert sorted(r["method"] for r in records) == sorted(names())
     assert all(r["status"] == "finished" and len(r["epochs"]) == 1 for r in records)
     assert all(r["settings"]["max_len"] == 40 and r["settings"]["batch_size"] == 16 for r in records)
     for record in records:
@@ -141,9 +143,9 @@ def test_flags_map_onto_run_settings():
     )  # fmt: skip
 
 
-def test_unset_flags_keep_the_defaults_and_all_means_three_methods():
+def test_unset_flags_keep_the_defaults_and_all_means_every_method():
     settings = parse()
-    assert [s.method for s in settings] == ["fit", "train_on_batch", "custom_loop"]
+    assert [s.method for s in settings] == list(names())
     assert all(s == RunSettings(method=s.method) for s in settings)
 
 
@@ -186,13 +188,15 @@ def test_default_runs_folder_is_the_variable(fixture_npz, tmp_path, monkeypatch)
 def test_a_failed_run_exits_1(fixture_npz, monkeypatch):
     from core import training
 
+    real_trainer = training.train_with_custom_loop
+
     def broken_trainer(settings, data, hooks):
         def explode(epoch, done, total):
             raise RuntimeError("injected")
 
-        return training.train_with_custom_loop(settings, data, replace(hooks, on_batch=explode))
+        return real_trainer(settings, data, replace(hooks, on_batch=explode))
 
-    monkeypatch.setitem(training.TRAINERS, "custom_loop", broken_trainer)
+    monkeypatch.setattr(training, "train_with_custom_loop", broken_trainer)
     out = io.StringIO()
     code = main(["--data", str(fixture_npz), "--method", "custom_loop", "--epochs", "1", *TINY, "--no-save"], out, io.StringIO())
     assert code == 1

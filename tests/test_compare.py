@@ -158,13 +158,13 @@ def test_batch_frame_holds_both_series_raw_and_smoothed():
 # ---------------------------------------------------------------------------
 # Compare's table and sweep controls, through AppTest on the fixture data
 
-from support import apply_tiny_settings, new_app, wait_for_job  # noqa: E402
+from support import apply_tiny_settings, new_app, open_page, wait_for_job  # noqa: E402
 
 
 def compare_app():
     at = new_app()
     apply_tiny_settings(at, epochs=1)
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     assert not at.exception
     return at
 

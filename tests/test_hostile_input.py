@@ -33,10 +33,12 @@ from core.data import (
     prepare_data,
     read_reuters_npz,
 )
+from core.methods import names as method_names
 from core.records import RunRecord, record_path, save_record
-from core.settings import MAX_BATCH_SIZE, METHODS, RunSettings, SettingsError
+from core.settings import MAX_BATCH_SIZE, RunSettings, SettingsError
 from ui.data_source import check_upload, safe_name
 
+METHODS = method_names()  # every method of the registry, in order
 ROOT = Path(__file__).resolve().parent.parent
 
 CODE_SPAN = re.compile(r"`[^`\n]*`")

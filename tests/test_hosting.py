@@ -27,11 +27,11 @@ def test_the_variable_overrides_the_guess(monkeypatch):
 
 
 def test_the_compare_page_warns_where_runs_may_vanish(app_env, monkeypatch):
-    from support import new_app, texts
+    from support import new_app, open_page, texts
 
     monkeypatch.setenv("TRAINING_STORE_EPHEMERAL", "1")
     at = new_app()
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     assert not at.exception
     assert "restart of this server" in texts(at)
     monkeypatch.setenv("TRAINING_STORE_EPHEMERAL", "0")

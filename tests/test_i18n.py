@@ -11,17 +11,19 @@ import string
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import APP
+from support import APP, open_page
 
+from core import methods
 from core.i18n import EN, LANGUAGES, RUN_MESSAGES, STRINGS, ZH, language_from_locale, run_message, t
 
-PAGES = ["pages/1_fit.py", "pages/2_train_on_batch.py", "pages/3_custom_loop.py", "pages/4_compare.py"]
+PAGES = [*methods.names(), "compare"]  # by URL path (ui/navigation.py)
 CHINESE_TITLES = {
-    None: "训练 Keras 模型的三种方法",
-    "pages/1_fit.py": "1 · model.fit",
-    "pages/2_train_on_batch.py": "2 · train_on_batch 循环",
-    "pages/3_custom_loop.py": "3 · 自定义训练循环",
-    "pages/4_compare.py": "4 · 比较三种方法",
+    None: "训练 Keras 模型的四种方法",
+    "fit": "1 · model.fit",
+    "train_on_batch": "2 · train_on_batch 循环",
+    "custom_loop": "3 · 自定义训练循环",
+    "custom_train_step": "4 · 带自定义 train_step 的 fit",
+    "compare": "5 · 比较四种方法",
 }
 
 
@@ -75,26 +77,26 @@ def test_the_browser_locale_picks_the_default_language(locale, expected):
 def test_every_page_renders_in_chinese_from_the_sidebar_switch(app_env, page):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    assert at.title[0].value == "Three ways to train a Keras model"
+    assert at.title[0].value == "Four ways to train a Keras model"
     at.radio(key="language_choice").set_value("zh").run()
     assert at.session_state["language"] == "zh"
     if page:
-        at.switch_page(page).run()
+        open_page(at, page).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == CHINESE_TITLES[page]
     assert at.query_params.get("lang") == "zh", "the choice is in the link"
-    if page and page != "pages/4_compare.py":
-        assert at.button(key="stop_" + page.split("_", 1)[1][:-3]).label == "停止"
+    if page and page != "compare":
+        assert at.button(key=f"stop_{page}").label == "停止"
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_in_english_by_default(app_env, page):
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page(page).run()
+    open_page(at, page).run()
     assert not at.exception
     assert at.session_state["language"] == "en"
-    assert at.button(key=f"train_{page.split('_', 1)[1][:-3]}").label.startswith("Train")
+    assert at.button(key=f"train_{page}").label.startswith("Train")
 
 
 def test_a_link_and_the_browser_locale_choose_the_language(app_env):
@@ -113,3 +115,20 @@ def test_a_link_and_the_browser_locale_choose_the_language(app_env):
     bad.run()
     assert not bad.exception and bad.session_state["language"] == "en"
     assert any("lang" in str(n.value) for n in bad.sidebar.info)
+
+
+def test_every_method_has_its_texts_in_both_languages():
+    """What the registry (core/methods.py) asks of a method's texts: every key, in each catalogue."""
+    for entry in methods.REGISTRY:
+        for key in methods.catalogue_keys(entry):
+            assert key in EN and key in ZH, (entry.name, key)
+
+
+def test_the_number_of_methods_is_said_from_the_registry(monkeypatch):
+    count = len(methods.REGISTRY)
+    english, chinese = EN["number.words"].split()[count], ZH["number.words"].split()[count]
+    assert t("app.title", "en") == f"{english.capitalize()} ways to train a Keras model"
+    assert chinese in t("app.title", "zh") and chinese in t("compare.title", "zh")
+    assert english in t("run.train_all", "en") and english in t("compare.title", "en")
+    monkeypatch.setattr(methods, "REGISTRY", [*methods.REGISTRY, methods.REGISTRY[0]])
+    assert EN["number.words"].split()[count + 1] in t("run.train_all", "en")

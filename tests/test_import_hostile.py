@@ -451,12 +451,12 @@ def good_bad_good_zip() -> bytes:
 
 def test_the_compare_page_reports_each_imported_file(app_env):
     from streamlit.testing.v1 import AppTest
-    from support import APP
+    from support import APP, open_page
 
     from core.store import store_from_environment
 
     at = AppTest.from_file(APP, default_timeout=PAGE_TIMEOUT)
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     files = [("class.zip", good_bad_good_zip(), "application/zip"), ("notes.json", b"\x00\x01 not a run", "application/json")]
     at.file_uploader(key="runs_import").set_value(files).run()
     assert not at.exception, [e.value for e in at.exception]

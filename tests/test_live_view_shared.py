@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import apply_tiny_settings, made_up_snapshot, new_app, state, wait_for
+from support import apply_tiny_settings, made_up_snapshot, new_app, open_page, state, wait_for
 
 import ui.views
 from core.records import epochs_table
@@ -162,14 +162,14 @@ def test_viewers_of_a_job_share_one_copy_of_its_state_until_it_changes(tiny_data
 def test_a_viewer_who_joins_late_gets_the_whole_history(app_env):
     starter = new_app()
     apply_tiny_settings(starter, epochs=40)
-    starter.switch_page("pages/1_fit.py").run()
+    open_page(starter, "fit").run()
     starter.button(key="train_fit").click().run()
     job = state(starter, "job")
     wait_for(lambda: any(len(r.epochs) >= 2 for r in job.snapshot().records), "two epochs of the starter's run")
 
     late = new_app()
     apply_tiny_settings(late, epochs=40)
-    late.switch_page("pages/1_fit.py").run()
+    open_page(late, "fit").run()
     late.button(key="train_fit").click().run()
     assert not late.exception, [e.value for e in late.exception]
     snap = state(late, "job").snapshot()

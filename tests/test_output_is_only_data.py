@@ -20,7 +20,7 @@ import io
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
-from support import APP, make_run
+from support import APP, make_run, open_page
 
 from core.exchange import read_runs_file, runs_table
 from core.plain_text import MAX_DISPLAY_NAME, display_name_text, markdown_literal, plain_text, spreadsheet_safe
@@ -124,7 +124,7 @@ def test_download_all_is_built_when_clicked_not_on_every_rerun(app_env, monkeypa
     import ui.saved_runs as saved_runs
 
     at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT)
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     store = store_from_environment()
     space = private_space(at.session_state["visitor_id"])
     runs = [make_run(method) for method in ("fit", "train_on_batch", "custom_loop")]

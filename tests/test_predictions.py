@@ -37,12 +37,12 @@ def fake_model(method: str, run_id: str) -> TrainedModel:
     return TrainedModel(run_id, method, run_id, {"max_len": 40}, 1, 10, 4, "file", (np.zeros(3),))
 
 
-def test_keep_latest_keeps_one_per_method_and_at_most_three():
+def test_keep_latest_keeps_one_per_method_and_at_most_the_limit():
     kept = keep_latest({}, [fake_model("fit", "f1"), fake_model("custom_loop", "c1")])
     kept = keep_latest(kept, [fake_model("fit", "f2")])
     assert {m: t.run_id for m, t in kept.items()} == {"custom_loop": "c1", "fit": "f2"}
     assert list(kept) == ["custom_loop", "fit"], "a newer model moves to the end"
-    kept = keep_latest(kept, [fake_model("train_on_batch", "b1"), fake_model("extra", "x1")])
+    kept = keep_latest(kept, [fake_model("train_on_batch", "b1"), fake_model("extra", "x1")], limit=3)
     assert list(kept) == ["fit", "train_on_batch", "extra"], "the oldest goes first"
     assert keep_latest(kept, [kept["fit"]]) == kept, "taking in the same run again changes nothing"
 
@@ -142,3 +142,11 @@ def test_confusion_frame_is_empty_safe():
     assert cells.empty
     charts.confusion_chart(cells, list(NAMES[:3])).to_dict()
     assert isinstance(most_confused_pairs(np.zeros((3, 3), dtype=int), NAMES[:3]), pd.DataFrame)
+
+
+def test_a_session_keeps_a_model_of_every_method():
+    """Compare shows every method's model side by side: after Train all, none is evicted."""
+    from core import methods
+
+    kept = keep_latest({}, [fake_model(name, f"{name}-1") for name in methods.names()])
+    assert list(kept) == list(methods.names())

@@ -23,9 +23,9 @@ from engines import EngineUnavailable, free_port, ray_address, ray_command, ray_
 from support import figures
 
 from core.config import CPUS_PER_JOB_ENV
+from core.methods import names
 from core.runs.jobs import TrainingJob
 from core.runs.slots import JobSlots
-from core.settings import METHODS
 from core.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +81,7 @@ def trains_on(handle) -> None:
 
 @pytest.mark.ray
 def test_the_three_methods_through_ray_give_the_thread_figures(ray_jobs, tiny_data, tiny_settings):
-    settings = [tiny_settings.with_method(m) for m in METHODS]
+    settings = [tiny_settings.with_method(m) for m in names()]
     local = TrainingJob(settings, tiny_data, slots=JobSlots(1)).start()
     assert local.join(HANG_GUARD)
     remote = ray_jobs.RayTrainingJob(settings, tiny_data).start()
@@ -89,12 +89,12 @@ def test_the_three_methods_through_ray_give_the_thread_figures(ray_jobs, tiny_da
 
     here, there = local.snapshot(), remote.snapshot()
     assert there.state == "finished", there.message
-    assert [r.method for r in there.records] == list(METHODS)
+    assert [r.method for r in there.records] == list(names())
     for a, b in zip(here.records, there.records, strict=True):
         assert b.status == "finished" and len(b.epochs) == tiny_settings.epochs
         assert figures(b, 6) == figures(a, 6), b.method
     # The weights come once, at the end, and are the thread run's to float precision.
-    assert len(there.models) == len(METHODS)
+    assert len(there.models) == len(names())
     for a, b in zip(here.records, there.records, strict=True):
         for wa, wb in zip(here.models[a.run_id].weights, there.models[b.run_id].weights, strict=True):
             np.testing.assert_allclose(wa, wb, rtol=0, atol=1e-5)

@@ -34,6 +34,7 @@ from support import (
     figures,
     kill_while_writing,
     live_job_threads,
+    open_page,
     open_session,
     outside,
     press_train,
@@ -347,7 +348,7 @@ def test_an_old_runs_folder_with_broken_files_is_imported_once_and_stays_private
     server_slots(1)
 
     at = open_session(sessions, epochs=1)
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not [w.value for w in at.warning], "broken files of the old folder are not a visitor's business"
     assert not [d for d in at.dataframe if "learning_rate" in d.value.columns], "the imported runs belong to the server's space"
@@ -364,7 +365,7 @@ def test_an_old_runs_folder_with_broken_files_is_imported_once_and_stays_private
     job = press_train(at, "fit")
     assert job.join(HANG_GUARD) and job.snapshot().state == "finished"
     (record,) = job.snapshot().records
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe(key="runs_table").value
     assert list(table["status"]) == ["finished"], table
@@ -416,8 +417,8 @@ def test_a_broken_dataset_gets_a_message_and_every_page_still_serves(tmp_path, m
         shown = texts(at)
         assert "The Reuters dataset is not available" in shown and says in shown, shown
         assert at.get("file_uploader"), "the page offers an upload instead"
-        for page in ["pages/1_fit.py", "pages/4_compare.py"]:
-            at.switch_page(page).run()
+        for page in ["fit", "compare"]:
+            open_page(at, page).run()
             assert not at.exception, [e.value for e in at.exception]
             assert "The Reuters dataset is not available" in texts(at)
         assert "Your runs (0)" in texts(at), "the saved-runs section is still there"

@@ -135,11 +135,11 @@ def test_keras_tensorboard_callback_logs_are_kept_where_tensorboard_is_installed
 
 
 def test_the_fit_page_adds_csv_logger_and_shows_the_callbacks_that_ran(app_env, server_slots, sessions):
-    from support import METHOD_PAGES, open_session, texts, wait_for_job
+    from support import open_page, open_session, texts, wait_for_job
 
     server_slots(2)
     at = open_session(sessions)
-    at.switch_page(METHOD_PAGES["fit"]).run()
+    open_page(at, "fit").run()
     assert at.checkbox(key="fit_tensorboard_callback").disabled == (not tensorboard_installed())
     at.checkbox(key="fit_csv_logger").check().run()
     at.button(key="train_fit").click().run()
@@ -153,5 +153,5 @@ def test_the_fit_page_adds_csv_logger_and_shows_the_callbacks_that_ran(app_env, 
     ]  # st.code strips the last newline
     assert f"files/{run.run_id}/" in texts(at) and "`training.csv`" in texts(at)
     # The other pages offer no such choice: their settings stay as the sidebar made them.
-    at.switch_page(METHOD_PAGES["custom_loop"]).run()
+    open_page(at, "custom_loop").run()
     assert not at.exception and not [box for box in at.checkbox if box.key == "fit_csv_logger"]

@@ -16,7 +16,7 @@ from dataclasses import replace
 import pytest
 from support import BATCHES_PER_EPOCH, Recorder, figures
 
-from core.settings import METHODS
+from core.methods import names
 from core.training import run_training
 
 
@@ -26,11 +26,11 @@ def plain_runs(tiny_data):
     from core.settings import RunSettings
 
     settings = RunSettings(epochs=2, batch_size=16, max_len=40, lr_halving_epoch=None)
-    return {method: run_training(settings.with_method(method), tiny_data) for method in METHODS}
+    return {method: run_training(settings.with_method(method), tiny_data) for method in names()}
 
 
 @pytest.mark.parametrize("steps", [5, 12, 32])
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", names())
 def test_speed_option_gives_the_plain_figures_and_full_progress(tiny_data, tiny_settings, plain_runs, method, steps):
     """5: groups of 5, 5, 2; 12: one group an epoch; 32: more steps than an epoch has."""
     recorder = Recorder()
@@ -53,7 +53,7 @@ def test_batch_loop_speed_option_still_halves_the_learning_rate(tiny_data, tiny_
     assert figures(fast, 4) == figures(plain, 4)
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", names())
 def test_speed_option_stops_between_two_groups(tiny_data, tiny_settings, method):
     stop = threading.Event()
     recorder = Recorder()

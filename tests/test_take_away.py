@@ -15,15 +15,15 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from support import open_session, press_train, texts, wait_for_job
+from support import open_page, open_session, press_train, texts, wait_for_job
 
 from core.keras_file import keras_file_bytes, keras_file_name
+from core.methods import names
 from core.plain_text import markdown_literal
 from core.predictions import TrainedModel, predict_test_set
-from core.settings import METHODS
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", names())
 def test_a_downloaded_model_predicts_like_the_pages_model_to_6_decimals(tiny_data, tiny_settings, tmp_path, method):
     import keras
 
@@ -69,7 +69,7 @@ def test_a_finished_run_offers_its_model_and_says_how_to_load_it(app_env, server
     assert model_buttons(at) == [f"Download the model of {markdown_literal(run.label)} (.keras)"]
     assert f'keras.saving.load_model("{run.run_id}.keras")' in texts(at)
     # Compare: the same model, beside the other methods' (not trained in this session).
-    at.switch_page("pages/4_compare.py").run()
+    open_page(at, "compare").run()
     assert not at.exception, [e.value for e in at.exception]
     assert len(model_buttons(at)) == 1
 

@@ -1,6 +1,6 @@
-"""The three trainers on tiny data: same figures, same callbacks, same ways of ending.
+"""The trainers on tiny data: same figures, same callbacks, same ways of ending.
 
-One contract for all three methods: settings + data + on_batch/on_epoch + a
+One contract for every method: settings + data + on_batch/on_epoch + a
 stop Event in, a RunRecord out. The fixture file has 192 training newswires,
 so at batch size 16 an epoch is 12 batches and takes a fraction of a second.
 """
@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 from support import BATCHES_PER_EPOCH, Recorder, figures
 
-from core import training
+from core import methods, training
 from core.records import EpochRow
-from core.settings import METHODS, RunSettings, SettingsError
+from core.settings import RunSettings, SettingsError
 from core.training import fit_control_callbacks, run_training
+
+METHODS = methods.names()
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,7 @@ def test_every_method_finishes(three_runs):
         assert record.ended_at is not None
 
 
-@pytest.mark.parametrize("method", ["train_on_batch", "custom_loop"])
+@pytest.mark.parametrize("method", [m for m in METHODS if m != "fit"])
 def test_same_figures_as_fit(three_runs, method):
     fit_figures = figures(three_runs["fit"][0], 4)
     assert figures(three_runs[method][0], 4) == fit_figures
@@ -246,7 +248,10 @@ def test_two_runs_at_once_give_what_they_give_one_after_the_other(tiny_data, tin
 def test_train_dispatches_on_the_method(tiny_data, tiny_settings, monkeypatch):
     calls = []
     for method in METHODS:
-        monkeypatch.setitem(training.TRAINERS, method, lambda s, *rest, m=method: calls.append((m, s.method)) or m)
+        entry = methods.method(method)
+        monkeypatch.setattr(
+            methods.source_module(entry), entry.trainer, lambda s, *rest, m=method: calls.append((m, s.method)) or m
+        )
     for method in METHODS:
         assert training.train(tiny_settings.with_method(method), tiny_data) == method
     assert calls == [(m, m) for m in METHODS]
@@ -284,9 +289,37 @@ def test_data_padded_to_another_length_is_refused(tiny_data, tiny_settings):
         run_training(replace(tiny_settings, max_len=50), tiny_data)
 
 
+def test_fit_with_its_own_train_step_gives_fits_figures_to_6_decimals(three_runs):
+    """Its train_step does what fit's own does (the loss weighted by batch size included): every figure agrees."""
+    from core.compare import method_agreement
+
+    fit, step = three_runs["fit"][0], three_runs["custom_train_step"][0]
+    assert figures(step, 6) == figures(fit, 6)
+    assert [point[:2] for point in step.batches] == [point[:2] for point in fit.batches]
+    assert [point[2:] for point in step.batches] == pytest.approx([point[2:] for point in fit.batches], abs=5e-7)
+    [agreement] = method_agreement([fit, step])  # what Compare says about the pair
+    assert agreement.same_math and agreement.decimals == 6, agreement
+
+
+def test_fit_with_its_own_train_step_agrees_with_fit_with_several_steps_per_call(tiny_data, tiny_settings):
+    """steps_per_execution is fit's: it runs our train_step several times per compiled call, with the same result."""
+    settings = replace(tiny_settings, steps_per_execution=4, early_stopping_patience=1, reduce_lr_patience=1)
+    fit = run_training(settings.with_method("fit"), tiny_data)
+    step = run_training(settings.with_method("custom_train_step"), tiny_data)
+    assert step.status == "finished" and figures(step, 6) == figures(fit, 6)  # fit's callbacks act on it alike
+
+
+def test_fit_with_its_own_train_step_hands_back_the_trained_model(tiny_data, tiny_settings):
+    """The subclass shares the run's layers: the model handed back (for predictions, downloads) is the trained one."""
+    trained = training.train(tiny_settings.with_method("custom_train_step"), tiny_data)
+    probabilities = trained.model.predict(tiny_data.x_test, verbose=0)  # (48, 46)
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == tiny_data.y_test))
+    assert accuracy == pytest.approx(trained.record.epochs[-1].val_accuracy, abs=1e-6)
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_records_a_bounded_per_batch_curve(tiny_data, tiny_settings, method, monkeypatch):
-    """Per-batch figures for all three methods: what the method reports, and the running mean over the epoch."""
+    """Per-batch figures for every method: what the method reports, and the running mean over the epoch."""
     import core.records
 
     monkeypatch.setattr(core.records, "MAX_BATCH_POINTS", 8)  # 2 epochs x 12 batches: the stride must double
@@ -301,5 +334,5 @@ def test_every_method_records_a_bounded_per_batch_curve(tiny_data, tiny_settings
         assert last_of_epoch[row.epoch][4] == pytest.approx(row.loss, rel=1e-5)
     if method == "train_on_batch":  # Keras 3.15: each train_on_batch result is that one batch's
         assert any(abs(p[2] - p[4]) > 1e-6 for p in record.batches)
-    else:  # fit and the custom loop report running means
+    else:  # fit, the custom loop and fit with its own train_step report running means
         assert all(p[2] == pytest.approx(p[4], rel=1e-6) for p in record.batches)

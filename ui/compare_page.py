@@ -1,6 +1,6 @@
-"""The Compare page's body: the three methods trained with identical settings, a sweep, then your (or your class's) runs.
+"""The Compare page: every method trained with identical settings, a sweep, then your (or your class's) runs.
 
-The page file only calls `compare_page()`. Modules that bring pandas, Altair and
+ui/navigation.py declares `compare_page` as the page at /compare. Modules that bring pandas, Altair and
 TensorFlow are imported after the title, so the page paints at once on a fresh server.
 """
 
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core import methods
 from ui.i18n import tr
-from ui.routing import through_app_router
 from ui.settings_form import current_settings, pending_notice
 
 
 def draw_comparison(snap) -> None:
-    """The live comparison: the three methods' curves overlaid (one panel per metric), then their summary table."""
+    """The live comparison: the methods' curves overlaid (one panel per metric), then their summary table."""
     from ui.saved_runs import labelled, overlay_charts
     from ui.views import comparison_summary, summary_table
 
@@ -27,11 +27,9 @@ def draw_comparison(snap) -> None:
 
 
 def compare_page() -> None:
-    through_app_router()
-    st.title(tr("compare.title"))
+    st.title(methods.numbered(methods.compare_number(), tr("compare.title")))
     st.markdown(tr("compare.intro"))
     from core.budget import DataSize
-    from core.settings import METHODS
     from ui.budget import cost_line
     from ui.data_source import dataset_or_panel
     from ui.learned import compare_learned_panel
@@ -42,8 +40,8 @@ def compare_page() -> None:
     settings = current_settings()
     data = dataset_or_panel(settings.max_len)
     if data is not None:
-        comparison = [settings.with_method(m) for m in METHODS]
-        cost_line(comparison, DataSize.of(data))  # the three runs' total
+        comparison = [settings.with_method(m) for m in methods.names()]
+        cost_line(comparison, DataSize.of(data))  # the runs' total
         pending_notice()
         training_controls("compare", comparison, data, label=tr("run.train_all"))
         live_view("compare", draw_comparison, empty_hint=tr("compare.empty"))

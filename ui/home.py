@@ -1,13 +1,13 @@
-"""The home page: what the three methods are, the data at a glance, the model.
+"""The home page: what the methods are, the data at a glance, the model.
 
 Drawn by app.py's navigation as its default page. The title and intro come
 first and need nothing but Streamlit (the heavier imports, pandas and Altair,
 follow them; TensorFlow comes later still), so they paint at once on a fresh
 server; the methods table and the links to the pages follow; the data (whose preparation imports Keras)
 and the model summary follow, each behind a short status while it loads.
-The table's "lines" column counts the trainers' real source, read from
-core/training.py with `ast` rather than imported: importing it would load
-TensorFlow before the page is drawn.
+The table has a row per method of the registry (core/methods.py); its "lines"
+column counts each trainer's real source, read from its module with `ast`
+rather than imported: importing it would load TensorFlow before the page is drawn.
 """
 
 from __future__ import annotations
@@ -15,42 +15,42 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from core import methods
 from ui.i18n import tr
 
 if TYPE_CHECKING:
     import pandas as pd
+    from streamlit.navigation.page import StreamlitPage
 
     from core.data import PreparedData
 
-# Row of the methods table -> the trainer whose source it counts (core/training.py).
-TRAINERS = {"fit": "train_with_fit", "train_on_batch": "train_with_batches", "custom_loop": "train_with_custom_loop"}
-
 
 @functools.cache
-def trainer_lines() -> dict[str, int]:
-    """Lines of each trainer's source as the method pages show it (decorators included), without importing it."""
-    path = importlib.util.find_spec("core.training").origin  # finds the file; imports only the `core` package
+def trainer_lines(module: str) -> dict[str, int]:
+    """Lines of each function's source in `module` as the method pages show it (decorators included), without importing it."""
+    path = importlib.util.find_spec(module).origin  # finds the file; imports only the parent package
     with open(path, encoding="utf-8") as source:
         tree = ast.parse(source.read())
-    spans = {
+    return {
         node.name: node.end_lineno - min([node.lineno, *(d.lineno for d in node.decorator_list)]) + 1
         for node in tree.body
         if isinstance(node, ast.FunctionDef)
     }
-    return {row: spans[name] for row, name in TRAINERS.items()}
 
 
 def method_table() -> pd.DataFrame:
-    """The three methods at a glance, in the session's language."""
+    """Every method at a glance, in the registry's order and the session's language."""
     import pandas as pd
 
-    lines = trainer_lines()
     rows = [
-        [tr(f"table.{m}.{c}") for c in ("name", "control", "flexibility")] + [lines[m], tr(f"table.{m}.when")] for m in TRAINERS
+        [tr(f"table.{m.name}.{c}") for c in ("name", "control", "flexibility")]
+        + [trainer_lines(m.module)[m.trainer], tr(f"table.{m.name}.when")]
+        for m in methods.REGISTRY
     ]
     columns = [tr(f"table.{c}") for c in ("method", "control", "flexibility", "lines", "when")]
     return pd.DataFrame(rows, columns=columns)
@@ -115,18 +115,18 @@ def dataset_at_a_glance(data: PreparedData) -> None:
             st.write(text)
 
 
-def home() -> None:
+def home(pages: Mapping[str, StreamlitPage]) -> None:
+    """`pages`: the pages it links to, by id (each method's name, "compare"), from ui/navigation.py."""
     st.title(tr("app.title"))
     st.markdown(tr("home.intro"))
     # pandas, NumPy, Altair and the data code load after the title and intro are on the page.
     from ui.data_source import dataset_or_panel, upload_panel
 
     st.dataframe(method_table(), hide_index=True, width="stretch")
-    cols = st.columns(4)
-    cols[0].page_link("pages/1_fit.py", label=tr("home.link.fit"), icon=":material/play_arrow:")
-    cols[1].page_link("pages/2_train_on_batch.py", label=tr("home.link.train_on_batch"), icon=":material/play_arrow:")
-    cols[2].page_link("pages/3_custom_loop.py", label=tr("home.link.custom_loop"), icon=":material/play_arrow:")
-    cols[3].page_link("pages/4_compare.py", label=tr("home.link.compare"), icon=":material/compare_arrows:")
+    cols = st.columns(len(pages))
+    for column, (page_id, page) in zip(cols, pages.items(), strict=True):
+        icon = ":material/compare_arrows:" if page_id == "compare" else methods.method(page_id).icon
+        column.page_link(page, label=tr(f"home.link.{page_id}"), icon=icon)
 
     settings = st.session_state["settings"]
     data = dataset_or_panel(settings.max_len)

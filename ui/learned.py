@@ -1,7 +1,7 @@
 """'What the model learned': the session's trained models, their test-set answers, and the panels that show them.
 
 After a run ends, the job's `TrainedModel`s (weights only) move into this
-session's model store: the latest per method, at most three
+session's model store: the latest per method
 (`core.predictions.keep_latest`). Each model's predictions on the test set are
 computed once, the first time a panel needs them, and kept next to it under
 its run id; both are dropped together when the model is evicted. The panels
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import charts
+from core import charts, methods
 from core.data import DataError, PreparedData
 from core.plain_text import markdown_literal
 from core.predictions import (
@@ -30,14 +30,13 @@ from core.predictions import (
     predict_test_set,
     top_k_frame,
 )
-from core.settings import METHODS
 from ui.data_source import current_dataset
 from ui.i18n import current_language, tr
 from ui.live_run import session_job
 from ui.take_away import has_weights, how_to_load, kept_model, model_download, page_records, weights_gone
 from ui.views import chart_once_per_version
 
-MODELS_KEY = "trained_models"  # method -> TrainedModel, at most three, oldest first
+MODELS_KEY = "trained_models"  # method -> TrainedModel, one per method, oldest first
 PREDICTIONS_KEY = "test_predictions"  # run id -> Predictions of a kept model
 
 
@@ -245,7 +244,7 @@ def compare_learned_panel() -> None:
     st.markdown(f"{tr('chart.true_topic')}: **{names[int(shown_data.y_test[index])]}**")
     with st.expander(tr("learned.words") if shown_data.word_index else tr("learned.token_ids")):
         st.text(newswire_words(shown_data, index)[0])
-    for column, method in zip(st.columns(len(METHODS)), METHODS, strict=True):
+    for column, method in zip(st.columns(len(methods.names())), methods.names(), strict=True):
         with column:
             st.markdown(f"**{tr(f'method.{method}')}**")
             trained, found = models.get(method), answers.get(method)

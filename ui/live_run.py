@@ -23,6 +23,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from core import methods
 from core.budget import VISITOR_PRESSES, DataSize, check_cost, limits_from_environment
 from core.data import PreparedData
 from core.runs.handle import JobSnapshot
@@ -57,11 +58,12 @@ PREPARED_FIRST_BATCH_WAIT_SECONDS = 0.3
 # holds (the forward-message cache, `global.minCachedMessageSize` in .streamlit/config.toml), so a figures tick
 # between two epochs costs the server little and sends ~1 kB; a new epoch shows at most this late.
 FIGURES_REFRESH_SECONDS = 2.0
-PAGE_IDS = ("fit", "train_on_batch", "custom_loop", "compare", "sweep")
+# The pages that start runs: each method's (core/methods.py), Compare's, and the sweep on Compare.
+EXTRA_PAGE_IDS = ("compare", "sweep")
 
 
 def page_title(page_id: str | None) -> str:
-    return tr(f"page.{page_id}") if page_id in PAGE_IDS else tr("page.another")
+    return tr(f"page.{page_id}") if page_id in (*methods.names(), *EXTRA_PAGE_IDS) else tr("page.another")
 
 
 def method_names(methods: tuple[str, ...]) -> str:

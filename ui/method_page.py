@@ -1,10 +1,11 @@
-"""The body every method page shares: intro, Train/Stop and the live run, what the model learned, the real source.
+"""A method's page, one body for every method: intro, Train/Stop and the live run, what the model learned, the real source.
 
-Pages name their sources (functions and classes of core.training) instead of
-importing them: core.training imports TensorFlow, seconds on a fresh server,
-so it is imported here after the title and intro are on the page, behind a
-short "Loading TensorFlow" status; the modules that bring pandas and Altair
-are imported after the title too.
+What differs per method comes from its registry entry (core/methods.py): its
+title and intro, the sources it shows, whether it shows the learning rate.
+The registry names the sources instead of importing them: the trainers' module
+imports TensorFlow, seconds on a fresh server, so it is imported here after
+the title and intro are on the page, behind a short "Loading TensorFlow"
+status; the modules that bring pandas and Altair are imported after the title too.
 """
 
 from __future__ import annotations
@@ -13,23 +14,17 @@ from functools import partial
 
 import streamlit as st
 
+from core import methods
 from ui.i18n import tr
-from ui.routing import through_app_router
 from ui.settings_form import current_settings, pending_notice
 
 
-def method_page(
-    method: str,
-    title_key: str,
-    intro_key: str,
-    sources: list[tuple[str, str]],
-    show_learning_rate: bool = False,
-) -> None:
-    """`sources`: (name in core.training, caption key); `title_key`, `intro_key` and captions are catalogue keys."""
-    through_app_router()
+def method_page(method: str) -> None:
+    """The page of `method`, a name in the registry (its URL path)."""
+    entry = methods.method(method)
     settings = current_settings().with_method(method)
-    st.title(tr(title_key))
-    st.markdown(tr(intro_key))
+    st.title(methods.numbered(methods.number(method), tr(f"{method}.title")))
+    st.markdown(tr(f"{method}.intro"))
     # Imported after the title and intro are on the page: pandas and Altair take a moment on a fresh server.
     from core.budget import DataSize
     from ui.budget import cost_line
@@ -41,7 +36,7 @@ def method_page(
     from ui.views import draw_method_run, show_source
 
     with st.spinner(tr("home.loading_tf")):
-        from core import training  # TensorFlow: seconds on a fresh server, so after the title
+        module = methods.source_module(entry)  # TensorFlow: seconds on a fresh server, so after the title
     data = dataset_or_panel(settings.max_len)
     if data is not None:
         settings = logging_choice(settings)  # fit: its logging callbacks, chosen on the page (ui.run_files)
@@ -62,7 +57,7 @@ def method_page(
         prepare_ahead(settings, data)  # so Train answers at once: the model is built and traced while the visitor reads
         live_view(
             method,
-            partial(draw_method_run, show_learning_rate=show_learning_rate),
+            partial(draw_method_run, show_learning_rate=entry.halves_learning_rate),
             empty_hint=tr("method_page.empty"),
         )
         # Outside the live fragment, and not while this page's run trains: predictions are never redone per refresh.
@@ -71,5 +66,5 @@ def method_page(
             learned_panel(method)
     # Then the lesson: the real source of what the Train button runs.
     st.subheader(tr("method_page.code_title"))
-    for position, (name, caption_key) in enumerate(sources):
-        show_source(getattr(training, name), tr(caption_key), expanded=position == 0)
+    for position, (name, caption) in enumerate(entry.sources):
+        show_source(getattr(module, name), tr(f"source.{method}.{caption}"), expanded=position == 0)

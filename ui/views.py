@@ -26,7 +26,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import charts
+from core import charts, methods
 from core.compare import comparison_summary  # noqa: F401 - the page draws it through this module
 from core.records import RunRecord, epochs_table, record_to_csv, record_to_json, records_to_frame
 from core.runs.handle import JobSnapshot
@@ -85,9 +85,8 @@ def chart_texts() -> dict[str, str]:
 def label_words() -> tuple[dict[str, str], dict[str, str]]:
     """Method and setting names for core.compare.run_labels, in the session's language."""
     from core.compare import LABEL_SETTINGS
-    from core.settings import METHODS
 
-    return {m: tr(f"cmp.method.{m}") for m in METHODS}, {k: tr(f"cmp.setting.{k}") for k in LABEL_SETTINGS}
+    return {m: tr(f"cmp.method.{m}") for m in methods.names()}, {k: tr(f"cmp.setting.{k}") for k in LABEL_SETTINGS}
 
 
 # Specs of the charts that many sessions show (a run's curves at some progress, in one language), built once per
@@ -307,13 +306,14 @@ def draw_method_run(snap: JobSnapshot, show_learning_rate: bool = False) -> None
     if not snap.records:
         return
     record = snap.records[-1]
-    halving = record.settings.get("lr_halving_epoch") if record.method == "train_on_batch" else None
+    entry = methods.method(record.method)
+    halving = record.settings.get("lr_halving_epoch") if entry.halves_learning_rate else None
     planned = record.settings.get("epochs", len(record.epochs))
     st.caption(tr("epochs_finished" if record.epochs else "epochs_finished_first", done=len(record.epochs), planned=planned))
     version = (record.run_id, len(record.epochs), record.status)
     run_charts(record.method, version, [record], rule_epoch=halving, show_learning_rate=show_learning_rate)
     st.markdown(f"**{tr('cmp.batch_title')}**")
-    caption = tr("cmp.batch_caption.train_on_batch" if record.method == "train_on_batch" else "cmp.batch_caption.other")
+    caption = tr("cmp.batch_caption.train_on_batch" if entry.reports_single_batches else "cmp.batch_caption.other")
     batch_curves(record.method, [record], [record.label], "series", caption, ("reported", "mean"))
     epoch_table_and_downloads(record, finished=not snap.active)
 

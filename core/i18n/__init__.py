@@ -6,6 +6,15 @@ never compare languages themselves: they ask `t(key, lang, **values)`.
 Reuters topic names, code and the names of Keras functions stay as they are in
 both languages. Messages made deep inside `core` (a data file's problem, a
 setting's bounds) stay English: they quote values and paths, and are shown as they are.
+
+Why in core/ and not beside the Streamlit glue (ui/i18n.py, which only picks the
+session's language and calls `t`): the catalogues are plain data, checked by tests
+without Streamlit, and they are the one source of a text in every language, for
+core as well: `run_message` matches the sentences core writes, and a run's ending
+stored as a message code (issue 22) is rendered in English for exports by core,
+which must never import ui/. A method's texts are keyed by
+its registry name (core/methods.py `catalogue_keys`), and `{method_count}` in
+any text says how many methods the registry holds.
 The fixed sentences a run ends with (stopped, left, early stopping, a lost worker) are kept in
 English in the run's record and files, and shown in the session's language (`run_message`).
 """
@@ -14,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from core import methods
 from core.i18n.en import EN
 from core.i18n.zh import ZH
 
@@ -29,10 +39,21 @@ def language_from_locale(locale: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
+def count_words(catalogue: dict[str, str]) -> dict[str, str]:
+    """How many methods the registry holds, in the catalogue's words: `{method_count}` and, capitalised, `{Method_count}`."""
+    count = len(methods.REGISTRY)
+    words = catalogue["number.words"].split()
+    word = words[count] if count < len(words) else str(count)
+    return {"method_count": word, "Method_count": word[:1].upper() + word[1:]}
+
+
 def t(key: str, lang: str, **values: object) -> str:
-    """The text for `key` in `lang` (English when the language is unknown), with `values` filled in."""
+    """The text for `key` in `lang` (English when the language is unknown), with `values` filled in.
+
+    Every text may also say how many methods there are (`{method_count}`): the count comes from the registry.
+    """
     catalogue = STRINGS.get(lang, STRINGS[DEFAULT_LANGUAGE])
-    return catalogue[key].format(**values)
+    return catalogue[key].format(**{**count_words(catalogue), **values})
 
 
 # The sentences core writes when a run ends (core.training, core.runs.jobs, core.runs.watch, core.runs.ray_jobs, core.runs.ray_cluster),

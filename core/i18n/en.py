@@ -2,12 +2,12 @@
 
 EN: dict[str, str] = {
     # -- the app and its navigation
-    "app.title": "Three ways to train a Keras model",
+    "app.title": "{Method_count} ways to train a Keras model",
     "nav.home": "Home",
-    "nav.fit": "1 · model.fit",
-    "nav.train_on_batch": "2 · train_on_batch",
-    "nav.custom_loop": "3 · Custom loop",
-    "nav.compare": "4 · Compare",
+    "nav.fit": "model.fit",
+    "nav.train_on_batch": "train_on_batch",
+    "nav.custom_loop": "Custom loop",
+    "nav.compare": "Compare",
     "language.label": "Language / 语言",
     # method names in sentences (the code names stay)
     "method.fit": "model.fit",
@@ -20,13 +20,16 @@ EN: dict[str, str] = {
     "page.another": "another",
     # -- home
     "home.intro": """
-The same network, trained on the same Reuters newswires, three ways, as in the
-chapter *训练模型的3种方法* (TensorFlow 2.1), ported to TensorFlow 2.21 / Keras 3:
+The same network, trained on the same Reuters newswires, {method_count} ways: the three of the
+chapter *训练模型的3种方法* (TensorFlow 2.1), ported to TensorFlow 2.21 / Keras 3, and the one
+Keras' own guide adds between them:
 
 1. **`model.fit`**: Keras runs the loop; you steer it through callbacks.
 2. **A `train_on_batch` loop**: you run the loop and can act between any two batches
    (here the learning rate halves at epoch 5).
 3. **A custom loop**: `tf.GradientTape` inside a `tf.function`, no `compile` at all.
+4. **`fit` with your own `train_step`**: you write what happens to one batch; `fit` keeps
+   the loop, validation and callbacks.
 
 Each page shows the exact code that runs, trains live in your browser, and keeps
 going while you click around. Settings in the sidebar apply to every page.
@@ -39,19 +42,19 @@ going while you click around. Settings in the sidebar apply to every page.
     "table.fit.name": "model.fit",
     "table.fit.control": "Through callbacks",
     "table.fit.flexibility": "Lowest: Keras runs the loop",
-    "table.fit.when": "Standard training; most projects",
+    "table.fit.when": "Choose it first: standard training, where callbacks (early stopping, schedules, checkpoints) give all the control you need.",
     "table.train_on_batch.name": "train_on_batch loop",
     "table.train_on_batch.control": "Per batch, in your loop",
     "table.train_on_batch.flexibility": "Medium: change anything between batches",
-    "table.train_on_batch.when": "Schedules and logic that callbacks make awkward",
+    "table.train_on_batch.when": "When you must act between batches in plain Python (a schedule, data logic) and a callback makes it awkward, while Keras' own step is fine.",
     "table.custom_loop.name": "Custom loop (GradientTape)",
     "table.custom_loop.control": "Every line of the step",
     "table.custom_loop.flexibility": "Highest: no compile, your own step",
-    "table.custom_loop.when": "New losses, several models, research",
+    "table.custom_loop.when": "When fit's loop itself is in the way: several models or optimizers, unusual loops, research code where you want every line.",
     "home.link.fit": "model.fit",
     "home.link.train_on_batch": "train_on_batch loop",
     "home.link.custom_loop": "Custom loop",
-    "home.link.compare": "Compare all three",
+    "home.link.compare": "Compare all {method_count}",
     "home.upload_expander": "Use another reuters.npz (for your session only)",
     "home.data_title": "The data: Reuters newswires",
     "home.metric.train": "Training newswires",
@@ -90,9 +93,9 @@ going while you click around. Settings in the sidebar apply to every page.
     "settings.options": "Method options",
     "settings.halving": "train_on_batch: halve the learning rate at epoch (0 = never)",
     "settings.early": "fit: EarlyStopping patience (0 = off)",
-    "settings.early_help": "Stop when val_loss has not improved for this many epochs.",
+    "settings.early_help": "Stop when val_loss has not improved for this many epochs (fit, and fit with your own train_step).",
     "settings.plateau": "fit: ReduceLROnPlateau patience (0 = off)",
-    "settings.plateau_help": "Halve the learning rate when val_loss stalls for this many epochs.",
+    "settings.plateau_help": "Halve the learning rate when val_loss stalls for this many epochs (fit, and fit with your own train_step).",
     "settings.steps": "Steps per execution (speed)",
     "settings.steps_help": (
         "Run several batches per compiled call: identical numbers, fewer Python round trips. "
@@ -105,7 +108,7 @@ going while you click around. Settings in the sidebar apply to every page.
     "settings.link_ignored": "Ignored in the link (not valid settings): {keys}.",
     # -- training controls and status
     "run.train": "Train",
-    "run.train_all": "Train all three",
+    "run.train_all": "Train all {method_count}",
     "run.stop": "Stop",
     "run.refused": (
         "One run at a time per session: {methods} is still {state} (started on the {where} page). "
@@ -171,7 +174,7 @@ going while you click around. Settings in the sidebar apply to every page.
     "source.train_on_batch.averages": "How batch results become epoch figures",
     "source.custom_loop.main": "The function that trains, with train_step and valid_step (this exact code runs)",
     # -- method pages
-    "fit.title": "1 · model.fit",
+    "fit.title": "model.fit",
     "fit.intro": """
 `model.fit` is the most powerful built-in way to train: it takes NumPy arrays, a
 `tf.data.Dataset` or a Python generator, runs the loop for you, and lets you steer
@@ -179,7 +182,7 @@ it **through callbacks**. This page's progress bar and charts come from a callba
 (`ReportToRun`); in the sidebar's *Method options* you can add `EarlyStopping`
 or `ReduceLROnPlateau` and watch their effect on the curves.
 """,
-    "train_on_batch.title": "2 · train_on_batch loop",
+    "train_on_batch.title": "train_on_batch loop",
     "train_on_batch.intro": """
 More flexible than `fit`: **you** write the loop over epochs and batches and call
 `model.train_on_batch` / `model.test_on_batch`, so you can change anything between
@@ -191,7 +194,7 @@ one batch's figures; the loop averages them over the epoch (weighted by batch si
 to report the same epoch figures as `fit`. The chapter, written for TF 2.1, printed
 the *last batch* only, which is why its train accuracy reads 0.909 = 20/22.
 """,
-    "custom_loop.title": "3 · Custom training loop",
+    "custom_loop.title": "Custom training loop",
     "custom_loop.intro": """
 No `compile`: the optimizer updates the weights directly from the gradients that
 `tf.GradientTape` records, inside a `train_step` compiled by `tf.function`. This is
@@ -201,17 +204,17 @@ ends, `reset_state()` before the next. Below, `train_step` and `valid_step` are 
 two inner functions of the code that runs.
 """,
     # -- compare page
-    "compare.title": "4 · Compare the three methods",
+    "compare.title": "Compare the {method_count} methods",
     "compare.intro": """
-One job trains `fit`, the `train_on_batch` loop and the custom loop one after the
-other, **with identical settings**: the same initial weights and the same batches in
-the same order. With the learning-rate halving off (*Method options* → 0), `fit` and
-the custom loop trace the same curve, because they do the same math; the batch loop
-differs only by its learning-rate schedule. Below, overlay runs saved earlier and the
+One job trains every method one after the other, **with identical settings**: the same
+initial weights and the same batches in the same order. `fit`, the custom loop and `fit`
+with your own `train_step` trace the same curve, because they do the same math (below,
+how far apart their figures are); with the learning-rate halving off (*Method options* → 0)
+the batch loop does too, else it differs only by its learning-rate schedule. Below, overlay runs saved earlier and the
 curves printed in the book the app is built from.
 """,
     "compare.first_points": "The first points appear when the first epoch ends.",
-    "compare.empty": "Press **Train all three** to run the methods one after the other.",
+    "compare.empty": "Press **Train all {method_count}** to run the methods one after the other.",
     "compare.overlay_title": "Overlay saved runs and the book",
     "compare.saved_runs": "Runs to overlay on the chart",
     "compare.book_toggle": "The book's printed curves (TF 2.1)",
@@ -223,7 +226,7 @@ curves printed in the book the app is built from.
     # -- what the model learned
     "learned.title": "What the model learned",
     "learned.none": "Train a run on this page: its trained model is kept for this session and explored here.",
-    "learned.none_compare": "Train the three methods (or each on its page): their models are compared here on the same newswire.",
+    "learned.none_compare": "Train the {method_count} methods (or each on its page): their models are compared here on the same newswire.",
     "learned.model_caption": "Model of the run **{label}** ({epochs} epochs): test accuracy {accuracy}.",
     "learned.other_data": (
         "The model of {label} was trained with other data or another max_len ({max_len}); "
@@ -426,7 +429,7 @@ curves printed in the book the app is built from.
     "import.why.not_object": "not a run record (the JSON is not an object)",
     "import.why.field_missing": "not a run record: {field} is missing",
     "import.why.field_type": "not a run record: {field} holds the wrong kind of value",
-    "import.why.method": "unknown method {method} (fit, train_on_batch or custom_loop)",
+    "import.why.method": "unknown method {method} (known: {known})",
     "import.why.status": "not a run record: its status is not running, finished, stopped or failed",
     "import.why.settings_method": "its settings name another method than the run",
     "import.why.settings": "settings no run can have: {problems}",
@@ -598,4 +601,35 @@ curves printed in the book the app is built from.
         "that trained it could not send them), so its model can be neither shown on the test set nor downloaded. "
         "Train it to get a model you can download."
     ),
+    # -- method registry (issue 22): counts said in words, e.g. "{Method_count} ways"
+    "number.words": "zero one two three four five six seven eight nine ten eleven twelve",
+    # -- fit with your own train_step (issue 23): the fourth method's texts
+    "method.custom_train_step": "fit with your own train_step",
+    "nav.custom_train_step": "fit + train_step",
+    "page.custom_train_step": "fit + train_step",
+    "home.link.custom_train_step": "fit + train_step",
+    "table.custom_train_step.name": "fit + your train_step",
+    "table.custom_train_step.control": "Every line of one batch's step",
+    "table.custom_train_step.flexibility": "High: your step, fit's loop and callbacks",
+    "table.custom_train_step.when": (
+        "When the update itself is new (another loss, a GAN, extra terms) but you still want fit's callbacks, "
+        "progress, validation and distribution."
+    ),
+    "custom_train_step.title": "fit with your own train_step",
+    "custom_train_step.intro": """
+The middle road that Keras' own guide, *Customizing what happens in `fit()`*, recommends:
+subclass `keras.Model`, override **`train_step`** with your own `tf.GradientTape` step, and
+keep calling `fit`. You write what happens to **one batch**: the forward pass, the loss, the
+gradients, the update, the metrics. `fit` still runs the loop, validation,
+`steps_per_execution` and every callback, so this page's progress, Stop and the fit page's
+optional `EarlyStopping` / `ReduceLROnPlateau` (*Method options*) work unchanged.
+
+Here the step does what `fit`'s built-in step does, the loss weighted by batch size included,
+so from the same seed it gives `fit`'s figures: Compare shows how far apart they are (on
+this machine, not at all). Change a line of `train_step` and you have a new algorithm with
+all of `fit`'s conveniences.
+""",
+    "cmp.method.custom_train_step": "train_step",
+    "source.custom_train_step.main": "The function that trains (this exact code runs)",
+    "source.custom_train_step.step": "The model class: its train_step is what fit calls for every batch",
 }

@@ -1,12 +1,12 @@
 """简体中文: every text the app shows. Keys and {placeholders} match `en.py` one for one (tests/test_i18n.py checks)."""
 
 ZH: dict[str, str] = {
-    "app.title": "训练 Keras 模型的三种方法",
+    "app.title": "训练 Keras 模型的{Method_count}种方法",
     "nav.home": "首页",
-    "nav.fit": "1 · model.fit",
-    "nav.train_on_batch": "2 · train_on_batch",
-    "nav.custom_loop": "3 · 自定义循环",
-    "nav.compare": "4 · 比较",
+    "nav.fit": "model.fit",
+    "nav.train_on_batch": "train_on_batch",
+    "nav.custom_loop": "自定义循环",
+    "nav.compare": "比较",
     "language.label": "Language / 语言",
     "method.fit": "model.fit",
     "method.train_on_batch": "train_on_batch 循环",
@@ -17,13 +17,15 @@ ZH: dict[str, str] = {
     "page.compare": "比较",
     "page.another": "另一个",
     "home.intro": """
-同一个网络、同一批路透社新闻，用三种方法训练，内容来自
-*训练模型的3种方法* 一章（TensorFlow 2.1），已移植到 TensorFlow 2.21 / Keras 3：
+同一个网络、同一批路透社新闻，用{method_count}种方法训练：其中三种来自
+*训练模型的3种方法* 一章（TensorFlow 2.1），已移植到 TensorFlow 2.21 / Keras 3；
+另一种是 Keras 官方指南在它们之间补充的方法：
 
 1. **`model.fit`**：Keras 负责训练循环，你通过回调函数（callbacks）来控制。
 2. **`train_on_batch` 循环**：你自己写循环，可以在任意两个批次之间做调整
    （这里在第 5 个 epoch 把学习率减半）。
 3. **自定义循环**：在 `tf.function` 中使用 `tf.GradientTape`，完全不需要 `compile`。
+4. **带自定义 `train_step` 的 `fit`**：你编写单个批次的训练步骤；循环、验证和回调仍由 `fit` 负责。
 
 每个页面都展示实际运行的代码，在浏览器中实时训练，并且在你浏览其他页面时继续训练。
 侧边栏中的设置对所有页面生效。
@@ -36,19 +38,19 @@ ZH: dict[str, str] = {
     "table.fit.name": "model.fit",
     "table.fit.control": "通过回调函数",
     "table.fit.flexibility": "最低：由 Keras 运行循环",
-    "table.fit.when": "常规训练；大多数项目",
+    "table.fit.when": "首选：常规训练，回调函数（提前停止、学习率调度、检查点）就能提供所需的全部控制。",
     "table.train_on_batch.name": "train_on_batch 循环",
     "table.train_on_batch.control": "在你的循环中逐批控制",
     "table.train_on_batch.flexibility": "中等：批次之间可以改变任何东西",
-    "table.train_on_batch.when": "用回调函数不便实现的调度和逻辑",
+    "table.train_on_batch.when": "需要在批次之间用普通 Python 做调整（调度、数据逻辑），而用回调不方便、Keras 自带的训练步骤又够用时。",
     "table.custom_loop.name": "自定义循环 (GradientTape)",
     "table.custom_loop.control": "训练步骤的每一行",
     "table.custom_loop.flexibility": "最高：无需 compile，自己写训练步骤",
-    "table.custom_loop.when": "新的损失函数、多个模型、研究",
+    "table.custom_loop.when": "当 fit 的循环本身碍事时：多个模型或优化器、特殊的循环、需要掌控每一行的研究代码。",
     "home.link.fit": "model.fit",
     "home.link.train_on_batch": "train_on_batch 循环",
     "home.link.custom_loop": "自定义循环",
-    "home.link.compare": "比较三种方法",
+    "home.link.compare": "比较{method_count}种方法",
     "home.upload_expander": "使用另一个 reuters.npz（仅限本次会话）",
     "home.data_title": "数据：路透社新闻",
     "home.metric.train": "训练集新闻",
@@ -84,9 +86,9 @@ ZH: dict[str, str] = {
     "settings.options": "方法选项",
     "settings.halving": "train_on_batch：在第几个 epoch 把学习率减半（0 = 不减半）",
     "settings.early": "fit：EarlyStopping 的耐心值（0 = 关闭）",
-    "settings.early_help": "val_loss 连续这么多个 epoch 没有改善时停止训练。",
+    "settings.early_help": "val_loss 连续这么多个 epoch 没有改善时停止训练（fit，以及带自定义 train_step 的 fit）。",
     "settings.plateau": "fit：ReduceLROnPlateau 的耐心值（0 = 关闭）",
-    "settings.plateau_help": "val_loss 连续这么多个 epoch 停滞时把学习率减半。",
+    "settings.plateau_help": "val_loss 连续这么多个 epoch 停滞时把学习率减半（fit，以及带自定义 train_step 的 fit）。",
     "settings.steps": "每次执行的步数（速度）",
     "settings.steps_help": "每次编译调用运行多个批次：结果完全相同，Python 往返更少。进度条会按步跳动。",
     "settings.apply": "应用设置",
@@ -95,7 +97,7 @@ ZH: dict[str, str] = {
     "settings.link_caption": "页面地址现在包含这些设置：复制它即可分享。",
     "settings.link_ignored": "链接中以下设置无效，已忽略：{keys}。",
     "run.train": "训练",
-    "run.train_all": "依次训练三种方法",
+    "run.train_all": "依次训练{method_count}种方法",
     "run.stop": "停止",
     "run.refused": "每个会话一次只能训练一个任务：{methods} 仍在{state}（在“{where}”页面启动）。请在那里停止它，或等待它结束。",
     "run.waiting": "正在等待空闲的训练位置：本服务器 {capacity} 个位置中有 {in_use} 个正忙。一旦有空位，你的训练会自动开始。",
@@ -147,14 +149,14 @@ ZH: dict[str, str] = {
     "source.train_on_batch.main": "负责训练的函数（运行的正是这段代码）",
     "source.train_on_batch.averages": "批次结果如何变成 epoch 指标",
     "source.custom_loop.main": "负责训练的函数，含 train_step 和 valid_step（运行的正是这段代码）",
-    "fit.title": "1 · model.fit",
+    "fit.title": "model.fit",
     "fit.intro": """
 `model.fit` 是功能最强的内置训练方式：它接受 NumPy 数组、`tf.data.Dataset`
 或 Python 生成器，替你运行训练循环，并让你**通过回调函数**来控制训练。本页的进度条和
 图表就来自一个回调（`ReportToRun`）；在侧边栏的*方法选项*中可以加入 `EarlyStopping`
 或 `ReduceLROnPlateau`，观察它们对曲线的影响。
 """,
-    "train_on_batch.title": "2 · train_on_batch 循环",
+    "train_on_batch.title": "train_on_batch 循环",
     "train_on_batch.intro": """
 比 `fit` 更灵活：由**你**编写遍历 epoch 和批次的循环，并调用
 `model.train_on_batch` / `model.test_on_batch`，因此无需回调就能在任意两个批次之间做任何改变。
@@ -164,22 +166,23 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
 循环按批大小加权，在整个 epoch 上求平均，从而报告与 `fit` 相同的 epoch 指标。
 书中（基于 TF 2.1）只打印了*最后一个批次*，所以它的训练准确率是 0.909 = 20/22。
 """,
-    "custom_loop.title": "3 · 自定义训练循环",
+    "custom_loop.title": "自定义训练循环",
     "custom_loop.intro": """
 不用 `compile`：优化器直接根据 `tf.GradientTape` 记录的梯度更新权重，这一切发生在由
 `tf.function` 编译的 `train_step` 中。这是最灵活的方式：训练步骤的每一行都由你决定。
 指标遵循 Keras 的生命周期：只创建一次，每个批次 `update_state`，epoch 结束时 `result()`，
 下一个 epoch 开始前 `reset_state()`。下面的 `train_step` 和 `valid_step` 是实际运行代码中的两个内部函数。
 """,
-    "compare.title": "4 · 比较三种方法",
+    "compare.title": "比较{method_count}种方法",
     "compare.intro": """
-一个任务依次训练 `fit`、`train_on_batch` 循环和自定义循环，**设置完全相同**：
-相同的初始权重，相同顺序的相同批次。关闭学习率减半（*方法选项* → 0）后，`fit` 和自定义循环
-画出的曲线相同，因为它们做的是相同的计算；批次循环的区别只在于学习率调度。
+一个任务依次训练每一种方法，**设置完全相同**：相同的初始权重，相同顺序的相同批次。
+`fit`、自定义循环和带自定义 `train_step` 的 `fit` 画出的曲线相同，因为它们做的是相同的计算
+（下方会显示它们的指标相差多少）；关闭学习率减半（*方法选项* → 0）后批次循环也一样，
+否则它的区别只在于学习率调度。
 下面可以叠加之前保存的运行，以及本应用所依据的书中打印的曲线。
 """,
     "compare.first_points": "第一个 epoch 结束时会出现第一批点。",
-    "compare.empty": "点击 **依次训练三种方法**，三种方法会一个接一个地训练。",
+    "compare.empty": "点击 **依次训练{method_count}种方法**，{method_count}种方法会一个接一个地训练。",
     "compare.overlay_title": "叠加已保存的运行和书中的曲线",
     "compare.saved_runs": "叠加到图表上的运行",
     "compare.book_toggle": "书中打印的曲线（TF 2.1）",
@@ -190,7 +193,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "compare.epochs_word": "个 epoch",
     "learned.title": "模型学到了什么",
     "learned.none": "在本页训练一次：训练好的模型会保留在本次会话中，并在这里展示。",
-    "learned.none_compare": "训练三种方法（或在各自页面分别训练）：这里会用同一条新闻比较它们的模型。",
+    "learned.none_compare": "训练{method_count}种方法（或在各自页面分别训练）：这里会用同一条新闻比较它们的模型。",
     "learned.model_caption": "运行 **{label}** 的模型（{epochs} 个 epoch）：测试准确率 {accuracy}。",
     "learned.other_data": "{label} 的模型是用其他数据或另一个 max_len（{max_len}）训练的；这里使用那份数据展示。",
     "learned.predicting": "正在用模型预测 {count} 条测试新闻（每个训练好的模型只做一次）…",
@@ -378,7 +381,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "import.why.not_object": "不是运行记录（JSON 不是对象）",
     "import.why.field_missing": "不是运行记录：缺少 {field}",
     "import.why.field_type": "不是运行记录：{field} 的值类型不对",
-    "import.why.method": "未知的方法 {method}（应为 fit、train_on_batch 或 custom_loop）",
+    "import.why.method": "未知的方法 {method}（已知：{known}）",
     "import.why.status": "不是运行记录：其状态不是 running、finished、stopped 或 failed",
     "import.why.settings_method": "其设置中的方法与运行的方法不同",
     "import.why.settings": "没有运行会有这样的设置：{problems}",
@@ -521,4 +524,30 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
         "**{label}** 的权重没有到达这个页面（你在它结束前停止了观看，或训练它的工作进程无法把权重传回），"
         "因此既不能在测试集上展示它的模型，也不能下载。请训练它，以得到可以下载的模型。"
     ),
+    # -- method registry (issue 22): counts said in words, e.g. "{method_count}种方法"
+    "number.words": "零 一 两 三 四 五 六 七 八 九 十 十一 十二",
+    # -- fit with your own train_step (issue 23): the fourth method's texts
+    "method.custom_train_step": "带自定义 train_step 的 fit",
+    "nav.custom_train_step": "fit + train_step",
+    "page.custom_train_step": "fit + train_step",
+    "home.link.custom_train_step": "fit + train_step",
+    "table.custom_train_step.name": "fit + 自定义 train_step",
+    "table.custom_train_step.control": "单个批次训练步骤的每一行",
+    "table.custom_train_step.flexibility": "较高：自己的训练步骤，fit 的循环和回调",
+    "table.custom_train_step.when": "当更新方式本身是新的（另一种损失、GAN、额外的项），但仍想保留 fit 的回调、进度、验证和分布式支持时。",
+    "custom_train_step.title": "带自定义 train_step 的 fit",
+    "custom_train_step.intro": """
+这是 Keras 官方指南 *Customizing what happens in `fit()`* 推荐的中间道路：继承 `keras.Model`，
+用你自己的 `tf.GradientTape` 步骤重写 **`train_step`**，然后照常调用 `fit`。你编写的是**单个批次**
+发生的事：前向计算、损失、梯度、更新和指标。循环、验证、`steps_per_execution` 和所有回调仍由 `fit`
+负责，所以本页的进度、停止按钮以及 fit 页面可选的 `EarlyStopping` / `ReduceLROnPlateau`
+（*方法选项*）都照常工作。
+
+这里的训练步骤与 `fit` 内置的步骤做相同的事（包括按批大小加权的损失），所以从相同的随机种子出发，
+它给出与 `fit` 相同的指标：比较页面会显示它们相差多少（在本机上完全相同）。改动 `train_step`
+中的一行，你就得到一种新的算法，同时保留 `fit` 的全部便利。
+""",
+    "cmp.method.custom_train_step": "train_step",
+    "source.custom_train_step.main": "负责训练的函数（运行的正是这段代码）",
+    "source.custom_train_step.step": "模型类：fit 对每个批次调用的正是它的 train_step",
 }
