@@ -38,21 +38,23 @@ def test_a_single_json_record_imports():
     assert report.skipped == [] and back.status == "stopped" and "still running" in back.message
 
 
-@pytest.mark.parametrize(
-    "payload, reason",
-    [
-        (b"", "not_json"),
-        (b"\xff\xfe garbage", "not_json"),
-        (b"[1, 2, 3]", "not_object"),
-        (json.dumps({"run_id": "x"}).encode(), "field_missing"),
-        (json.dumps(dict(make_run().to_dict(), method="adam")).encode(), "method"),
-        (json.dumps(dict(make_run().to_dict(), status="<b>pwned</b>")).encode(), "status"),
-        (json.dumps(dict(make_run().to_dict(), batches=[[1, 2, "x", 4, 5, 6]])).encode(), "batches"),
-        (json.dumps(dict(make_run().to_dict(), batches=[[1, 2, 3]] * 2000)).encode(), "batches"),
-        (json.dumps(dict(make_run().to_dict(), batch_stride=0)).encode(), "batches"),
-        (b"x" * (MAX_IMPORT_BYTES + 1), "file_size"),
-    ],
-)
+BAD_FILES = [
+    (b"", "not_json"),
+    (b"\xff\xfe garbage", "not_json"),
+    (b"[1, 2, 3]", "not_object"),
+    (json.dumps({"run_id": "x"}).encode(), "field_missing"),
+    (json.dumps(dict(make_run().to_dict(), method="adam")).encode(), "method"),
+    (json.dumps(dict(make_run().to_dict(), status="<b>pwned</b>")).encode(), "status"),
+    (json.dumps(dict(make_run().to_dict(), batches=[[1, 2, "x", 4, 5, 6]])).encode(), "batches"),
+    (json.dumps(dict(make_run().to_dict(), batches=[[1, 2, 3]] * 2000)).encode(), "batches"),
+    (json.dumps(dict(make_run().to_dict(), batch_stride=0)).encode(), "batches"),
+    (b"x" * (MAX_IMPORT_BYTES + 1), "file_size"),
+]
+
+
+# Named by position and reason: the payloads hold run ids made from the clock, and every pytest-xdist
+# worker must collect the same test names.
+@pytest.mark.parametrize("payload, reason", BAD_FILES, ids=[f"{n}-{reason}" for n, (_, reason) in enumerate(BAD_FILES)])
 def test_bad_json_files_are_refused_with_a_reason(payload, reason):
     report = read_runs_file("bad.json", payload)
     assert report.runs == [] and report.refused.reason == reason
