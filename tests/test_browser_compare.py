@@ -105,16 +105,18 @@ def test_ticked_rows_are_overlaid_and_a_legend_click_there_highlights_one_run(pa
     assert faded.count(True) == 4 and faded.count(False) == 2, faded
 
 
-def test_the_selected_runs_download_as_a_zip_of_csv_and_json(page):
+def test_the_selected_runs_download_as_a_zip_of_csv_json_and_tensorboard_logs(page):
     page.get_by_text("Download the selected runs and charts").click()
     with page.expect_download() as download:
-        page.get_by_role("button", name="Runs (zip of CSV and JSON)").click()
+        page.get_by_role("button", name="Runs (zip of CSV, JSON and TensorBoard logs)").click()
     payload = open(download.value.path(), "rb").read()
     with zipfile.ZipFile(io.BytesIO(payload)) as archive:
-        names = sorted(archive.namelist())
+        names = sorted(name for name in archive.namelist() if "/" not in name)
         assert len(names) == 6 and {name.rsplit(".", 1)[1] for name in names} == {"csv", "json"}
         rates = sorted(json.loads(archive.read(n))["settings"]["learning_rate"] for n in names if n.endswith(".json"))
+        logs = {name.split("/")[1] for name in archive.namelist() if name.startswith("tensorboard/") and name.count("/") == 2}
     assert rates == [0.0005, 0.001, 0.003]
+    assert logs == {name.removesuffix(".json") for name in names if name.endswith(".json")}, "a log folder per run"
     with page.expect_download() as image:
         page.get_by_role("button", name="Loss (SVG)").click()
     assert open(image.value.path(), "rb").read().lstrip().startswith(b"<svg")

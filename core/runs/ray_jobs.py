@@ -168,7 +168,7 @@ class RayTrainingJob(PlannedRuns):
         self._answered = False  # the actor has answered at least once: it exists and has its CPUs
         self._final: JobSnapshot | None = None
         self._reported: dict[str, tuple[int, str]] = {}  # run_id -> (epochs, status) last reported to the recorder
-        self._left = False  # this handle's own viewer has left the run (see _read)
+        self._here: set[str] = set()  # the viewers attached through this handle and not yet gone (see _read)
         self._lock = threading.Lock()
         self._last = job_snapshot(self.settings_list, state="waiting", records=[], version=0, started_at=time.monotonic())
 
@@ -198,6 +198,7 @@ class RayTrainingJob(PlannedRuns):
             self._end("failed", str(error))
             return self
         actor.attach.remote(self.viewer_id)
+        self._here.add(self.viewer_id)
         actor.start.remote()
         self._actor = actor
         self.data = None  # the object store holds it now
@@ -256,14 +257,26 @@ class RayTrainingJob(PlannedRuns):
         if self._actor is None or not self.snapshot().active:
             return False
         self._actor.attach.remote(viewer)
+        self._here.add(viewer)
         return True
 
     def detach(self, viewer: str | None = None) -> None:
         """A viewer leaves (this handle when None); the run stops when its last viewer leaves while it trains."""
-        if viewer is None or viewer == self.viewer_id:
-            self._left = True
-        if self._actor is not None:
-            self._actor.detach.remote(viewer or self.viewer_id)
+        self._here.discard(viewer or self.viewer_id)
+        if self._actor is None:
+            return
+        self._actor.detach.remote(viewer or self.viewer_id)
+        if not self._here and self._final is None:
+            # The last viewer here may be the run's last: the actor then stops the run and lingers
+            # LINGER seconds for its handles to read the end. Read it, so the recorder saves the
+            # true ending rather than leaving the lease to guess.
+            threading.Thread(target=self._follow_to_the_end, name="ray-job-last-read", daemon=True).start()
+
+    def _follow_to_the_end(self) -> None:
+        deadline = time.monotonic() + 2 * LINGER
+        while self._final is None and time.monotonic() < deadline:
+            self.snapshot()
+            time.sleep(0.2)
 
     def worker_pid(self) -> int:
         """The process id of the worker that trains this run (for fault tests and operators)."""
@@ -296,6 +309,7 @@ class RayTrainingJob(PlannedRuns):
         job._actor, job._answered = actor, True
         if attach:
             actor.attach.remote(job.viewer_id)
+            job._here.add(job.viewer_id)
         return job
 
     @classmethod
@@ -330,10 +344,10 @@ class RayTrainingJob(PlannedRuns):
             answer, self._pending = self._pending, None
             snapshot, worker_now = ray.get(answer)
         except RayActorError:  # its process died: killed, out of memory, or its node went, or the cluster
-            if self._left:
-                # This handle's viewer had left: the actor may have ended normally once the run's last
-                # viewer (on another server) read its end, and recorded it. Guessing "lost" here would
-                # overwrite that true ending; when nobody recorded one, the run's lease lapses to interrupted.
+            if not self._here:
+                # Every viewer of this handle had left: the actor may have ended normally once the run's
+                # last viewer (maybe on another server) read its end, and recorded it. Guessing "lost" here
+                # would overwrite that true ending; when nobody recorded one, the lease lapses to interrupted.
                 return self._end("failed", why_lost(), report=False)
             return self._end("failed", why_lost())
         except RayUnavailable as error:
