@@ -16,6 +16,7 @@ up when a run starts.
 from __future__ import annotations
 
 import importlib
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,9 +114,16 @@ def catalogue_keys(entry: Method) -> list[str]:
     return keys + [f"source.{entry.name}.{suffix}" for _, suffix in entry.sources]
 
 
+# One thread at a time imports a method's module: a page's script thread and a job's thread importing two of
+# them at once (each pulls in TensorFlow and Keras) could see a partly initialised Keras module, which a CI
+# run showed as "module 'keras.src.backend' has no attribute 'standardize_dtype'" in every run on that server.
+_IMPORTING = threading.RLock()
+
+
 def source_module(entry: Method) -> Any:
     """The module that holds the method's trainer and shown sources (importing it may load TensorFlow)."""
-    return importlib.import_module(entry.module)
+    with _IMPORTING:
+        return importlib.import_module(entry.module)
 
 
 def trainer_function(name: str) -> Any:
