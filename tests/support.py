@@ -44,6 +44,9 @@ from core.store import RunStore
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 HANG_GUARD = 120.0
+# Playwright waits (ms). Only a hang guard: a busy CI machine with a Ray worker importing TensorFlow
+# beside two app servers has taken over 30 s to show a page, so no browser wait is shorter than this.
+BROWSER_HANG_GUARD_MS = 300_000
 TINY_MAX_LEN = 40
 FIGURES = ("loss", "accuracy", "top5_accuracy", "val_loss", "val_accuracy", "val_top5_accuracy", "learning_rate")
 
@@ -537,6 +540,11 @@ def require_chromium() -> None:
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail("REQUIRE_BROWSER=1 but no chromium executable was found", pytrace=False)
         pytest.skip("no chromium executable (apt-get install chromium chromium-driver)", allow_module_level=True)
+    from playwright.sync_api import expect
+
+    # An `expect` without its own timeout would give up after Playwright's 5 s: on a busy machine that is a
+    # slow page, not a broken one. Every browser wait in these tests is a hang guard instead.
+    expect.set_options(timeout=BROWSER_HANG_GUARD_MS)
 
 
 def wait_until_idle(page: Page, sidebar: bool = True, timeout: float = 60_000) -> None:
@@ -566,10 +574,10 @@ def stop_joiner_then_starter(starter: Page, joiner: Page) -> None:
     from playwright.sync_api import expect
 
     joiner.get_by_role("button", name="Stop").click()
-    expect(joiner.get_by_text("You stopped watching")).to_be_visible(timeout=60_000)
+    expect(joiner.get_by_text("You stopped watching")).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     expect(starter.locator('[data-testid="stProgress"]')).to_be_visible()  # the starter's run goes on
     starter.get_by_role("button", name="Stop").click()
-    expect(starter.get_by_text(re.compile("^Stopped"))).to_be_visible(timeout=60_000)
+    expect(starter.get_by_text(re.compile("^Stopped"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     no_exception(starter)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from fixture_data import write_fixture_npz, write_fixture_word_index
 from streamlit_server import ROOT, start_app, stop_app
-from support import apply_settings, go_to, no_exception, require_chromium, wait_until_idle
+from support import BROWSER_HANG_GUARD_MS, apply_settings, go_to, no_exception, require_chromium, wait_until_idle
 
 from core.i18n import t
 
@@ -97,7 +97,7 @@ def test_the_readme_run_command_from_requirements_txt_alone_serves_every_page_an
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         try:
             page = context.new_page()
-            page.set_default_timeout(120_000)
+            page.set_default_timeout(BROWSER_HANG_GUARD_MS)
             page.goto(url)
             wait_until_idle(page)
             for key in NAV_KEYS:

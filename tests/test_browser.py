@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from support import (
+    BROWSER_HANG_GUARD_MS,
     BROWSER_NEWSWIRES,
     apply_settings,
     go_to,
@@ -46,7 +47,7 @@ def new_page(browser, server):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(BROWSER_HANG_GUARD_MS)
         page.goto(server)
         wait_until_idle(page)
         return page
@@ -106,7 +107,7 @@ def test_training_draws_epoch_by_epoch_stops_and_survives_page_switches(new_page
     apply_settings(page, epochs=150, max_len=300)  # long enough to still be running at the end, within the budget
     go_to(page, "1 · model.fit")
     page.get_by_role("button", name="Train").click()
-    expect(page.get_by_test_id("stProgress")).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stProgress")).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     # Points arrive one epoch at a time while the run goes on.
     first = wait_for_more_epochs(page, 0)
     second = wait_for_more_epochs(page, first)
@@ -119,7 +120,7 @@ def test_training_draws_epoch_by_epoch_stops_and_survives_page_switches(new_page
     # Stop: the page says so within a couple of seconds.
     started = time.monotonic()
     page.get_by_role("button", name="Stop").click()
-    expect(page.get_by_text(re.compile(r"^Stopped\."))).to_be_visible(timeout=10_000)
+    expect(page.get_by_text(re.compile(r"^Stopped\."))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     assert time.monotonic() - started < 5
     assert epochs_done(page) < 200
     no_exception(page)
@@ -130,7 +131,9 @@ def test_compare_runs_every_method(new_page, tmp_path):
     apply_settings(page, epochs=2)
     go_to(page, nav_title("compare"))
     page.get_by_role("button", name=t("run.train_all", "en")).click()
-    expect(page.get_by_text(re.compile(rf"^Finished: {2 * len(methods.names())} epochs"))).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(re.compile(rf"^Finished: {2 * len(methods.names())} epochs"))).to_be_visible(
+        timeout=BROWSER_HANG_GUARD_MS
+    )
     table = page.get_by_test_id("stTable")
     for method in methods.names():
         expect(table.first).to_contain_text(method)
@@ -158,8 +161,8 @@ def test_two_users_train_at_once_and_each_sees_only_their_run(new_page):
     go_to(bob, nav_title("custom_loop"))
     alice.get_by_role("button", name="Train").click()
     bob.get_by_role("button", name="Train").click()
-    expect(alice.get_by_text(re.compile(r"^Finished: 3 epochs"))).to_be_visible(timeout=120_000)
-    expect(bob.get_by_text(re.compile(r"^Finished: 4 epochs"))).to_be_visible(timeout=120_000)
+    expect(alice.get_by_text(re.compile(r"^Finished: 3 epochs"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
+    expect(bob.get_by_text(re.compile(r"^Finished: 4 epochs"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     assert epochs_done(alice) == 3 and epochs_done(bob) == 4
     # Each session's other pages know nothing of the other user's run.
     go_to(alice, nav_title("custom_loop"))
@@ -173,9 +176,9 @@ def test_the_prediction_panel_after_a_short_run(new_page, tmp_path):
     apply_settings(page, epochs=12)  # a few seconds on the fixture, enough to learn its planted topic words
     go_to(page, nav_title("custom_loop"))
     page.get_by_role("button", name="Train").click()
-    expect(page.get_by_text(re.compile(r"^Finished: 12 epochs"))).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(re.compile(r"^Finished: 12 epochs"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     heading = page.get_by_role("heading", name="What the model learned")
-    expect(heading).to_be_visible(timeout=60_000)
+    expect(heading).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     expect(page.get_by_text(re.compile(r"^True topic:"))).to_be_visible()
     page.get_by_role("button", name="Random newswire").click()
     wait_until_idle(page)
@@ -238,13 +241,13 @@ def test_the_theme_follows_the_viewers_preference(browser, server, tmp_path, sch
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, color_scheme=scheme)
     try:
         page = context.new_page()
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(BROWSER_HANG_GUARD_MS)
         page.goto(f"{server}/train_on_batch?epochs=6&max_len=40")
         wait_until_idle(page)
         luminance = background_luminance(page)
         assert luminance < 0.2 if scheme == "dark" else luminance > 0.8, (scheme, luminance)
         page.get_by_role("button", name="Train", exact=True).click()
-        expect(page.get_by_text(re.compile(r"^Finished: 6 epochs"))).to_be_visible(timeout=120_000)
+        expect(page.get_by_text(re.compile(r"^Finished: 6 epochs"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
         page.wait_for_timeout(1500)  # let Vega draw
         screenshot(page, f"theme_{scheme}", tmp_path)
         no_exception(page)
@@ -255,7 +258,7 @@ def test_the_theme_follows_the_viewers_preference(browser, server, tmp_path, sch
 def phone_page(browser, server) -> tuple:
     context = browser.new_context(viewport={"width": 400, "height": 900}, is_mobile=True, has_touch=True)
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(BROWSER_HANG_GUARD_MS)
     return context, page
 
 
@@ -269,14 +272,16 @@ def test_a_phone_width_window_never_scrolls_sideways(browser, server, tmp_path):
         page.goto(f"{server}/fit?epochs=3&max_len=40")
         wait_until_idle(page, sidebar=False)
         page.get_by_role("button", name="Train", exact=True).click()
-        expect(page.get_by_text(re.compile(r"^Finished: 3 epochs"))).to_be_visible(timeout=120_000)
+        expect(page.get_by_text(re.compile(r"^Finished: 3 epochs"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
         page.wait_for_timeout(1500)
         assert sideways_overflow(page) <= 0
         screenshot(page, "phone_fit", tmp_path)
         page.goto(f"{server}/compare?epochs=2&max_len=40")
         wait_until_idle(page, sidebar=False)
         page.get_by_role("button", name=t("run.train_all", "en")).click()
-        expect(page.get_by_text(re.compile(rf"^Finished: {2 * len(methods.names())} epochs"))).to_be_visible(timeout=120_000)
+        expect(page.get_by_text(re.compile(rf"^Finished: {2 * len(methods.names())} epochs"))).to_be_visible(
+            timeout=BROWSER_HANG_GUARD_MS
+        )
         page.wait_for_timeout(1500)
         assert sideways_overflow(page) <= 0
         screenshot(page, "phone_compare", tmp_path)
@@ -291,7 +296,7 @@ def test_on_a_phone_every_chart_fits_its_place(browser, server):
         page.goto(f"{server}/custom_loop?epochs=2&max_len=40")
         wait_until_idle(page, sidebar=False)
         page.get_by_role("button", name="Train", exact=True).click()
-        expect(page.get_by_text(re.compile(r"^Finished: 2 epochs"))).to_be_visible(timeout=120_000)
+        expect(page.get_by_text(re.compile(r"^Finished: 2 epochs"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
         # The status line and the figures are separate fragments (ui/live_run.py): the final figures
         # come with the page run that the finished status asks for, a moment after it. Wait for them.
         # Charts in tabs not shown yet have nothing drawn: those are left out.
@@ -301,7 +306,7 @@ def test_on_a_phone_every_chart_fits_its_place(browser, server):
             ".filter(([drawing, place]) => drawing && place > 0)"
             ".map(([drawing, place]) => [drawing.getBoundingClientRect().width, place])"
         )
-        page.wait_for_function(f"() => ({drawn_charts})().length >= 2", timeout=120_000)
+        page.wait_for_function(f"() => ({drawn_charts})().length >= 2", timeout=BROWSER_HANG_GUARD_MS)
         wait_until_idle(page, sidebar=False)
         drawn = page.evaluate(drawn_charts)
         assert len(drawn) >= 2, "a finished run shows its charts"

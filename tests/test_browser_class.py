@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from support import no_exception, require_chromium, stop_joiner_then_starter, wait_until_idle
+from support import BROWSER_HANG_GUARD_MS, no_exception, require_chromium, stop_joiner_then_starter, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ def visitor(browser, server):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(BROWSER_HANG_GUARD_MS)
         page.goto(server + path)
         page.wait_for_selector('[data-testid="stSidebar"]')
         page.wait_for_selector("h1")
@@ -42,14 +42,14 @@ def visitor(browser, server):
 def test_a_second_visitor_with_identical_settings_sees_the_first_visitors_run_at_once(visitor):
     ann = visitor("/fit?epochs=40&max_len=40&seed=7")
     ann.get_by_role("button", name="Train", exact=True).click()
-    expect(ann.get_by_text(re.compile(r"[1-9]\d* of 40 epochs finished"))).to_be_visible(timeout=60_000)
+    expect(ann.get_by_text(re.compile(r"[1-9]\d* of 40 epochs finished"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
 
     bob = visitor("/fit?epochs=40&max_len=40&seed=7")
     bob.get_by_role("button", name="Train", exact=True).click()
     # Bob's page shows the run already in progress: the notice, the epochs so far and the moving bar, within seconds.
-    expect(bob.get_by_text("you joined a run with identical settings")).to_be_visible(timeout=10_000)
-    expect(bob.get_by_text(re.compile(r"[1-9]\d* of 40 epochs finished"))).to_be_visible(timeout=10_000)
-    expect(bob.locator('[data-testid="stProgress"]')).to_be_visible(timeout=10_000)
+    expect(bob.get_by_text("you joined a run with identical settings")).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
+    expect(bob.get_by_text(re.compile(r"[1-9]\d* of 40 epochs finished"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
+    expect(bob.locator('[data-testid="stProgress"]')).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     no_exception(bob)
 
     stop_joiner_then_starter(ann, bob)
@@ -61,9 +61,9 @@ def open_a_class(page: Page) -> str:
     wait_until_idle(page, timeout=180_000)  # a click while the page still runs its first script can be lost
     sidebar.get_by_text("Join or open a class").click()
     button = sidebar.get_by_role("button", name="Open a class")
-    expect(button).to_be_visible(timeout=30_000)
+    expect(button).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     button.click()
-    expect(sidebar.get_by_text("Teacher: manage this class")).to_be_visible(timeout=120_000)
+    expect(sidebar.get_by_text("Teacher: manage this class")).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     page.wait_for_url(re.compile(r"class=[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}"))
     return re.search(r"class=([0-9a-z-]{14})", page.url).group(1)
 
@@ -76,14 +76,14 @@ def test_a_visitor_outside_a_class_space_sees_none_of_its_runs(visitor):
     name.fill("Ada")
     name.press("Enter")
     student.get_by_role("button", name="Train", exact=True).click()
-    expect(student.get_by_text(re.compile(r"^Finished: 1 epochs"))).to_be_visible(timeout=60_000)
+    expect(student.get_by_text(re.compile(r"^Finished: 1 epochs"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
 
     classmate = visitor(f"/compare?class={code}")
-    expect(classmate.get_by_text(re.compile(r"The class's runs \(1\)"))).to_be_visible(timeout=30_000)
+    expect(classmate.get_by_text(re.compile(r"The class's runs \(1\)"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     no_exception(classmate)
 
     outsider = visitor("/compare")
-    expect(outsider.get_by_text(re.compile(r"Your runs \(0\)"))).to_be_visible(timeout=30_000)
+    expect(outsider.get_by_text(re.compile(r"Your runs \(0\)"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     open_a_class(outsider)  # another class: nothing either
-    expect(outsider.get_by_text(re.compile(r"The class's runs \(0\)"))).to_be_visible(timeout=30_000)
+    expect(outsider.get_by_text(re.compile(r"The class's runs \(0\)"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     no_exception(outsider)

@@ -14,7 +14,17 @@ import re
 import zipfile
 
 import pytest
-from support import CHROMIUM, CHROMIUM_FLAGS, apply_settings, go_to, nav_title, no_exception, require_chromium, wait_until_idle
+from support import (
+    BROWSER_HANG_GUARD_MS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    apply_settings,
+    go_to,
+    nav_title,
+    no_exception,
+    require_chromium,
+    wait_until_idle,
+)
 
 pytestmark = pytest.mark.browser
 require_chromium()
@@ -31,7 +41,7 @@ def page(server) -> Page:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         tab = context.new_page()
-        tab.set_default_timeout(90_000)
+        tab.set_default_timeout(BROWSER_HANG_GUARD_MS)
         tab.goto(server)
         wait_until_idle(tab)
         apply_settings(tab, epochs=2)

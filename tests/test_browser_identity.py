@@ -14,7 +14,7 @@ import re
 import pytest
 from fixture_data import write_fixture_npz, write_fixture_word_index
 from streamlit_server import start_app, stop_app
-from support import BROWSER_NEWSWIRES, no_exception, require_chromium, wait_for, wait_until_idle
+from support import BROWSER_HANG_GUARD_MS, BROWSER_NEWSWIRES, no_exception, require_chromium, wait_for, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,7 @@ def started(browser, url: str) -> str:
     context = browser.new_context()
     try:
         page = context.new_page()
-        page.set_default_timeout(120_000)
+        page.set_default_timeout(BROWSER_HANG_GUARD_MS)
         open_at(page, url + "/")
     finally:
         context.close()
@@ -79,7 +79,7 @@ def test_private_runs_survive_a_reload_and_a_restart_and_the_key_never_shows_in_
     url = started(browser, restartable_server.start())
     laptop = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = laptop.new_page()
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(BROWSER_HANG_GUARD_MS)
     open_at(page, url + "/fit?epochs=1&max_len=40&seed=5")
     wait_for(lambda: cookie_key(page) is not None, "the page's script to keep the private key in a cookie")
     key = cookie_key(page)
@@ -91,15 +91,15 @@ def test_private_runs_survive_a_reload_and_a_restart_and_the_key_never_shows_in_
     assert key not in page.url
 
     page.locator('[data-testid="stSidebarNav"] a', has_text="Compare").click()
-    expect(page.get_by_text(YOUR_ONE_RUN)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(YOUR_ONE_RUN)).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     page.reload(timeout=180_000)  # a new Streamlit session: the same key from the cookie, the same private space
     wait_until_idle(page, timeout=180_000)
-    expect(page.get_by_text(YOUR_ONE_RUN)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(YOUR_ONE_RUN)).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
 
     restartable_server.stop()
     url = started(browser, restartable_server.start())  # the same database, a new process (and port: cookies do not depend on it)
     open_at(page, url + "/compare")
-    expect(page.get_by_text(YOUR_ONE_RUN)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(YOUR_ONE_RUN)).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     assert cookie_key(page) == key and key not in page.url
     no_exception(page)
 
@@ -108,18 +108,18 @@ def test_private_runs_survive_a_reload_and_a_restart_and_the_key_never_shows_in_
     wait_until_idle(page, timeout=180_000)  # a click while the page still runs its first script can be lost
     sidebar.get_by_text("Your private runs on another device").click()
     sidebar.get_by_text("Show my private link").click()
-    expect(sidebar.get_by_text(re.compile("Do not share it"))).to_be_visible(timeout=60_000)
+    expect(sidebar.get_by_text(re.compile("Do not share it"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     private_link = sidebar.locator('[data-testid="stCode"]').filter(has_text="key=").inner_text().strip()
     assert private_link.endswith(f"?key={key}") and key not in page.url
 
     phone = browser.new_context(viewport={"width": 1400, "height": 1000})
     other = phone.new_page()
-    other.set_default_timeout(120_000)
+    other.set_default_timeout(BROWSER_HANG_GUARD_MS)
     open_at(other, private_link)
-    expect(other.get_by_text("This browser now uses the private key from your link")).to_be_visible(timeout=60_000)
+    expect(other.get_by_text("This browser now uses the private key from your link")).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     other.wait_for_url(lambda address: "key=" not in address)
     other.locator('[data-testid="stSidebarNav"] a', has_text="Compare").click()
-    expect(other.get_by_text(YOUR_ONE_RUN)).to_be_visible(timeout=30_000)
+    expect(other.get_by_text(YOUR_ONE_RUN)).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     wait_for(lambda: cookie_key(other) == key, "the other device to keep the key from the link")
     assert key not in other.url
 
@@ -127,7 +127,7 @@ def test_private_runs_survive_a_reload_and_a_restart_and_the_key_never_shows_in_
     wait_until_idle(page, timeout=180_000)
     sidebar.get_by_text("Join or open a class").click()
     sidebar.get_by_role("button", name="Open a class").click()
-    expect(sidebar.get_by_text("Teacher: manage this class")).to_be_visible(timeout=30_000)
+    expect(sidebar.get_by_text("Teacher: manage this class")).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     page.wait_for_url(re.compile(r"class="))
     class_links = [text for text in sidebar.locator('[data-testid="stCode"]').all_inner_texts() if "?class=" in text]
     assert class_links and not [text for text in class_links if key in text or "key=" in text] and key not in page.url

@@ -16,7 +16,7 @@ import pytest
 from engines import fresh_database, postgres_url, ray_address  # noqa: F401 - pytest fixtures
 from fixture_data import write_fixture_npz, write_fixture_word_index
 from streamlit_server import running_app
-from support import BROWSER_NEWSWIRES, no_exception, require_chromium, stop_joiner_then_starter, wait_for
+from support import BROWSER_HANG_GUARD_MS, BROWSER_NEWSWIRES, no_exception, require_chromium, stop_joiner_then_starter, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.ray, pytest.mark.postgres]
 
@@ -53,7 +53,7 @@ def deployment(tmp_path_factory, ray_address, postgres_url):  # noqa: F811 - the
 def open_page(browser, url: str) -> Page:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.set_default_timeout(90_000)
+    page.set_default_timeout(BROWSER_HANG_GUARD_MS)
     page.goto(url)
     page.wait_for_selector('[data-testid="stSidebar"]')
     page.wait_for_selector("h1")
@@ -73,18 +73,18 @@ def test_a_run_started_on_one_server_is_live_and_joined_on_the_other(browser, de
     ann = open_page(browser, server_1 + class_link)
     ann.get_by_role("button", name="Train", exact=True).click()
     # Through Ray the first epoch comes after a worker process starts and imports TensorFlow.
-    expect(ann.get_by_text(re.compile(r"[1-9]\d* of 200 epochs finished"))).to_be_visible(timeout=120_000)
+    expect(ann.get_by_text(re.compile(r"[1-9]\d* of 200 epochs finished"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
 
     # Bob's session lives on the other server: the class's list there shows Ann's run, from the shared database.
     bob = open_page(browser, server_2 + f"/compare?class={code}")
-    expect(bob.get_by_text(re.compile(r"The class's runs \(1\)"))).to_be_visible(timeout=30_000)
+    expect(bob.get_by_text(re.compile(r"The class's runs \(1\)"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     no_exception(bob)
 
     # With the same settings, Bob's Train joins the run on the cluster instead of training it again.
     bob.goto(server_2 + class_link)
     bob.get_by_role("button", name="Train", exact=True).click()
-    expect(bob.get_by_text("you joined a run with identical settings")).to_be_visible(timeout=30_000)
-    expect(bob.get_by_text(re.compile(r"[1-9]\d* of 200 epochs finished"))).to_be_visible(timeout=30_000)
+    expect(bob.get_by_text("you joined a run with identical settings")).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
+    expect(bob.get_by_text(re.compile(r"[1-9]\d* of 200 epochs finished"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     seen = epochs_finished(bob)
     # Live: the epochs Ann's run finishes keep arriving on Bob's page, served by the other server.
     wait_for(lambda: epochs_finished(bob) > seen, "a later epoch on Bob's page")

@@ -13,7 +13,15 @@ import re
 import numpy as np
 import pytest
 from fixture_data import write_fixture_npz
-from support import BROWSER_NEWSWIRES, apply_settings, go_to, no_exception, require_chromium, wait_until_idle
+from support import (
+    BROWSER_HANG_GUARD_MS,
+    BROWSER_NEWSWIRES,
+    apply_settings,
+    go_to,
+    no_exception,
+    require_chromium,
+    wait_until_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +36,7 @@ def test_a_fit_run_with_csv_logger_shows_its_callbacks_and_its_model_downloads_a
     from core.data import prepare_data
 
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(BROWSER_HANG_GUARD_MS)
     page.goto(server)
     apply_settings(page, epochs=1, max_len=40)
     go_to(page, "1 · model.fit")
@@ -37,8 +45,8 @@ def test_a_fit_run_with_csv_logger_shows_its_callbacks_and_its_model_downloads_a
     expect(page.get_by_text("Train adds keras.callbacks.CSVLogger")).to_be_visible()
     wait_until_idle(page)
     page.get_by_role("button", name="Train").click()
-    expect(page.get_by_text(re.compile(r"^Finished: 1 epochs"))).to_be_visible(timeout=120_000)
-    expect(page.get_by_text("keras.callbacks.CSVLogger('training.csv')")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"^Finished: 1 epochs"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
+    expect(page.get_by_text("keras.callbacks.CSVLogger('training.csv')")).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
 
     button = page.get_by_role("button", name=re.compile(r"^Download the model of .*\(\.keras\)$"))
     with page.expect_download() as download:

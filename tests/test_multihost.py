@@ -45,7 +45,16 @@ from pathlib import Path
 import pytest
 from engines import _as_server_user, postgres_bin, skip_or_fail
 from fixture_data import write_fixture_npz, write_fixture_word_index
-from support import BROWSER_NEWSWIRES, CHROMIUM, CHROMIUM_FLAGS, HANG_GUARD, no_exception, require_chromium, wait_for
+from support import (
+    BROWSER_HANG_GUARD_MS,
+    BROWSER_NEWSWIRES,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    HANG_GUARD,
+    no_exception,
+    require_chromium,
+    wait_for,
+)
 
 # The hang guard of the whole module: six hosts start on a machine that may be busy.
 pytestmark = [pytest.mark.multihost, pytest.mark.browser, pytest.mark.ray, pytest.mark.postgres, pytest.mark.timeout(2400)]
@@ -459,7 +468,7 @@ class Student:
         self.deployment = deployment
         self.context = deployment["browser"].new_context(viewport={"width": 1400, "height": 1000})
         self.page: Page = self.context.new_page()
-        self.page.set_default_timeout(90_000)
+        self.page.set_default_timeout(BROWSER_HANG_GUARD_MS)
         self.server = self.open(path)
         self.route = route_of(self.context)
 
@@ -477,7 +486,7 @@ class Student:
     def train(self, joined: bool) -> None:
         self.page.get_by_role("button", name="Train", exact=True).click()
         if joined:
-            expect(self.page.get_by_text("you joined a run with identical settings")).to_be_visible(timeout=60_000)
+            expect(self.page.get_by_text("you joined a run with identical settings")).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
         # Through Ray the first epoch comes after a worker process starts and imports TensorFlow.
         expect(self.page.get_by_text(re.compile(r"[1-9]\d* of 200 epochs finished"))).to_be_visible(timeout=180_000)
 
@@ -528,7 +537,7 @@ def test_two_students_through_nginx_share_one_run_on_the_cluster_and_survive_the
     assert archive.stat().st_size > 2 * 1024 * 1024 * 0.95
     cy.page.get_by_text("Use another reuters.npz").click()
     cy.page.locator('input[type="file"]').set_input_files(str(archive))
-    expect(cy.page.get_by_text("Using your upload")).to_be_visible(timeout=60_000)
+    expect(cy.page.get_by_text("Using your upload")).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     assert served_by(deployment, cy.route, "/_stcore/upload_file/", prefix=True) == cy.server
     no_exception(cy.page)
     cy.context.close()

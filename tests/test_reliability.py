@@ -29,6 +29,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit_server import running_app
 from support import (
     APP,
+    BROWSER_HANG_GUARD_MS,
     HANG_GUARD,
     collect_until,
     figures,
@@ -478,7 +479,7 @@ def test_closing_the_browser_stops_the_job_after_the_disconnected_session_ttl(tm
             def visitor(epochs: int):
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 page = context.new_page()
-                page.set_default_timeout(60_000)
+                page.set_default_timeout(BROWSER_HANG_GUARD_MS)
                 page.goto(url)
                 page.wait_for_selector('[data-testid="stSidebar"]')
                 page.get_by_role("spinbutton", name="Epochs").fill(str(epochs))
@@ -490,7 +491,7 @@ def test_closing_the_browser_stops_the_job_after_the_disconnected_session_ttl(tm
                 return context, page
 
             context, page = visitor(epochs=200)
-            expect(page.get_by_text(re.compile(r"[1-9]\d* of 200 epochs finished"))).to_be_visible(timeout=60_000)
+            expect(page.get_by_text(re.compile(r"[1-9]\d* of 200 epochs finished"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
             context.close()  # the visitor closes the tab while the run trains
             closed = time.monotonic()
             wait_for(lambda: saved("stopped"), "the closed session's run to stop and save", timeout=STOP_AFTER_CLOSE)
@@ -500,7 +501,7 @@ def test_closing_the_browser_stops_the_job_after_the_disconnected_session_ttl(tm
 
             # Its slot (the only one) is free: the next visitor trains at once.
             context, page = visitor(epochs=1)
-            expect(page.get_by_text(re.compile(r"^Finished: 1 epochs"))).to_be_visible(timeout=60_000)
+            expect(page.get_by_text(re.compile(r"^Finished: 1 epochs"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
             context.close()
             browser.close()
         print(f"closed session's job stopped {stopped_after:.1f} s after the tab closed (TTL 2 s)")
