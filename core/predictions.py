@@ -26,6 +26,7 @@ from core import methods
 from core.data import PreparedData, decode_newswire
 from core.records import RunRecord
 from core.settings import RunSettings
+from core.shared import BuiltOnce
 
 # A session keeps the latest trained model of each method, one per method of the registry: Compare
 # shows them side by side.
@@ -136,6 +137,18 @@ def predict_test_set(trained: TrainedModel, data: PreparedData, batch_size: int 
     probabilities = np.asarray(model.predict(data.x_test, batch_size=batch_size, verbose=0), dtype=np.float32)
     probabilities.setflags(write=False)
     return Predictions(trained.run_id, probabilities, np.asarray(data.y_test))
+
+
+# A run's test-set answers, computed once per process for every session that shows them: a class that watched one run
+# reaches its end together, and thirty sessions each building the model and tracing its predict step held the server
+# for minutes (issue 20). A run id names one set of weights; the key also names the data they read. Read-only arrays.
+SHARED_PREDICTIONS = BuiltOnce(capacity=8)
+
+
+def shared_test_predictions(trained: TrainedModel, data: PreparedData) -> Predictions:
+    """predict_test_set, once per run and data for the whole process: concurrent callers wait for the one prediction."""
+    key = (trained.run_id, data.source, data.vocab_size, data.max_len)
+    return SHARED_PREDICTIONS.get(key, lambda: predict_test_set(trained, data))
 
 
 def newswire_words(data: PreparedData, index: int) -> tuple[str, bool]:

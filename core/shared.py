@@ -100,3 +100,31 @@ class Pacer:
             while len(self._published) > self.capacity:
                 self._published.popitem(last=False)
             return current
+
+
+class Presence:
+    """Who was seen lately: `seen(key)` marks a key now, `count(within)` says how many were marked in the last seconds.
+
+    The live views mark their session at each progress tick, so the page can tell how many
+    are watching on this server and space its costlier refreshes by that number (issue 20).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._last_seen: dict[Hashable, float] = {}
+
+    def seen(self, key: Hashable) -> None:
+        with self._lock:
+            self._last_seen[key] = self.clock()
+
+    def forget(self, key: Hashable) -> None:
+        with self._lock:
+            self._last_seen.pop(key, None)
+
+    def count(self, within: float) -> int:
+        cutoff = self.clock() - within
+        with self._lock:
+            for key in [k for k, when in self._last_seen.items() if when < cutoff]:
+                del self._last_seen[key]  # gone quiet: a closed tab, or a view that stopped refreshing
+            return len(self._last_seen)

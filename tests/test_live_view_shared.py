@@ -185,3 +185,34 @@ def test_a_viewer_who_joins_late_gets_the_whole_history(app_env):
     state(late, "job").stop()
     job.stop()
     assert job.join(60) and state(late, "job").join(60)
+
+
+def test_live_views_are_counted_while_they_refresh_and_forgotten_when_they_stop():
+    from core.shared import Presence
+
+    now = [0.0]
+    views = Presence(clock=lambda: now[0])
+    for name in ("ann", "bob", "cy"):
+        views.seen(name)
+    assert views.count(within=3.0) == 3
+    now[0] = 2.0
+    views.seen("ann")
+    views.forget("bob")  # bob's run ended
+    assert views.count(within=3.0) == 2
+    now[0] = 4.0
+    assert views.count(within=3.0) == 1, "cy's tab closed: no tick for longer than the window"
+
+
+def test_the_figures_refresh_is_spaced_by_the_viewers_and_the_progress_line_is_not():
+    from ui.live_run import (
+        FIGURES_MAX_REFRESH_SECONDS,
+        FIGURES_REFRESH_SECONDS,
+        REFRESH_SECONDS,
+        figures_interval,
+    )
+
+    assert figures_interval(1) == FIGURES_REFRESH_SECONDS
+    assert figures_interval(30) == FIGURES_MAX_REFRESH_SECONDS and figures_interval(100) == FIGURES_MAX_REFRESH_SECONDS
+    # Figures drawn per second on the server: about three at most for a class of up to thirty, however many watch.
+    assert all(n / figures_interval(n) <= 3.0 for n in range(1, 31))
+    assert REFRESH_SECONDS == 1.0, "the progress line keeps its one-second refresh"

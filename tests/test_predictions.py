@@ -25,8 +25,10 @@ from core.predictions import (
     per_topic_accuracy,
     plateau_summary,
     predict_test_set,
+    shared_test_predictions,
     top_k_frame,
 )
+from core.shared import BuiltOnce
 
 NAMES = ("a", "b", "c", "d")
 Y_TRUE = np.array([0, 0, 0, 0, 1, 1, 2, 3])
@@ -104,6 +106,37 @@ def test_a_trainer_hands_back_the_trained_model(tiny_data, tiny_settings):
     np.testing.assert_allclose(predictions.probabilities, direct, rtol=1e-5, atol=1e-6)
     assert predictions.probabilities.shape == (len(tiny_data.y_test), tiny_data.num_classes)
     assert 0.0 <= predictions.accuracy <= 1.0
+
+
+def test_a_class_reaching_a_run_s_end_together_predicts_the_test_set_once(tiny_data, tiny_settings, monkeypatch):
+    import core.predictions
+    from core.training import train
+
+    shared = BuiltOnce(capacity=8)
+    monkeypatch.setattr(core.predictions, "SHARED_PREDICTIONS", shared)
+    trained_run = train(replace(tiny_settings, epochs=1), tiny_data)
+    trained = TrainedModel.capture(trained_run.model, trained_run.record, tiny_data)
+    calls: list[str] = []
+    real = core.predictions.predict_test_set
+    monkeypatch.setattr(core.predictions, "predict_test_set", lambda *a: calls.append(a[0].run_id) or real(*a))
+
+    # Thirty sessions' final page runs ask at once, as a class watching one run does when it ends.
+    answers: list = []
+    start = threading.Barrier(30)
+
+    def session() -> None:
+        start.wait()
+        answers.append(shared_test_predictions(trained, tiny_data))
+
+    threads = [threading.Thread(target=session) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert calls == [trained.run_id], "one prediction for the whole class"
+    assert len(answers) == 30 and all(a is answers[0] for a in answers)
+    np.testing.assert_array_equal(answers[0].probabilities, predict_test_set(trained, tiny_data).probabilities)
+    assert not answers[0].probabilities.flags.writeable, "shared between sessions: nobody may change it"
 
 
 def test_no_model_is_handed_back_when_stopped_before_an_epoch(tiny_data, tiny_settings):

@@ -3,10 +3,11 @@
 After a run ends, the job's `TrainedModel`s (weights only) move into this
 session's model store: the latest per method
 (`core.predictions.keep_latest`). Each model's predictions on the test set are
-computed once, the first time a panel needs them, and kept next to it under
-its run id; both are dropped together when the model is evicted. The panels
-are drawn outside the live view's one-second fragment and only when no run
-is training on the page, so a refresh never predicts or rebuilds a chart.
+computed once per server process (every session that shows the run shares
+them), the first time a panel needs them, and kept next to it under its run
+id; both are dropped together when the model is evicted. The panels are
+drawn outside the live view's one-second fragment and only when no run is
+training on the page, so a refresh never predicts or rebuilds a chart.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from core.predictions import (
     newswire_words,
     per_topic_accuracy,
     plateau_summary,
-    predict_test_set,
+    shared_test_predictions,
     top_k_frame,
 )
 from ui.data_source import current_dataset
@@ -67,7 +68,7 @@ def _answers(trained: TrainedModel) -> tuple[PreparedData, Predictions] | None:
     predictions = cache.get(trained.run_id)
     if predictions is None:
         with st.spinner(tr("learned.predicting", count=f"{len(data.y_test):,}")):
-            predictions = predict_test_set(trained, data)
+            predictions = shared_test_predictions(trained, data)
         cache[trained.run_id] = predictions
     return data, predictions
 

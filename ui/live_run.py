@@ -18,6 +18,7 @@ all their tabs, the queue's length) and says why not when it does not.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -31,6 +32,7 @@ from core.runs.hub import server_hub
 from core.runs.slots import SERVER_SLOTS
 from core.runs.watch import Watch
 from core.settings import RunSettings
+from core.shared import Presence
 from ui.budget import admission, refusal_text
 from ui.classroom import current_space, display_name, visitor_id
 from ui.i18n import message_text, tr
@@ -58,6 +60,20 @@ PREPARED_FIRST_BATCH_WAIT_SECONDS = 0.3
 # holds (the forward-message cache, `global.minCachedMessageSize` in .streamlit/config.toml), so a figures tick
 # between two epochs costs the server little and sends ~1 kB; a new epoch shows at most this late.
 FIGURES_REFRESH_SECONDS = 2.0
+# ...with one viewer. Each figures tick still costs every viewer's session about 15 ms of server CPU (Streamlit builds,
+# serialises and hashes each element again, even those the browser then takes from its cache), so with thirty viewers
+# ticks every 2 s took a third of a core from the training they watch, and the GIL made it worse (bench/class_watch.py).
+# So the figures' interval grows with the live views on this server, FIGURES_SECONDS_PER_VIEWER each, up to
+# FIGURES_MAX_REFRESH_SECONDS: the server draws about the same number of figures per second however many watch,
+# and each viewer's charts lag an epoch by at most that long. The progress line stays at one second for everyone.
+FIGURES_SECONDS_PER_VIEWER = 0.35
+FIGURES_MAX_REFRESH_SECONDS = 10.0
+# The interval is set when the page draws the fragment: at Train (the live views counted then, this one included)
+# and at the run's end. A page is not redrawn to retune it as more viewers arrive: redrawing thirty whole pages at
+# once costs the server more than the figures ticks it saves.
+LIVE_VIEWS = Presence()  # the sessions whose live view refreshes, marked at each progress tick
+LIVE_VIEW_KEY = "live_view_key"  # this session's key in LIVE_VIEWS
+LIVE_VIEW_GONE_SECONDS = 3.0  # a view not marked for this long no longer counts (a closed tab, an ended run)
 # The pages that start runs: each method's (core/methods.py), Compare's, and the sweep on Compare.
 EXTRA_PAGE_IDS = ("compare", "sweep")
 
@@ -284,27 +300,43 @@ def live_view(page_id: str, draw: Callable[[JobSnapshot], None], empty_hint: str
         # buttons above show it running, and an idle view would never redraw them. Once more, whole.
         st.session_state[CONTROLS_SHOW_RUNNING_KEY] = None
         st.rerun()
-    was_active, was_starting = first.active, awaiting_first_batch(first)
+    # The faster first ticks (and the rerun that ends them) are for the press that starts a computation: a class's
+    # joiners pressing while it traces would each tick four times a second and then redraw the whole page at once.
+    was_active, was_starting = first.active, awaiting_first_batch(first) and not first.shared
     refresh = (FIRST_BATCH_REFRESH_SECONDS if was_starting else REFRESH_SECONDS) if was_active else None
+    view = st.session_state.setdefault(LIVE_VIEW_KEY, uuid.uuid4().hex)
+    if was_active:
+        LIVE_VIEWS.seen(view)
+    else:
+        LIVE_VIEWS.forget(view)
+    figures_every = figures_interval(LIVE_VIEWS.count(LIVE_VIEW_GONE_SECONDS)) if was_active else None
 
     @st.fragment(run_every=refresh)
     def _progress() -> None:
         snap = job.snapshot()
         status_line(snap)
         if not snap.active:
+            LIVE_VIEWS.forget(view)
             # The trained models live in the session's model store (ui/learned.py), not in kept results.
             st.session_state.setdefault(RESULTS_KEY, {})[page_id] = replace(snap, models={})
             if was_active:
                 st.rerun()  # once: stop refreshing, re-enable the buttons and draw the final figures
         elif was_starting and not awaiting_first_batch(snap):
             st.rerun()  # once: back to the one-second refresh
+        else:
+            LIVE_VIEWS.seen(view)
 
-    @st.fragment(run_every=FIGURES_REFRESH_SECONDS if was_active else None)
+    @st.fragment(run_every=figures_every)
     def _figures() -> None:
         draw(job.snapshot())
 
     _progress()
     _figures()
+
+
+def figures_interval(live_views: int) -> float:
+    """Seconds between figures ticks when `live_views` views refresh on this server (see FIGURES_SECONDS_PER_VIEWER)."""
+    return min(FIGURES_MAX_REFRESH_SECONDS, max(FIGURES_REFRESH_SECONDS, live_views * FIGURES_SECONDS_PER_VIEWER))
 
 
 def awaiting_first_batch(snap: JobSnapshot, now: float | None = None) -> bool:
