@@ -191,7 +191,7 @@ class Row:
         return sum(1 for s in self.sessions if s.dropped) - self.failed
 
     def bytes_per_viewer_second(self) -> float:
-        total = sum(s.bytes_received for s in self.sessions)
+        total = sum(s.window_bytes() for s in self.sessions)
         return total / max(len(self.sessions), 1) / max(self.window_seconds, 1e-9)
 
     def fragment_runs(self) -> tuple[int, int, int]:
@@ -229,6 +229,8 @@ async def watch_row(row: Row, server: Server, paths: list[str], spread: float, t
     row.sessions = [Session(server.url, path, name=f"viewer {i + 1}") for i, path in enumerate(paths)]
     row.failed = await open_all(row.sessions, timeout=min(timeout, 180))
     live = [s for s in row.sessions if s.error is None]
+    for session in row.sessions:
+        session.start_window()
     started_cpu, started, client_cpu = server.cpu_seconds(), time.monotonic(), time.process_time()
     deadline = started + timeout
     for index, session in enumerate(live):
@@ -293,6 +295,8 @@ async def idle_row(row: Row, server: Server, path: str, seconds: float, settle: 
     row.sessions = [Session(server.url, path, name=f"idle {i + 1}") for i in range(row.viewers)]
     row.failed = await open_all(row.sessions, timeout=180)
     await asyncio.sleep(settle)  # what loading the page started (the app prepares a run ahead) settles first
+    for session in row.sessions:
+        session.start_window()
     started_cpu, started, client_cpu = server.cpu_seconds(), time.monotonic(), time.process_time()
     await asyncio.sleep(seconds)
     measure(row, server, started, started_cpu, client_cpu)
@@ -477,8 +481,8 @@ def report(rows, reference, floor, args, load_before: str, source: str) -> str:
         table(rows, reference, floor),
         "",
         "Run time: Train (first viewer) to the last viewer seeing the run end. Gaps: between successive changes of the "
-        "progress bar a viewer received, pooled over viewers. Bytes: all websocket messages received, per viewer and "
-        "second of the row. Server CPU: the server process, % of one core over the row. CPU per viewer: the bare app's "
+        "progress bar a viewer received, pooled over viewers. Bytes: all websocket messages received from Train on (not "
+        "the page load), per viewer and second of the row. Server CPU: the server process, % of one core over the row. CPU per viewer: the bare app's "
         "CPU over its viewers; the app's above its 1-viewer row, per extra viewer, and against the floor's. Fragment "
         "runs: the auto-rerun ticks the viewers sent, the fragment runs that finished, and the runs cut short by the "
         "next request ('early for rerun').",
@@ -486,7 +490,7 @@ def report(rows, reference, floor, args, load_before: str, source: str) -> str:
     for row in rows:
         kinds: dict[str, int] = {}
         for session in row.sessions:
-            for kind, size in session.bytes_by_kind.items():
+            for kind, size in session.window_bytes_by_kind().items():
                 kinds[kind] = kinds.get(kind, 0) + size
         total = sum(kinds.values()) or 1
         top = sorted(kinds.items(), key=lambda item: -item[1])[:4]

@@ -68,6 +68,8 @@ class Session:
     bytes_by_kind: dict[str, int] = field(default_factory=dict)  # element type (or message type) -> bytes received
     full_runs: list[tuple[float, bool]] = field(default_factory=list)  # (ended at, registered an auto-rerun)
     clicked_at: float | None = None
+    bytes_before_window: int = 0  # bytes_received when the row's measured window began (the page load is not counted)
+    kinds_before_window: dict[str, int] = field(default_factory=dict)
     compressed: bool = False  # permessage-deflate on the wire (bytes_received counts the messages, uncompressed)
 
     def __post_init__(self):
@@ -123,6 +125,17 @@ class Session:
         if self._reader is not None:
             self._reader.cancel()
         self.closed_at = self.closed_at or time.monotonic()
+
+    def start_window(self) -> None:
+        """From now on count the bytes of the row: the page load before Train is not what watching costs."""
+        self.bytes_before_window = self.bytes_received
+        self.kinds_before_window = dict(self.bytes_by_kind)
+
+    def window_bytes(self) -> int:
+        return self.bytes_received - self.bytes_before_window
+
+    def window_bytes_by_kind(self) -> dict[str, int]:
+        return {k: v - self.kinds_before_window.get(k, 0) for k, v in self.bytes_by_kind.items()}
 
     @property
     def dropped(self) -> bool:
