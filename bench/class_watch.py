@@ -18,6 +18,8 @@ lasts until every viewer has seen the run end, or --timeout. Rows:
 - `compare`: 10 viewers of one run and a teacher on the class's Compare page, who opens it after
   Train and reruns it every 5 s (the class list while it trains);
 - `idle`: 100 sessions on the fit page, nothing training: server CPU over --idle-seconds.
+- `ray30`: 30 viewers of one run trained on a local Ray cluster (`ray start --head`, 2 CPUs) that the
+  server reaches through RAY_ADDRESS: the app's process only relays the run to its viewers.
 
 The baseline, measured in the same run under the same N, is a bare app written to a temporary
 folder with the same server config: a title, a Train button, and a fragment with `run_every=1`
@@ -312,11 +314,23 @@ def fit_path(epochs: int, seed: int | None = None, page: str = "fit") -> str:
 
 
 def run_row(kind: str, app: str, args, folder: Path) -> Row:
-    """One row on a fresh server: `kind` is a viewer count, "30x3", "compare" or "idle"."""
-    viewers = {"30x3": 30, "compare": 10, "idle": args.idle_sessions}.get(kind) or int(kind)
+    """One row on a fresh server: `kind` is a viewer count, "30x3", "compare", "idle" or "ray30"."""
+    if kind == "ray30" and app == "app":
+        # Training on a real local Ray cluster (tests/engines.py: `ray start --head`, 2 CPUs, no dashboard): the app's
+        # server only relays the run's progress to its 30 viewers, one remote read per run and tick.
+        from engines import ray_cluster
+
+        with ray_cluster(num_cpus=2) as address:
+            return _run_row(kind, app, args, folder, {"RAY_ADDRESS": address})
+    return _run_row(kind, app, args, folder, {})
+
+
+def _run_row(kind: str, app: str, args, folder: Path, extra_env: dict[str, str]) -> Row:
+    viewers = {"30x3": 30, "compare": 10, "idle": args.idle_sessions, "ray30": 30}.get(kind) or int(kind)
     row = Row(label=kind, app=app, viewers=viewers)
     env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
     env["TRAINING_RUNS_DIR"] = tempfile.mkdtemp(prefix="runs-", dir=folder)
+    env.update(extra_env)
     if app == "app":
         script, cwd = args.root / "app.py", args.root
     else:
@@ -414,7 +428,8 @@ def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=common.ROOT, help="the checkout whose app.py the server runs")
     parser.add_argument(
-        "--rows", help="comma-separated, of 1,10,30,60,30x3,compare,idle (default all; --quick: 1,2,idle); 1 is always run"
+        "--rows",
+        help="comma-separated, of 1,10,30,60,30x3,compare,idle,ray30 (default all; --quick: 1,2,idle); 1 is always run",
     )
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=600, help="seconds a row may last before it is reported as such")
@@ -433,7 +448,7 @@ def main(argv: list[str] | None = None) -> str:
         args.rows = args.rows or "1,2,idle"
         args.epochs, args.idle_sessions, args.idle_seconds, args.idle_settle = 1, 4, 3, 2
         args.baseline_steps, args.timeout = min(args.baseline_steps, 8), min(args.timeout, 240)
-    args.rows = args.rows or "1,10,30,60,30x3,compare,idle"
+    args.rows = args.rows or "1,10,30,60,30x3,compare,idle,ray30"
     args.root = args.root.resolve()
     if not (args.root / "app.py").is_file():
         raise SystemExit(f"--root {args.root}: no app.py there")
