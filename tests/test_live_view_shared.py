@@ -216,3 +216,18 @@ def test_the_figures_refresh_is_spaced_by_the_viewers_and_the_progress_line_is_n
     # Figures drawn per second on the server: about three at most for a class of up to thirty, however many watch.
     assert all(n / figures_interval(n) <= 3.0 for n in range(1, 31))
     assert REFRESH_SECONDS == 1.0, "the progress line keeps its one-second refresh"
+
+
+def test_only_the_press_that_starts_a_computation_ticks_faster_before_its_first_batch():
+    from dataclasses import replace
+
+    from support import made_up_snapshot
+
+    from ui.live_run import starts_its_computation
+
+    tracing = replace(made_up_snapshot(batches=0, epochs=0), batches_done=0)
+    now = tracing.started_at + 1.0
+    assert starts_its_computation(tracing, now), "the visitor who pressed first sees the count as soon as it exists"
+    joined = replace(tracing, shared={tracing.records[0].run_id: "joined"})
+    assert not starts_its_computation(joined, now), "a joiner ticks once a second from the start"
+    assert not starts_its_computation(tracing, tracing.started_at + 60.0), "not for a run left waiting"

@@ -300,9 +300,7 @@ def live_view(page_id: str, draw: Callable[[JobSnapshot], None], empty_hint: str
         # buttons above show it running, and an idle view would never redraw them. Once more, whole.
         st.session_state[CONTROLS_SHOW_RUNNING_KEY] = None
         st.rerun()
-    # The faster first ticks (and the rerun that ends them) are for the press that starts a computation: a class's
-    # joiners pressing while it traces would each tick four times a second and then redraw the whole page at once.
-    was_active, was_starting = first.active, awaiting_first_batch(first) and not first.shared
+    was_active, was_starting = first.active, starts_its_computation(first)
     refresh = (FIRST_BATCH_REFRESH_SECONDS if was_starting else REFRESH_SECONDS) if was_active else None
     view = st.session_state.setdefault(LIVE_VIEW_KEY, uuid.uuid4().hex)
     if was_active:
@@ -337,6 +335,15 @@ def live_view(page_id: str, draw: Callable[[JobSnapshot], None], empty_hint: str
 def figures_interval(live_views: int) -> float:
     """Seconds between figures ticks when `live_views` views refresh on this server (see FIGURES_SECONDS_PER_VIEWER)."""
     return min(FIGURES_MAX_REFRESH_SECONDS, max(FIGURES_REFRESH_SECONDS, live_views * FIGURES_SECONDS_PER_VIEWER))
+
+
+def starts_its_computation(snap: JobSnapshot, now: float | None = None) -> bool:
+    """True for a press that started a computation that has not counted a batch yet: its view ticks faster for a moment.
+
+    Not for a press that joined one (or got a stored result): a class's joiners pressing while the first
+    press's run traces would each tick four times a second and then redraw their whole page at once.
+    """
+    return awaiting_first_batch(snap, now) and not snap.shared
 
 
 def awaiting_first_batch(snap: JobSnapshot, now: float | None = None) -> bool:
