@@ -87,3 +87,41 @@ def test_a_visitor_outside_a_class_space_sees_none_of_its_runs(visitor):
     open_a_class(outsider)  # another class: nothing either
     expect(outsider.get_by_text(re.compile(r"The class's runs \(0\)"))).to_be_visible(timeout=BROWSER_HANG_GUARD_MS)
     no_exception(outsider)
+
+
+def chart_pictures(page: Page) -> list[bytes]:
+    """Every chart on the page as drawn (PNG), once Vega has drawn them all."""
+    charts = page.get_by_test_id("stVegaLiteChart")
+    expect(charts.first).to_be_visible()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')].every(c => c.querySelector('canvas, svg'))"
+    )
+    page.wait_for_timeout(1000)  # not a timing check: lets Vega finish drawing what it has started
+    return [charts.nth(index).screenshot(animations="disabled") for index in range(charts.count())]
+
+
+@pytest.mark.timeout(900)  # two visitors and a run on a shared machine: only a hang guard
+def test_a_starter_and_a_joiner_see_the_same_charts_in_both_languages(visitor):
+    """The live view's shared rendering (issue 20): whoever drew a chart first, every viewer's browser draws the same."""
+    ann = visitor("/fit?epochs=40&max_len=40&seed=13")
+    ann.get_by_role("button", name="Train", exact=True).click()
+    expect(ann.get_by_text(re.compile(r"[1-9]\d* of 40 epochs finished"))).to_be_visible()
+    bob = visitor("/fit?epochs=40&max_len=40&seed=13")
+    bob.get_by_role("button", name="Train", exact=True).click()
+    expect(bob.get_by_text("you joined a run with identical settings")).to_be_visible()
+    for page in (ann, bob):
+        expect(page.get_by_text(re.compile(r"^Finished: 40 epochs"))).to_be_visible()
+        wait_until_idle(page)
+    english = [chart_pictures(page) for page in (ann, bob)]
+    assert len(english[0]) >= 5, "three metric panels and two per-batch curves at least"
+    assert english[0] == english[1], "the same charts, pixel for pixel"
+
+    for page in (ann, bob):
+        page.get_by_text("简体中文").click()
+        wait_until_idle(page)
+        expect(page.get_by_text(re.compile(r"已完成"))).to_be_visible()
+    chinese = [chart_pictures(page) for page in (ann, bob)]
+    assert chinese[0] == chinese[1]
+    assert chinese[0] != english[0], "the charts' words follow the language"
+    for page in (ann, bob):
+        no_exception(page)
