@@ -17,6 +17,7 @@ from support import APP, apply_tiny_settings, new_app, open_page, texts, wait_fo
 
 from core import methods
 from core.i18n import t
+from core.states import MessageCode, RunMessage
 
 PAGES = [*methods.names(), "compare"]  # by URL path, as ui/navigation.py declares them
 
@@ -322,7 +323,7 @@ def test_the_live_view_refreshes_faster_only_until_the_first_batch():
             batches_per_epoch=10,
             seconds_left_in_epoch=None,
             records=[record],
-            message="",
+            message=RunMessage(),
             version=1,
             started_at=started,
             ended_at=None,
@@ -365,7 +366,7 @@ def test_a_run_that_ends_while_the_page_draws_does_not_leave_stop_enabled():
                     batches_per_epoch=10,
                     seconds_left_in_epoch=None,
                     records=[RunRecord.start("fit", {})],
-                    message="Stopped by request during epoch 1.",
+                    message=RunMessage(MessageCode.STOPPED_DURING, {"epoch": 1}),
                     version=1,
                     started_at=0.0,
                     ended_at=1.0,
@@ -401,7 +402,7 @@ def test_status_line_says_the_step_is_being_traced_before_the_first_batch():
                 batches_per_epoch=10,
                 seconds_left_in_epoch=4.0 if batches else None,
                 records=[record],
-                message="",
+                message=RunMessage(),
                 version=1,
                 started_at=0.0,
                 ended_at=None,
