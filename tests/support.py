@@ -56,10 +56,11 @@ def open_page(at: AppTest, page_id: str) -> AppTest:
     """Point `at` at a page of the app by its URL path ("fit", "compare", ...; "home"); call `.run()` after.
 
     The pages are functions declared from the methods' registry (ui/navigation.py), and
-    AppTest.switch_page only finds pages that are files. A page's id in a session is the
-    hash of its URL path (streamlit.navigation.page.StreamlitPage._script_hash), which is
-    what switch_page sets too; a name that no page has falls back to the home page, so
-    callers check the title they expect.
+    AppTest.switch_page only finds pages that are files (Streamlit 1.67 resolves it against the
+    registered pages' script paths; a function page has none), so this is the one place a test
+    sets an AppTest field that is not public: the page to run next, which switch_page sets too.
+    A page's id in a session is the hash of its URL path; a name that no page has falls back
+    to the home page, so callers check the title they expect.
     """
     at._page_hash = calc_hash(page_id)  # AppTest's own field for the page to run next (see switch_page)
     return at
