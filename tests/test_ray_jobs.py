@@ -174,7 +174,11 @@ def test_a_job_waits_while_the_cluster_is_full_and_stop_cancels_it_and_saves_it_
     # scheduling), while the job, asking for more CPUs than the cluster has, still waits.
     import ray
 
-    ray.get(ray.remote(num_cpus=1)(os.getpid).remote(), timeout=HANG_GUARD)
+    @ray.remote(num_cpus=1)
+    def fits() -> int:
+        return os.getpid()
+
+    ray.get(fits.remote(), timeout=HANG_GUARD)
     assert job.snapshot().state == "waiting"
     job.stop()
     assert job.join(10) and job.snapshot().state == "stopped"
