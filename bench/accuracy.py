@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> str:
     from core.methods import names
     from core.reference import reference_summary
     from core.settings import RunSettings
+    from core.states import RunStatus
     from core.training import run_training
 
     data, source = load_data()
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> str:
     for method in names():
         settings = RunSettings(method=method, epochs=args.epochs)
         plain = run_training(settings, data)
-        assert plain.status == "finished", plain.message
+        assert plain.status == RunStatus.FINISHED, plain.message
         best, best_epoch, final = best_and_final(plain)
         progress(f"accuracy {method}: best {best:.4f} (epoch {best_epoch}), final {final:.4f}")
         # The chapter trained three methods; a method it does not have (fit with a custom train_step) has no book row.
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> str:
                 replace(settings, epochs=min(args.speed_epochs, args.epochs), steps_per_execution=args.steps), data
             )
             first = figures(plain, 4)[: len(fast.epochs)]
-            same = fast.status == "finished" and figures(fast, 4) == first
+            same = fast.status == RunStatus.FINISHED and figures(fast, 4) == first
             difference = max(
                 (abs(a - b) for x, y in zip(figures(fast, 7), figures(plain, 7)) for a, b in zip(x, y)), default=float("nan")
             )

@@ -32,6 +32,7 @@ from common import load_data, markdown_table, progress, section, summary_item, w
 from support import open_page
 
 from core.settings import RunSettings
+from core.states import JobState, RunStatus, Source
 
 APP = str(common.ROOT / "app.py")
 
@@ -102,16 +103,16 @@ def a_class(students: int, settings_list: list[RunSettings], slots: int, share: 
     for at, watch in zip(sessions, watches, strict=True):
         run_id = watch.snapshot().records[0].run_id
         saved = store.space_runs(private_space(at.session_state["visitor_id"]))
-        if [(r.record.run_id, r.record.status) for r in saved] != [(run_id, "finished")]:
+        if [(r.record.run_id, r.record.status) for r in saved] != [(run_id, RunStatus.FINISHED)]:
             lost += 1
     states = [w.snapshot().state for w in watches]
     return {
         "wall": wall,
         "trained": hub.jobs_started,
         "lost": lost,
-        "finished": states.count("finished"),
-        "joined": sum("joined" in w.snapshot().shared.values() for w in watches),
-        "cached": sum("cached" in w.snapshot().shared.values() for w in watches),
+        "finished": states.count(JobState.FINISHED),
+        "joined": sum(Source.JOINED in w.snapshot().shared.values() for w in watches),
+        "cached": sum(Source.CACHED in w.snapshot().shared.values() for w in watches),
     }
 
 

@@ -144,6 +144,7 @@ def run_like_the_app(settings, data, poll_seconds: float = 1.0):
 
     from core.runs.jobs import TrainingJob
     from core.runs.slots import JobSlots
+    from core.states import RunStatus
 
     class TimedJob(TrainingJob):
         epoch_ends: list[Clock]
@@ -168,7 +169,7 @@ def run_like_the_app(settings, data, poll_seconds: float = 1.0):
     done.set()
     reader.join()
     record = job.snapshot().records[-1]
-    if record.status != "finished":
+    if record.status != RunStatus.FINISHED:
         raise RuntimeError(f"{settings.method} ended {record.status}: {record.message}")
     ends = [started, *job.epoch_ends]
     clocks = [Clock(row.seconds, end.cpu - before.cpu) for row, before, end in zip(record.epochs, ends, ends[1:])]

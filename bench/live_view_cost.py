@@ -37,6 +37,7 @@ WORKER = textwrap.dedent(
     from streamlit.testing.v1 import AppTest
     from core.runs.handle import JobSnapshot
     from core.records import EpochRow, RunRecord
+    from core.states import JobState, RunMessage
     import ui.live_run
 
     figures_every = getattr(ui.live_run, "FIGURES_REFRESH_SECONDS", 1.0)
@@ -53,9 +54,9 @@ WORKER = textwrap.dedent(
                              "accuracy": noise.random()}, {"loss": 2.9 - step / 600, "accuracy": step / 2000})
         for epoch in range(1, epochs + 1):
             record.epochs.append(EpochRow(epoch, 1.2 / epoch, 0.7, 0.9, 1.3, 0.68, 0.88, 0.001, 35.0, "2026-11-30T12:00:00"))
-        return JobSnapshot(state="running", methods=("fit",), current_method="fit", epoch=epochs + 1, epochs=4,
+        return JobSnapshot(state=JobState.RUNNING, methods=("fit",), current_method="fit", epoch=epochs + 1, epochs=4,
                            batches_done=batches % PER_EPOCH, batches_per_epoch=PER_EPOCH, seconds_left_in_epoch=9.0,
-                           records=[record], message="", version=epochs, started_at=0.0, ended_at=None)
+                           records=[record], message=RunMessage(), version=epochs, started_at=0.0, ended_at=None)
 
     # What the sessions' script draws, in a module the script imports (it runs in this process).
     shown = sys.modules["live_view_bench_state"] = types.ModuleType("live_view_bench_state")

@@ -74,6 +74,7 @@ def main() -> int:
     )
 
     from core import training
+    from core.states import JobState, RunStatus
     from core.store import private_space, store_from_environment
 
     real_train = training.train
@@ -92,7 +93,7 @@ def main() -> int:
         figures(v.job.snapshot().records[0]) == figures(training.run_training(v.job.settings_list[0], v.job.data))
         for v in seen["visitors"]
     )
-    finished = sum(v.job.snapshot().state == "finished" for v in seen["visitors"])
+    finished = sum(v.job.snapshot().state == JobState.FINISHED for v in seen["visitors"])
     store = store_from_environment()
     # Saved = in the store, in its own visitor's space, and nowhere else.
     saved = sum(
@@ -132,7 +133,7 @@ def main() -> int:
     leaving = [open_session(sessions, seed=500 + i, epochs=200) for i in range(args.sessions)]
     jobs = [press_train(at, ["fit", "train_on_batch", "custom_loop"][i % 3]) for i, at in enumerate(leaving)]
     wait_for(lambda: slots.in_use == slots.capacity, "the slots to fill")
-    max_waiting = sum(job.snapshot().state == "waiting" for job in jobs)
+    max_waiting = sum(job.snapshot().state == JobState.WAITING for job in jobs)
     peak_threads = len(live_job_threads())
     closed = time.monotonic()
     sessions.clear()
@@ -148,7 +149,7 @@ def main() -> int:
     states = [job.snapshot().state for job in jobs]
     never_trained = sum(1 for job in jobs if not job.snapshot().records)
     stopped_records = sum(
-        1 for job in jobs for r in job.snapshot().records if getattr(store.get_run(r.run_id), "status", None) == "stopped"
+        1 for job in jobs for r in job.snapshot().records if getattr(store.get_run(r.run_id), "status", None) == RunStatus.STOPPED
     )
     threads_after = len(live_job_threads())
     rows.append(
@@ -161,12 +162,12 @@ def main() -> int:
             f"{time.monotonic() - started:.1f} (stop {stop_seconds:.1f})",
             "–",
             "–",
-            f"{states.count('stopped')}/{args.sessions} stopped ({never_trained} while waiting)",
+            f"{states.count(JobState.STOPPED)}/{args.sessions} stopped ({never_trained} while waiting)",
             stopped_records,
             f"{threads_before} → {peak_threads} → {threads_after}",
         ]
     )
-    if not ended or states.count("stopped") != args.sessions or threads_after != threads_before or slots.in_use:
+    if not ended or states.count(JobState.STOPPED) != args.sessions or threads_after != threads_before or slots.in_use:
         failures.append("a closed session's job did not stop, or left its thread or slot")
     if stopped_records != args.sessions - never_trained:
         failures.append("a closed session's run that had started was not saved as stopped")

@@ -57,11 +57,13 @@ def first_batch_and_end(job) -> tuple[float, object]:
 
 def throughput(make_job, runs: int) -> float:
     """Runs per minute: `runs` jobs submitted at once, wall time until the last ends."""
+    from core.states import JobState
+
     started = time.perf_counter()
     jobs = [make_job().start() for _ in range(runs)]
     for job in jobs:
         job.join()
-        assert job.snapshot().state == "finished", job.snapshot().message
+        assert job.snapshot().state == JobState.FINISHED, job.snapshot().message
     return runs / ((time.perf_counter() - started) / 60)
 
 
@@ -79,6 +81,7 @@ def main(argv: list[str] | None = None) -> str:
     from core.runs.jobs import TrainingJob
     from core.runs.slots import JobSlots
     from core.settings import RunSettings
+    from core.states import JobState
 
     data, source = load_data()
     settings = RunSettings(method=args.method, epochs=3)
@@ -100,7 +103,7 @@ def main(argv: list[str] | None = None) -> str:
                     first, snap = first_batch_and_end(ray_jobs.RayTrainingJob([settings], data))
                     ray_epochs.append(median(epoch_seconds(snap)))
                     ray_first.append(first)
-                assert snap.state == "finished", snap.message
+                assert snap.state == JobState.FINISHED, snap.message
         ray_jobs.disconnect()
     ratio, low, high = paired_ratio(ray_epochs, thread_epochs)
 

@@ -38,6 +38,7 @@ RERUN_TARGET_MS = 200
 from support import open_page
 
 from core.methods import names
+from core.states import JobState
 from ui.live_run import FIRST_BATCH_FAST_FOR_SECONDS, FIRST_BATCH_REFRESH_SECONDS
 from ui.live_run import REFRESH_SECONDS as TICK
 
@@ -85,7 +86,7 @@ def first_progress(at, method: str) -> tuple[float, float]:
     pressed = time.perf_counter()
     press(at, f"train_{method}")
     job = at.session_state["job"]
-    running = wait(lambda: job.snapshot().state == "running") - pressed
+    running = wait(lambda: job.snapshot().state == JobState.RUNNING) - pressed
     counted = wait(lambda: job.snapshot().batches_done >= 1) - pressed
     press(at, f"stop_{method}")
     job.join(120)

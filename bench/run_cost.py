@@ -68,6 +68,7 @@ def measure_point(method: str, batch_size: int, max_len: int, newswires: int) ->
 
     from core.data import find_reuters_file, prepare_data
     from core.settings import RunSettings
+    from core.states import RunStatus
     from core.training import run_training
 
     before = status_kb("VmRSS")
@@ -86,7 +87,7 @@ def measure_point(method: str, batch_size: int, max_len: int, newswires: int) ->
     record = run_training(settings, sliced)
     cpu, wall = time.process_time() - cpu_before, time.perf_counter() - wall_before
     peak = status_kb("VmHWM")
-    if record.status != "finished":
+    if record.status != RunStatus.FINISHED:
         raise RuntimeError(f"{method} {batch_size}x{max_len}: {record.status} {record.message}")
     return {
         "method": method,

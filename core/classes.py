@@ -111,6 +111,13 @@ _server_attempts: ServerAttempts | None = None
 _server_lock = threading.Lock()
 
 
+def replace_server_attempts(attempts: ServerAttempts | None) -> None:
+    """Make `attempts` the process's count; None: the next `server_attempts()` starts afresh, as a restarted server."""
+    global _server_attempts
+    with _server_lock:
+        _server_attempts = attempts
+
+
 def server_attempts() -> ServerAttempts:
     """This process's count of unknown-code lookups (one per server, shared by its sessions)."""
     global _server_attempts

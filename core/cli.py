@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 from core import methods
 from core.settings import CHOSEN_FIELDS, OPTIONAL_FIELDS, RunSettings, SettingsError
+from core.states import RunStatus
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -226,6 +227,6 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
             print(f"{record.method:<16} {record.status:<9} {len(record.epochs):>6}  {best:>17}  {final:>18}", file=out)
     if stop.is_set():
         return EXIT_INTERRUPTED
-    if any(record.status == "failed" for record in records):
+    if any(record.status == RunStatus.FAILED for record in records):
         return EXIT_FAILED
     return 0

@@ -260,7 +260,7 @@ def comparison_summary(records: list[RunRecord]) -> pd.DataFrame:
             {
                 "run": record.label,
                 "method": record.method,
-                "status": record.status,
+                "status": str(record.status),
                 "best val accuracy": best.val_accuracy,
                 "epoch of best": best.epoch,
                 "final val accuracy": record.epochs[-1].val_accuracy,

@@ -39,8 +39,9 @@ import pandas as pd
 
 from core import methods
 from core.plain_text import display_name_text, plain_text
-from core.records import MAX_BATCH_POINTS, STATUSES, EpochRow, RunRecord, record_to_csv, record_to_json
+from core.records import MAX_BATCH_POINTS, EpochRow, RunRecord, record_to_csv, record_to_json
 from core.settings import RunSettings, SettingsError
+from core.states import MessageCode, RunMessage, RunStatus
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024  # a run of 200 epochs and 1,000 batch points is about 150 KB of JSON
 MAX_MEMBERS = 500
@@ -186,6 +187,16 @@ def _text(values: dict[str, Any], name: str, limit: int, default: str | None = N
     return plain_text(value, limit)
 
 
+def _message(values: dict[str, Any]) -> RunMessage:
+    """How the run ended: as data when the file holds a message this app reads (`message_data`, its texts
+    made plain and bounded), else the file's English sentence, shown as it is."""
+    message = RunMessage.from_data(values.get("message_data"))
+    if message is None:
+        return RunMessage.plain(_text(values, "message", MAX_MESSAGE, default=""))
+    bounded = {k: plain_text(v, MAX_MESSAGE) if isinstance(v, str) else v for k, v in message.values.items()}
+    return RunMessage(message.code, bounded, plain_text(message.not_saved, MAX_MESSAGE))
+
+
 def _time(value: Any, name: str) -> str:
     """An ISO date and time, as the app writes them (bounded before parsing, rewritten from the parsed value)."""
     if not isinstance(value, str) or len(value) > MAX_TIME_TEXT:
@@ -297,7 +308,7 @@ def record_from_values(values: Any) -> RunRecord:
             "method", method=plain_text(method, 40) if isinstance(method, str) else "", known=", ".join(methods.names())
         )
     status = values["status"]
-    if status not in STATUSES:
+    if not isinstance(status, str) or status not in set(RunStatus):
         raise _Refused("status")
     settings = _settings(values, method)
     planned = settings["epochs"]
@@ -310,8 +321,8 @@ def record_from_values(values: Any) -> RunRecord:
         settings=settings,
         label=_text(values, "label", MAX_LABEL, default="") or method,
         epochs=epoch_rows,
-        status=status,
-        message=_text(values, "message", MAX_MESSAGE, default=""),
+        status=RunStatus(status),
+        message=_message(values),
         started_at=_time(values["started_at"], "started_at"),
         ended_at=None if ended is None else _time(ended, "ended_at"),
         versions=_versions(values),
@@ -319,8 +330,8 @@ def record_from_values(values: Any) -> RunRecord:
         batches=batches,
         batch_stride=stride,
     )
-    if record.status == "running":
-        record.status, record.message = "stopped", "Imported while it was still running."
+    if record.status == RunStatus.RUNNING:
+        record.status, record.message = RunStatus.STOPPED, RunMessage(MessageCode.IMPORTED_RUNNING)
     return record
 
 
@@ -438,7 +449,7 @@ def runs_table(rows: Iterable[tuple[RunRecord, str, str]]) -> pd.DataFrame:
             "name": display_name_text(name),  # names stored before they were cleaned on entry, too
             "method": record.method,
             "how": how,
-            "status": record.status,
+            "status": str(record.status),
             "epochs done": len(record.epochs),
             **{key: record.settings.get(key) for key in TABLE_SETTINGS},
             "best val accuracy": best,

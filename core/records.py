@@ -1,7 +1,7 @@
 """Run records: what a run was asked to do, what it measured each epoch, how it ended.
 
 A `RunRecord` holds the settings, one `EpochRow` per finished epoch, the status
-(running / finished / stopped / failed with a message), times and library
+(core.states' `RunStatus`), how it ended (a `RunMessage`), times and library
 versions. Runs live in the run store (core.store), written by one recorder
 (core.runs.recorder). A record also reads and writes itself as JSON: the export
 format, and the format of older versions' runs folder ($TRAINING_RUNS_DIR, or
@@ -27,12 +27,11 @@ import pandas as pd
 
 from core import config
 from core.plain_text import spreadsheet_safe
+from core.states import RunMessage, RunStatus
 
 RUNS_DIR_ENV = config.RUNS_DIR_ENV  # the folder's variable (core.config)
 RECORD_FORMAT = 1
 
-# "interrupted": its process ended without saying how the run ended (core.store's leases).
-STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
 # One point of a run's per-batch curve: the global step (1-based), its epoch, what the method reported
 # for that step (fit and the custom loop: the running mean over the epoch so far; train_on_batch in
 # Keras 3.15: that one batch's figures), and the running mean over the epoch so far.
@@ -74,8 +73,8 @@ class RunRecord:
     settings: dict[str, Any]  # RunSettings.to_dict()
     label: str = ""  # a human label for charts ("fit · 14:02:11"), free text, never a path
     epochs: list[EpochRow] = field(default_factory=list)
-    status: str = "running"
-    message: str = ""  # why it stopped or failed
+    status: RunStatus = RunStatus.RUNNING
+    message: RunMessage = field(default_factory=RunMessage)  # why it stopped or failed
     started_at: str = field(default_factory=now_iso)
     ended_at: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
@@ -118,25 +117,37 @@ class RunRecord:
             fingerprint=fingerprint,
         )
 
-    def end(self, status: str, message: str = "") -> RunRecord:
-        self.status, self.message, self.ended_at = status, message, now_iso()
+    def end(self, status: RunStatus, message: RunMessage | None = None) -> RunRecord:
+        self.status, self.message, self.ended_at = status, message or RunMessage(), now_iso()
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As JSON values: the message in English, for whoever reads the file, and as data (`message_data`) to read back."""
+        values = asdict(self)
+        values["status"] = str(self.status)
+        values["message"], values["message_data"] = str(self.message), self.message.data()
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> RunRecord:
         known = {f.name for f in fields(cls)}
+        message = RunMessage.from_data(values.get("message_data"))
         values = {k: v for k, v in values.items() if k in known}
+        if not isinstance(values.get("message", ""), str):
+            raise ValueError("not a run record (a text field holds something else)")
+        # A file from before messages were data holds the English sentence: shown as it is.
+        values["message"] = message or RunMessage.plain(values.get("message", ""))
+        if not isinstance(values.get("status"), str) or values["status"] not in set(RunStatus):
+            raise ValueError(f"not a run record (status {values.get('status')!r})")
+        values["status"] = RunStatus(values["status"])
         values["epochs"] = [EpochRow(**row) for row in values.get("epochs", [])]
         values["batches"] = _batch_points(values.get("batches", []))
         record = cls(**values)
-        if record.status not in STATUSES or not isinstance(record.run_id, str) or not SAFE_RUN_ID.fullmatch(record.run_id):
-            raise ValueError(f"not a run record (status {record.status!r}, id {record.run_id!r})")
+        if not isinstance(record.run_id, str) or not SAFE_RUN_ID.fullmatch(record.run_id):
+            raise ValueError(f"not a run record (id {record.run_id!r})")
         # A hand-edited or damaged file can hold valid JSON of the wrong types: refuse it here,
         # or sorting by start time and drawing the curves would fail for every record in the folder.
-        texts = (record.method, record.label, record.message, record.started_at)
+        texts = (record.method, record.label, record.started_at)
         if (
             not all(isinstance(text, str) for text in texts)
             or not isinstance(record.settings, dict)

@@ -61,13 +61,14 @@ from core.classes import new_class_code, new_teacher_secret, secret_hash
 from core.config import environment
 from core.records import EpochRow, RunRecord, list_records, now_iso, runs_dir
 from core.spaces import SERVER_SPACE, class_space, private_space, valid_class_code  # noqa: F401 - re-exported
+from core.states import MessageCode, RunMessage, RunStatus, Source
 
 log = logging.getLogger(__name__)
 
 # The variables read here (their defaults and why: core.config).
 DATABASE_URL_ENV, DB_PATH_ENV = config.DATABASE_URL_ENV, config.DB_PATH_ENV
 SERVER_OWNER = "server"  # the owner of runs made outside the web app: no visitor's quota
-INTERRUPTED = "Interrupted: the process training it ended (a server restart or a lost worker). Its finished epochs are kept."
+INTERRUPTED = RunMessage(MessageCode.INTERRUPTED)  # a lapsed lease's run: its process ended without saying how
 SCHEMA_VERSION = 2  # 2: runs.owner, runs.made_in, runs.lease_until
 
 metadata = sa.MetaData()
@@ -169,7 +170,7 @@ class SpaceRun:
 
     record: RunRecord
     display_name: str
-    how: str
+    how: Source
     added: float
 
 
@@ -193,30 +194,14 @@ class TooManyClasses(Exception):
 class QuotaFull(Exception):
     """New runs do not fit in a quota, even after removing the newcomer's own oldest finished runs.
 
-    `quota` is "visitor", "class" or "server"; the message (English, as core's are) names it, and
-    `core.i18n.run_message` shows it in the session's language.
+    `quota` is "visitor", "class" or "server"; `message` names it, for the page to say in the session's
+    language (the exception's own text is its English, for logs and the command line).
     """
 
     def __init__(self, quota: str, limit: int, used: int, wanted: int):
         self.quota, self.limit, self.used, self.wanted = quota, limit, used, wanted
-        # In English, as core writes its messages; core.i18n.run_message says them in the session's language.
-        super().__init__(_REFUSED[quota].format(limit=limit, used=used, wanted=wanted))
-
-
-_REFUSED = {
-    "visitor": (
-        "Refused: your quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished private "
-        "runs are ever removed to make room, and not enough of them can go."
-    ),
-    "class": (
-        "Refused: this class's quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished "
-        "runs in this class are ever removed to make room, and not enough of them can go: ask your teacher."
-    ),
-    "server": (
-        "Refused: this server's quota of {limit} runs is full ({used} kept, {wanted} new). Only your own finished "
-        "private runs are ever removed to make room, and not enough of them can go."
-    ),
-}
+        self.message = RunMessage(MessageCode(f"quota_{quota}"), {"limit": limit, "used": used, "wanted": wanted})
+        super().__init__(str(self.message))
 
 
 def _make_engine(url: str) -> Engine:
@@ -314,7 +299,7 @@ class RunStore:
             index.create(conn, checkfirst=True)
         made_in = (
             sa.select(sa.func.min(space_runs.c.space))
-            .where(space_runs.c.run_id == runs.c.run_id, space_runs.c.how.in_(("trained", "imported")))
+            .where(space_runs.c.run_id == runs.c.run_id, space_runs.c.how.in_((Source.TRAINED.value, Source.IMPORTED.value)))
             .scalar_subquery()
         )
         conn.execute(runs.update().where(runs.c.made_in.is_(None)).values(made_in=made_in))
@@ -358,7 +343,7 @@ class RunStore:
         running holds a lease from now; see `Leases`.
         """
         values = self._run_row(record)
-        values["lease_until"] = self._db_now() + self.lease_seconds if record.status == "running" else None
+        values["lease_until"] = self._db_now() + self.lease_seconds if record.status == RunStatus.RUNNING else None
         if owner is not None:
             values["owner"] = owner[:80]
         if made_in is not None:
@@ -388,7 +373,7 @@ class RunStore:
                 found.setdefault(row["run_id"], {})[row["path"]] = bytes(row["content"])
         return found
 
-    def add_new_run(self, record: RunRecord, owner: str, space: str, display_name: str, how: str) -> None:
+    def add_new_run(self, record: RunRecord, owner: str, space: str, display_name: str, how: Source) -> None:
         """Save a run someone made or imported, within their quotas, and list it in `space`. QuotaFull if it does not fit."""
         self.make_room(owner, space, 1)
         self.save_run(record, owner=owner, made_in=space)
@@ -398,9 +383,15 @@ class RunStore:
         with self.engine.begin() as conn:
             self._upsert(conn, epochs, self._epoch_row(run_id, row), ["run_id", "epoch"])
 
-    def add_to_space(self, space: str, run_id: str, display_name: str, how: str) -> None:
+    def add_to_space(self, space: str, run_id: str, display_name: str, how: Source) -> None:
         """Make `run_id` visible in `space` (a link: it counts for no quota; the run itself does)."""
-        values = {"space": space, "run_id": run_id, "display_name": display_name[:64], "how": how, "added": time.time()}
+        values = {
+            "space": space,
+            "run_id": run_id,
+            "display_name": display_name[:64],
+            "how": Source(how).value,
+            "added": time.time(),
+        }
         with self.engine.begin() as conn:
             self._upsert(conn, space_runs, values, ["space", "run_id"])
 
@@ -429,7 +420,7 @@ class RunStore:
                         "space": space,
                         "run_id": record.run_id,
                         "display_name": display_name[:64],
-                        "how": "imported",
+                        "how": Source.IMPORTED.value,
                         "added": now + (len(records) - position) / 1000,
                     }
                     for position, record in enumerate(records)
@@ -481,7 +472,9 @@ class RunStore:
             oldest = (
                 conn.execute(
                     sa.select(runs.c.run_id)
-                    .where(counted, runs.c.owner == owner, runs.c.made_in == removable_from, runs.c.status != "running")
+                    .where(
+                        counted, runs.c.owner == owner, runs.c.made_in == removable_from, runs.c.status != RunStatus.RUNNING.value
+                    )
                     .order_by(runs.c.created)
                     .limit(extra)
                 )
@@ -513,8 +506,13 @@ class RunStore:
         with self.engine.begin() as conn:
             return conn.execute(
                 runs.update()
-                .where(runs.c.run_id.in_(run_ids), runs.c.status.in_(("running", "interrupted")))
-                .values(status="running", ended_at=None, message="", lease_until=self._db_now() + self.lease_seconds)
+                .where(runs.c.run_id.in_(run_ids), runs.c.status.in_((RunStatus.RUNNING.value, RunStatus.INTERRUPTED.value)))
+                .values(
+                    status=RunStatus.RUNNING.value,
+                    ended_at=None,
+                    message=RunMessage().stored(),
+                    lease_until=self._db_now() + self.lease_seconds,
+                )
             ).rowcount
 
     def reap_lapsed_runs(self) -> int:
@@ -523,8 +521,8 @@ class RunStore:
             lapsed = sa.or_(runs.c.lease_until.is_(None), runs.c.lease_until < self._db_now())
             return conn.execute(
                 runs.update()
-                .where(runs.c.status == "running", lapsed)
-                .values(status="interrupted", message=INTERRUPTED, ended_at=now_iso(), lease_until=None)
+                .where(runs.c.status == RunStatus.RUNNING.value, lapsed)
+                .values(status=RunStatus.INTERRUPTED.value, message=INTERRUPTED.stored(), ended_at=now_iso(), lease_until=None)
             ).rowcount
 
     def close(self) -> None:
@@ -627,7 +625,7 @@ class RunStore:
             )
             by_run = self._epochs_of(conn, [row["run_id"] for row in rows])
         return [
-            SpaceRun(self._record(row, by_run.get(row["run_id"], [])), row["display_name"], row["how"], row["added"])
+            SpaceRun(self._record(row, by_run.get(row["run_id"], [])), row["display_name"], Source(row["how"]), row["added"])
             for row in rows
         ]
 
@@ -649,7 +647,7 @@ class RunStore:
             candidates = (
                 conn.execute(
                     sa.select(runs)
-                    .where(runs.c.fingerprint == fingerprint, runs.c.status == "finished")
+                    .where(runs.c.fingerprint == fingerprint, runs.c.status == RunStatus.FINISHED.value)
                     .order_by(runs.c.created.desc())
                 )
                 .mappings()
@@ -659,7 +657,7 @@ class RunStore:
                 rows = self._epochs_of(conn, [row["run_id"]]).get(row["run_id"], [])
                 record = self._record(row, rows)
                 # Early stopping may end a run early on purpose: its message says so, and it is complete.
-                if len(record.epochs) == record.settings.get("epochs") or record.message.startswith("Early stopping"):
+                if len(record.epochs) == record.settings.get("epochs") or record.message.code is MessageCode.EARLY_STOPPING:
                     return record
         return None
 
@@ -682,8 +680,8 @@ class RunStore:
             "fingerprint": record.fingerprint,
             "method": record.method,
             "label": record.label[:256],
-            "status": record.status,
-            "message": record.message,
+            "status": RunStatus(record.status).value,
+            "message": record.message.stored(),
             "settings": json.dumps(record.settings, sort_keys=True),
             "versions": json.dumps(record.versions, sort_keys=True),
             "started_at": record.started_at,
@@ -719,8 +717,8 @@ class RunStore:
             settings=json.loads(row["settings"]),
             label=row["label"],
             epochs=list(epoch_rows),
-            status=row["status"],
-            message=row["message"],
+            status=RunStatus(row["status"]),
+            message=RunMessage.from_stored(row["message"]),
             started_at=row["started_at"],
             ended_at=row["ended_at"],
             versions=json.loads(row["versions"]),
@@ -743,10 +741,10 @@ class RunStore:
         for record in records:
             if self.get_run(record.run_id) is None:
                 record.fingerprint = None  # a file's claims never feed the result cache
-                if record.status == "running":  # whatever wrote it is long gone
-                    record.end("interrupted", INTERRUPTED)
+                if record.status == RunStatus.RUNNING:  # whatever wrote it is long gone
+                    record.end(RunStatus.INTERRUPTED, INTERRUPTED)
                 try:
-                    self.add_new_run(record, SERVER_OWNER, SERVER_SPACE, "", "imported")
+                    self.add_new_run(record, SERVER_OWNER, SERVER_SPACE, "", Source.IMPORTED)
                 except QuotaFull:
                     break  # the server is full: the rest stay in their files
         return len(records)

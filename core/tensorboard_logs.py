@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from core.records import BATCH_FIELDS, SAFE_RUN_ID, EpochRow, RunRecord
+from core.states import RunStatus
 
 EPOCH_FIGURES = tuple(name for name in EpochRow.__dataclass_fields__ if name not in ("epoch", "finished_at"))
 BATCH_FIGURES = BATCH_FIELDS[2:]  # after the step and the epoch
@@ -50,7 +51,7 @@ EXPERIMENT_TAG = "_hparams_/experiment"
 SESSION_START_TAG = "_hparams_/session_start_info"
 SESSION_END_TAG = "_hparams_/session_end_info"
 # tensorboard.hparams.Status by how the run ended; a stopped or interrupted run did not fail, nor succeed.
-RUN_STATUS = {"finished": 1, "failed": 2, "running": 3}
+RUN_STATUS = {RunStatus.FINISHED: 1, RunStatus.FAILED: 2, RunStatus.RUNNING: 3}
 EVENT_FILE_HOST = "reuters"
 
 # TensorBoard's HParams messages: name -> fields (name, number, type, repeated). "message:" and "enum:" name

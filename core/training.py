@@ -39,6 +39,7 @@ from core.model import build_model
 from core.records import EpochRow, RunRecord, now_iso
 from core.run_files import CALLBACKS_FILE, callbacks_source, collect_files, logging_callbacks
 from core.settings import RunSettings
+from core.states import MessageCode, RunMessage, RunStatus
 
 # on_batch(epoch, batches_done, batches_per_epoch): called after every executed step.
 BatchCallback = Callable[[int, int, int], None]
@@ -192,20 +193,24 @@ class TrainingRun:
         try:
             yield
         except StopRequested:
-            when = f"during epoch {self.epoch}" if self.epoch else "before the first epoch"
-            self.record.end("stopped", f"Stopped by request {when}.")
+            stopped = (
+                RunMessage(MessageCode.STOPPED_DURING, {"epoch": self.epoch})
+                if self.epoch
+                else RunMessage(MessageCode.STOPPED_BEFORE_FIRST)
+            )
+            self.record.end(RunStatus.STOPPED, stopped)
         except NonFiniteLoss as error:
-            self.record.end("failed", str(error))
+            self.record.end(RunStatus.FAILED, RunMessage.plain(str(error)))
         except Exception as error:  # noqa: BLE001 - a run must end with a record, whatever broke
-            self.record.end("failed", f"{type(error).__name__}: {error}")
+            self.record.end(RunStatus.FAILED, RunMessage.of_error(error))
         else:
             done = len(self.record.epochs)
             early = done < self.settings.epochs
-            self.record.end("finished", f"Early stopping ended the run after epoch {done}." if early else "")
+            self.record.end(RunStatus.FINISHED, RunMessage(MessageCode.EARLY_STOPPING, {"epoch": done}) if early else None)
 
     def outcome(self) -> TrainedRun:
         """The record, the model when it learned something usable (a failed run's may hold NaN), and the run's files."""
-        usable = self.record.status in ("finished", "stopped") and bool(self.record.epochs)
+        usable = self.record.status in (RunStatus.FINISHED, RunStatus.STOPPED) and bool(self.record.epochs)
         files = {}
         if self._files_folder is not None:
             with self._files_folder as folder:  # removed once read

@@ -76,7 +76,7 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     if "core.runs.jobs" in sys.modules:
         sys.modules["core.runs.jobs"].stop_every_job(wait=60)
     if "core.runs.hub" in sys.modules:
-        sys.modules["core.runs.hub"]._server_hub = None
+        sys.modules["core.runs.hub"].replace_server_hub(None)
 
 
 @pytest.fixture(scope="session")

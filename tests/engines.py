@@ -159,7 +159,7 @@ def postgres_bin() -> Path:
     raise EngineUnavailable("PostgreSQL's initdb is not installed (Debian: apt-get install postgresql)")
 
 
-def _as_server_user(folder: Path) -> list[str]:
+def as_server_user(folder: Path) -> list[str]:
     """PostgreSQL refuses to run as root: as root, run its commands as the `postgres` system user."""
     if os.geteuid() != 0:
         return []
@@ -183,7 +183,7 @@ def postgres_server() -> Iterator[str]:
     bindir = postgres_bin()
     folder = Path(tempfile.mkdtemp(prefix="pg-", dir="/tmp"))
     data = folder / "data"
-    prefix = _as_server_user(folder)
+    prefix = as_server_user(folder)
     port = free_port()
     started = False
     try:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # Playwright is only imported by the browser tests, which nee
 from core.records import EpochRow, RunRecord
 from core.runs.handle import JobSnapshot
 from core.runs.slots import JobSlots
+from core.states import JobState, RunMessage, RunStatus
 from core.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,10 +56,11 @@ def open_page(at: AppTest, page_id: str) -> AppTest:
     """Point `at` at a page of the app by its URL path ("fit", "compare", ...; "home"); call `.run()` after.
 
     The pages are functions declared from the methods' registry (ui/navigation.py), and
-    AppTest.switch_page only finds pages that are files. A page's id in a session is the
-    hash of its URL path (streamlit.navigation.page.StreamlitPage._script_hash), which is
-    what switch_page sets too; a name that no page has falls back to the home page, so
-    callers check the title they expect.
+    AppTest.switch_page only finds pages that are files (Streamlit 1.67 resolves it against the
+    registered pages' script paths; a function page has none), so this is the one place a test
+    sets an AppTest field that is not public: the page to run next, which switch_page sets too.
+    A page's id in a session is the hash of its URL path; a name that no page has falls back
+    to the home page, so callers check the title they expect.
     """
     at._page_hash = calc_hash(page_id)  # AppTest's own field for the page to run next (see switch_page)
     return at
@@ -205,7 +207,7 @@ def install_server_slots(capacity: int, setattr=setattr) -> JobSlots:
     slots = JobSlots(capacity)
     setattr(core.runs.jobs, "SERVER_SLOTS", slots)
     setattr(ui.live_run, "SERVER_SLOTS", slots)  # what a waiting page without a queue position reports
-    setattr(core.runs.hub, "_server_hub", core.runs.hub.Hub(slots=slots))  # its store: store_from_environment, per call
+    core.runs.hub.replace_server_hub(core.runs.hub.Hub(slots=slots))  # its store: store_from_environment, per call
     return slots
 
 
@@ -226,6 +228,32 @@ def gate_training(setattr=setattr) -> threading.Event:
 
     setattr(training, "train", gated)
     return opened
+
+
+def pause_after_first_epoch(setattr=setattr) -> threading.Event:
+    """Runs publish their first epoch, then wait for the returned event: a run is surely still going meanwhile.
+
+    Jobs call core.training.train(settings, data, hooks); the pause is in the hook a run reports each epoch to.
+    """
+    from dataclasses import replace
+
+    from core import training
+
+    real = training.train
+    go_on = threading.Event()
+
+    def paused(settings, data, hooks):
+        reported = hooks.on_epoch
+
+        def on_epoch(row):
+            reported(row)
+            if row.epoch == 1 and not go_on.wait(HANG_GUARD):
+                raise RuntimeError("the test never let the run go on")
+
+        return real(settings, data, replace(hooks, on_epoch=on_epoch))
+
+    setattr(training, "train", paused)
+    return go_on
 
 
 def open_session(sessions: list, *, seed: int = 0, epochs: int = 1, upload: bytes | None = None) -> AppTest:
@@ -336,6 +364,7 @@ WRITER = textwrap.dedent(
     from pathlib import Path
 
     from core.records import EpochRow, RunRecord
+    from core.states import RunMessage
     from core.store import RunStore
 
     folder, ids, version = Path(sys.argv[1]), sys.argv[2].split(","), int(sys.argv[3])
@@ -353,7 +382,7 @@ WRITER = textwrap.dedent(
                 EpochRow(e, 1.0 / e, 0.5, 0.7, 1.1, 0.4, 0.6, 0.001, 0.1, "2026-01-01T00:00:00")
                 for e in range(1, 2 + version % 150)
             ]
-            record.message = f"version {version}"
+            record.message = RunMessage.plain(f"version {version}")
             store.save_run(record)
             print(run_id, version, flush=True)  # only once save_run returned: the write is confirmed
     """
@@ -415,7 +444,7 @@ def check_every_record_whole(folder: Path, reported: dict[str, int]) -> None:
         assert run_ids == set(reported), "a run the writer confirmed is missing, or one appeared from nowhere"
         for run_id in run_ids:
             record = store.get_run(run_id)
-            version = int(record.message.split()[-1])
+            version = int(str(record.message).split()[-1])
             assert len(record.epochs) == 1 + version % 150, f"{run_id} is torn"
             assert [row.epoch for row in record.epochs] == list(range(1, 2 + version % 150)), f"{run_id} is torn"
             assert version >= reported[run_id], f"{run_id} lost a confirmed write"
@@ -467,25 +496,27 @@ def wait_for_job(at: AppTest, until: str = "ended", timeout: float = HANG_GUARD)
     raise AssertionError(f"job did not reach {until!r} in {timeout}s")
 
 
-def make_run(method: str = "fit", epochs: int = 2, status: str = "finished", fingerprint: str | None = None) -> RunRecord:
+def make_run(
+    method: str = "fit", epochs: int = 2, status: RunStatus = RunStatus.FINISHED, fingerprint: str | None = None
+) -> RunRecord:
     """A run record with made-up but plausible epochs, for store and file tests."""
     record = RunRecord.start(method, {"epochs": epochs, "batch_size": 32}, fingerprint=fingerprint)
     for epoch in range(1, epochs + 1):
         record.epochs.append(
             EpochRow(epoch, 1.0 / epoch, 0.5, 0.7, 1.1, 0.4 + epoch / 100, 0.6, 0.001, 2.5, "2026-11-27T10:00:00")
         )
-    if status != "running":
-        record.end(status)
+    if status != RunStatus.RUNNING:
+        record.end(RunStatus(status))
     return record
 
 
-def made_up_snapshot(batches: int, epochs: int, status: str = "running", method: str = "fit") -> JobSnapshot:
+def made_up_snapshot(batches: int, epochs: int, status: RunStatus = RunStatus.RUNNING, method: str = "fit") -> JobSnapshot:
     """A job's snapshot with made-up but plausible figures: `epochs` finished and `batches` per-batch points so far.
 
     The same run id, label and values at every call, as every viewer of one run reads them.
     """
     per_epoch = 300
-    record = make_run(method, epochs=epochs, status="running")
+    record = make_run(method, epochs=epochs, status=RunStatus.RUNNING)
     record.run_id, record.label, record.started_at = (
         f"20261130-120000-{method}-abcdef",
         f"{method} · 12:00:00",
@@ -496,22 +527,22 @@ def made_up_snapshot(batches: int, epochs: int, status: str = "running", method:
     for step in range(1, batches + 1):
         reported = {"loss": 3.0 - step / 400 + noise.random() / 10, "accuracy": min(1.0, step / 1200 + noise.random() / 10)}
         record.add_batch(step, 1 + (step - 1) // per_epoch, reported, {"loss": 2.9 - step / 450, "accuracy": step / 1300})
-    if status != "running":
-        record.end(status)
+    if status != RunStatus.RUNNING:
+        record.end(RunStatus(status))
     return JobSnapshot(
-        state="running" if status == "running" else status,
+        state=JobState(status),
         methods=(method,),
         current_method=method,
         epoch=epochs + 1,
         epochs=epochs + 2,
         batches_done=batches % per_epoch,
         batches_per_epoch=per_epoch,
-        seconds_left_in_epoch=4.0 if status == "running" else None,
+        seconds_left_in_epoch=4.0 if status == RunStatus.RUNNING else None,
         records=[record],
-        message="",
+        message=RunMessage(),
         version=epochs,
         started_at=0.0,
-        ended_at=None if status == "running" else 30.0,
+        ended_at=None if status == RunStatus.RUNNING else 30.0,
     )
 
 
@@ -556,6 +587,18 @@ def wait_until_idle(page: Page, sidebar: bool = True, timeout: float = 60_000) -
         page.wait_for_selector('[data-testid="stSidebar"]')
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
     page.wait_for_selector("h1")
+
+
+def wait_until_charts_drawn(page: Page, at_least: int = 1) -> None:
+    """Until Vega has drawn every chart in view (those in tabs not shown have no width), and at least `at_least`."""
+    page.wait_for_function(
+        """at_least => {
+            const shown = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].filter(c => c.clientWidth > 0);
+            return shown.length >= at_least && shown.every(c => c.querySelector('canvas, svg.marks'));
+        }""",
+        arg=at_least,
+        timeout=BROWSER_HANG_GUARD_MS,
+    )
 
 
 def go_to(page: Page, title: str) -> None:

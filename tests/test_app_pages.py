@@ -17,6 +17,7 @@ from support import APP, apply_tiny_settings, new_app, open_page, texts, wait_fo
 
 from core import methods
 from core.i18n import t
+from core.states import RunMessage
 
 PAGES = [*methods.names(), "compare"]  # by URL path, as ui/navigation.py declares them
 
@@ -322,7 +323,7 @@ def test_the_live_view_refreshes_faster_only_until_the_first_batch():
             batches_per_epoch=10,
             seconds_left_in_epoch=None,
             records=[record],
-            message="",
+            message=RunMessage(),
             version=1,
             started_at=started,
             ended_at=None,
@@ -348,6 +349,7 @@ def test_a_run_that_ends_while_the_page_draws_does_not_leave_stop_enabled():
     def page() -> None:
         import streamlit as st
 
+        from core import states  # the page runs as its own script: module imports do not reach it
         from core.records import RunRecord
         from core.runs.handle import JobSnapshot
         from ui import live_run
@@ -356,7 +358,7 @@ def test_a_run_that_ends_while_the_page_draws_does_not_leave_stop_enabled():
             def snapshot(self):
                 st.session_state["reads"] = st.session_state.get("reads", 0) + 1
                 return JobSnapshot(
-                    state="running" if st.session_state["reads"] == 1 else "stopped",
+                    state=states.JobState.RUNNING if st.session_state["reads"] == 1 else states.JobState.STOPPED,
                     methods=("fit",),
                     current_method="fit",
                     epoch=1,
@@ -365,7 +367,7 @@ def test_a_run_that_ends_while_the_page_draws_does_not_leave_stop_enabled():
                     batches_per_epoch=10,
                     seconds_left_in_epoch=None,
                     records=[RunRecord.start("fit", {})],
-                    message="Stopped by request during epoch 1.",
+                    message=states.RunMessage(states.MessageCode.STOPPED_DURING, {"epoch": 1}),
                     version=1,
                     started_at=0.0,
                     ended_at=1.0,
@@ -384,6 +386,7 @@ def test_a_run_that_ends_while_the_page_draws_does_not_leave_stop_enabled():
 
 def test_status_line_says_the_step_is_being_traced_before_the_first_batch():
     def page(batches: int, finished_epochs: int) -> None:
+        from core import states  # the page runs as its own script: module imports do not reach it
         from core.records import RunRecord
         from core.runs.handle import JobSnapshot
         from ui.live_run import status_line
@@ -392,7 +395,7 @@ def test_status_line_says_the_step_is_being_traced_before_the_first_batch():
         record.epochs = [object()] * finished_epochs
         status_line(
             JobSnapshot(
-                state="running",
+                state=states.JobState.RUNNING,
                 methods=("fit",),
                 current_method="fit",
                 epoch=max(1, finished_epochs + 1),
@@ -401,7 +404,7 @@ def test_status_line_says_the_step_is_being_traced_before_the_first_batch():
                 batches_per_epoch=10,
                 seconds_left_in_epoch=4.0 if batches else None,
                 records=[record],
-                message="",
+                message=states.RunMessage(),
                 version=1,
                 started_at=0.0,
                 ended_at=None,

@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from support import BROWSER_HANG_GUARD_MS, no_exception, require_chromium, stop_joiner_then_starter, wait_until_idle
+from support import (
+    BROWSER_HANG_GUARD_MS,
+    no_exception,
+    require_chromium,
+    stop_joiner_then_starter,
+    wait_until_charts_drawn,
+    wait_until_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -90,14 +97,13 @@ def test_a_visitor_outside_a_class_space_sees_none_of_its_runs(visitor):
 
 
 def chart_pictures(page: Page) -> list[bytes]:
-    """Every chart on the page as drawn (PNG), once Vega has drawn them all."""
+    """Every chart in view as drawn (PNG), once Vega has drawn them all."""
+    wait_until_charts_drawn(page, at_least=5)
+    page.wait_for_timeout(1000)  # not a timing check: lets Vega finish the frame it has started
     charts = page.get_by_test_id("stVegaLiteChart")
-    expect(charts.first).to_be_visible()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=\"stVegaLiteChart\"]')].every(c => c.querySelector('canvas, svg'))"
-    )
-    page.wait_for_timeout(1000)  # not a timing check: lets Vega finish drawing what it has started
-    return [charts.nth(index).screenshot(animations="disabled") for index in range(charts.count())]
+    boxes = [(charts.nth(index), charts.nth(index).bounding_box()) for index in range(charts.count())]
+    shown = [chart for chart, box in boxes if box and box["width"] > 0]
+    return [chart.screenshot(animations="disabled") for chart in shown]
 
 
 @pytest.mark.timeout(900)  # two visitors and a run on a shared machine: only a hang guard

@@ -95,7 +95,11 @@ def click_legend_and_read_fading(tab: Page, chart) -> list[bool]:
     assert lines.count() == 6  # three runs, train and validation
     assert all(float(lines.nth(i).get_attribute("opacity") or 1) == 1 for i in range(lines.count()))
     label.click()
-    tab.wait_for_timeout(500)
+    tab.wait_for_function(
+        "chart => [...chart.querySelectorAll('g.mark-line path')].some(p => parseFloat(p.getAttribute('opacity') ?? '1') < 0.5)",
+        arg=chart.element_handle(),
+        timeout=BROWSER_HANG_GUARD_MS,
+    )
     return [float(lines.nth(i).get_attribute("opacity") or 1) < 0.5 for i in range(lines.count())]
 
 

@@ -49,9 +49,11 @@ def clock(monkeypatch) -> FakeClock:
 
 
 @pytest.fixture(autouse=True)
-def fresh_server_attempts(monkeypatch):
+def fresh_server_attempts():
     """Each test starts a server process of its own: no unknown codes counted yet."""
-    monkeypatch.setattr(core.classes, "_server_attempts", ServerAttempts(DEFAULT_UNKNOWN_PER_MINUTE))
+    core.classes.replace_server_attempts(ServerAttempts(DEFAULT_UNKNOWN_PER_MINUTE))
+    yield
+    core.classes.replace_server_attempts(None)
 
 
 # -- codes, keys and attempts (plain Python) -------------------------------------------
@@ -354,7 +356,7 @@ def test_wrong_codes_from_one_session_are_slowed_down_until_the_wait_has_passed(
 
 
 def test_unknown_codes_from_many_sessions_are_limited_per_server(app_env, clock, monkeypatch):
-    monkeypatch.setattr(core.classes, "_server_attempts", ServerAttempts(per_minute=3))
+    core.classes.replace_server_attempts(ServerAttempts(per_minute=3))
     right, _ = store_from_environment().open_class("Bio", owner=None)
     for number in range(3):  # three fresh sessions, one wrong code each: none is slowed down on its own
         assert visit({"class": f"abcd-efgh-jkm{number}"}).session_state["class_code"] is None
@@ -402,7 +404,7 @@ def test_a_private_link_asks_before_hiding_this_browsers_own_runs(app_env, monke
     from ui import classroom
 
     own, linked = new_private_key(), new_private_key()
-    monkeypatch.setattr(classroom, "_cookie_key", lambda: own)  # this browser's cookie
+    monkeypatch.setattr(classroom, "cookie_key", lambda: own)  # this browser's cookie
     store = store_from_environment()
     record = make_run()
     store.save_run(record)

@@ -7,7 +7,7 @@ hub and the store as thirty students on one Streamlit server would.
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
-from support import APP, apply_tiny_settings, open_page, texts, wait_for_job
+from support import APP, apply_tiny_settings, open_page, pause_after_first_epoch, texts, wait_for_job
 
 from core.store import class_space, private_space, store_from_environment
 
@@ -28,9 +28,11 @@ def press_train(at: AppTest, page: str = "fit", key: str = "train_fit") -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def test_a_second_visitor_with_identical_settings_joins_the_running_computation(app_env):
+def test_a_second_visitor_with_identical_settings_joins_the_running_computation(app_env, monkeypatch):
     from core.runs.hub import server_hub
 
+    # Ann's run pauses after its first epoch until Bob has joined and left: it cannot end before he arrives.
+    go_on = pause_after_first_epoch(monkeypatch.setattr)
     ann, bob = visitor(epochs=30), visitor(epochs=30)
     started = server_hub().jobs_started
     press_train(ann)
@@ -46,6 +48,7 @@ def test_a_second_visitor_with_identical_settings_joins_the_running_computation(
     bob.button(key="stop_fit").click().run()
     wait_for_job(bob)
     assert ann.session_state["job"].snapshot().state == "running"
+    go_on.set()
     ann.button(key="stop_fit").click().run()
     wait_for_job(ann)
 

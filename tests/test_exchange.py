@@ -10,6 +10,7 @@ import pytest
 from support import make_run
 
 from core.exchange import MAX_IMPORT_BYTES, MAX_MEMBER_BYTES, read_runs_file, runs_table, runs_to_zip
+from core.states import MessageCode, RunMessage
 
 
 def zipped(members: dict[str, bytes | str]) -> bytes:
@@ -35,7 +36,7 @@ def test_a_single_json_record_imports():
     record = make_run(status="running")
     report = read_runs_file("run.json", json.dumps(record.to_dict()).encode())
     (back,) = report.runs
-    assert report.skipped == [] and back.status == "stopped" and "still running" in back.message
+    assert report.skipped == [] and back.status == "stopped" and back.message == RunMessage(MessageCode.IMPORTED_RUNNING)
 
 
 BAD_FILES = [

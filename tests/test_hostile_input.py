@@ -12,7 +12,6 @@ import io
 import math
 import pickle
 import re
-import time
 import tomllib
 import tracemalloc
 import zipfile
@@ -36,6 +35,7 @@ from core.data import (
 from core.methods import names as method_names
 from core.records import RunRecord, record_path, save_record
 from core.settings import MAX_BATCH_SIZE, RunSettings, SettingsError
+from core.states import RunMessage
 from ui.data_source import check_upload, safe_name
 
 METHODS = method_names()  # every method of the registry, in order
@@ -109,7 +109,8 @@ def test_a_pickle_payload_never_runs(tmp_path, payload_type):
     payload = write_pickle_bomb(tmp_path / "evil.npz", payload_type(marker)).read_bytes()
     problem = refused("evil.npz", payload)
     assert "the x array was refused: it asks to run" in problem and "which a data file never needs" in problem
-    time.sleep(0.2)  # a spawned shell would have had time to create it
+    # Both payloads act before unpickling returns (Path.touch; os.system waits for its shell): had either run,
+    # the marker would exist by now.
     assert not marker.exists()
 
 
@@ -288,8 +289,7 @@ def test_a_payload_beside_numpy_integers_still_never_runs(tmp_path):
     body = pickle.dumps(objects([np.int64(1), np.int32(2)], [np.int64(3), TouchMarker(marker)]), protocol=3)
     problem = refused("evil.npz", archive({"x.npy": header.getvalue() + body, "y.npy": npy_bytes(np.array([0, 1]))}))
     assert "it asks to run `builtins.getattr`" in problem  # how pickle names Path.touch
-    time.sleep(0.2)
-    assert not marker.exists()
+    assert not marker.exists()  # Path.touch would have made it before unpickling returned
     # An object-dtype scalar wrapping the payload: the payload is refused first, the scalar would be next.
     problem = refused("evil.npz", _scalar_pickle(np.dtype(object), TouchMarker(marker)))
     assert "it asks to run `builtins.getattr`" in problem and not marker.exists()
@@ -351,10 +351,8 @@ def test_the_server_refuses_uploads_over_its_limit_and_an_oversize_payload_fails
     limit_mb = config["server"]["maxUploadSize"]
     assert 2 < limit_mb <= 64, "room for the real 2 MB file, far below what would hurt the server"
     oversize = np.random.default_rng(0).bytes((limit_mb + 1) << 20)
-    began = time.monotonic()
     problem = refused("huge.npz", oversize)
     assert "is not a .npz archive" in problem
-    assert time.monotonic() - began < 10
 
 
 # ---------------------------------------------------------------------------
@@ -477,10 +475,8 @@ def test_many_newswires_padded_to_a_long_max_len_are_refused_before_padding_nami
 def test_wrong_arrays_get_a_precise_message(case):
     x, y, says = BAD_ARRAYS[case]
     payload = reuters(x, y)
-    began = time.monotonic()
-    problem = refused(f"{case}.npz", payload, peak_bytes=256 << 20)
+    problem = refused(f"{case}.npz", payload, peak_bytes=256 << 20)  # refused within a bound on memory, not on time
     assert says in problem, problem
-    assert time.monotonic() - began < 10, "refused fast"
 
 
 def test_an_archive_too_small_to_split_is_explained_on_the_page(tmp_path, monkeypatch):
@@ -575,7 +571,7 @@ def test_a_hostile_run_id_never_becomes_a_path(tmp_path, run_id):
 def test_labels_and_messages_stay_inside_the_record(tmp_path):
     runs = tmp_path / "runs"
     record = RunRecord.start("fit", {}, label="../../../etc/passwd <script>alert(1)</script>")
-    record.message = "/tmp/evil\x00"
+    record.message = RunMessage.plain("/tmp/evil\x00")
     with recording_writes() as writes:
         path = save_record(record, runs)
     assert path.parent == runs and path.name == f"{record.run_id}.json"

@@ -20,6 +20,7 @@ from core.runs.jobs import TrainingJob
 from core.runs.slots import JobSlots
 from core.runs.watch import Watch
 from core.settings import RunSettings
+from core.states import MessageCode, RunMessage
 from core.store import RunStore
 
 METHODS = method_names()  # every method of the registry, in order
@@ -121,7 +122,7 @@ def test_stop_ends_only_that_viewers_watching(hub, tiny_data, tiny_settings):
     wait_for(lambda: bob.snapshot().shared_by_method() == {"fit": "joined"}, "bob to join")
     bob.stop()
     left = done(bob)
-    assert left.state == "stopped" and "goes on for 1 other viewer" in left.message
+    assert left.state == "stopped" and left.message == RunMessage(MessageCode.LEFT_WATCHING, {"others": 1})
     # Ann's computation goes on: it trains well past the batch a stop would have ended it in.
     left_at = ann.snapshot()
     mark = (left_at.epoch, left_at.batches_done + 3)

@@ -14,7 +14,8 @@ from streamlit.testing.v1 import AppTest
 from support import APP, open_page
 
 from core import methods
-from core.i18n import EN, LANGUAGES, RUN_MESSAGES, STRINGS, ZH, language_from_locale, run_message, t
+from core.i18n import EN, LANGUAGES, STRINGS, ZH, language_from_locale, t
+from core.states import MessageCode, RunMessage
 
 PAGES = [*methods.names(), "compare"]  # by URL path (ui/navigation.py)
 CHINESE_TITLES = {
@@ -47,23 +48,77 @@ def test_chinese_texts_are_chinese_and_lookups_fill_values():
     assert t("run.stop", "fr") == "Stop", "an unknown language falls back to English"
 
 
-def test_a_runs_ending_sentence_is_shown_in_the_sessions_language():
-    """Core writes these in English (records and files keep them); a Chinese page says them in Chinese."""
-    from pathlib import Path
+# The sentences a run ended with before its ending was a message code, as core wrote them then:
+# the English catalogue must say exactly these, so exports and the command line read as before.
+ENDINGS_AS_WRITTEN = [
+    (RunMessage(MessageCode.STOPPED_DURING, {"epoch": 3}), "Stopped by request during epoch 3."),
+    (RunMessage(MessageCode.STOPPED_BEFORE_FIRST), "Stopped by request before the first epoch."),
+    (RunMessage(MessageCode.STOPPED_BETWEEN), "Stopped by request before the next method started."),
+    (RunMessage(MessageCode.STOPPED_WAITING), "Stopped before a training slot became free."),
+    (
+        RunMessage(MessageCode.LEFT_WATCHING, {"others": 2}),
+        "You stopped watching; the run goes on for 2 other viewer(s) with identical settings.",
+    ),
+    (RunMessage(MessageCode.EARLY_STOPPING, {"epoch": 4}), "Early stopping ended the run after epoch 4."),
+    (RunMessage(MessageCode.WORKER_LOST), "The training worker was lost."),
+    (
+        RunMessage(MessageCode.INTERRUPTED),
+        "Interrupted: the process training it ended (a server restart or a lost worker). Its finished epochs are kept.",
+    ),
+    (RunMessage(MessageCode.IMPORTED_RUNNING), "Imported while it was still running."),
+    (
+        RunMessage(MessageCode.QUOTA_VISITOR, {"limit": 3, "used": 3, "wanted": 1}),
+        "Refused: your quota of 3 runs is full (3 kept, 1 new). Only your own finished private "
+        "runs are ever removed to make room, and not enough of them can go.",
+    ),
+    (
+        RunMessage(MessageCode.QUOTA_CLASS, {"limit": 3, "used": 3, "wanted": 1}),
+        "Refused: this class's quota of 3 runs is full (3 kept, 1 new). Only your own finished "
+        "runs in this class are ever removed to make room, and not enough of them can go: ask your teacher.",
+    ),
+    (
+        RunMessage(MessageCode.QUOTA_SERVER, {"limit": 8, "used": 8, "wanted": 1}),
+        "Refused: this server's quota of 8 runs is full (8 kept, 1 new). Only your own finished "
+        "private runs are ever removed to make room, and not enough of them can go.",
+    ),
+]
 
-    core_source = "".join(path.read_text(encoding="utf-8") for path in Path(APP).parent.joinpath("core").glob("**/*.py"))
-    values = {"epoch": "3", "others": "2", "limit": "100", "used": "100", "wanted": "1"}
-    for pattern, key in RUN_MESSAGES:
-        english = t(key, "en", **values)
-        assert pattern.fullmatch(english), key
-        assert run_message(english, "en") == english  # an English page shows exactly what core wrote
-        chinese = run_message(english, "zh")
-        assert chinese == t(key, "zh", **values) and chinese != english, key
-        # The sentence is still the one core writes (its fixed words are in core's source).
-        assert english[:20] in core_source, english
-    assert run_message("Stopped by request during epoch 4.", "zh") == "在第 4 个 epoch 中按请求停止。"
-    error = "ValueError: shapes (32, 46) and (32, 45) differ"
-    assert run_message(error, "zh") == error  # an error's own text is shown as it is
+
+def test_a_runs_ending_is_said_in_the_sessions_language_and_in_english_for_exports():
+    """A run keeps its ending as a code and values; each language says it, English as core wrote it before."""
+    coded = {m.code for m, _ in ENDINGS_AS_WRITTEN}
+    assert coded == set(MessageCode) - {MessageCode.NONE, MessageCode.TEXT}, "every code has its sentence here"
+    for message, english in ENDINGS_AS_WRITTEN:
+        assert str(message) == message.text("en") == english
+        chinese = message.text("zh")
+        assert chinese == t(f"message.{message.code}", "zh", **message.values) and chinese != english, message.code
+        assert RunMessage.from_stored(message.stored()) == message  # the store's column gives it back
+    assert RunMessage(MessageCode.STOPPED_DURING, {"epoch": 4}).text("zh") == "在第 4 个 epoch 中按请求停止。"
+    error = RunMessage.plain("ValueError: shapes (32, 46) and (32, 45) differ")
+    assert error.text("zh") == error.text("en") == "ValueError: shapes (32, 46) and (32, 45) differ"
+    assert RunMessage().text("zh") == "" and not RunMessage() and RunMessage().stored() == ""
+
+
+def test_a_store_refusal_is_said_in_both_languages_and_only_once():
+    refused = RunMessage(MessageCode.WORKER_LOST).saying_not_saved(RuntimeError("disk full"))
+    assert str(refused) == "The training worker was lost. (not saved: RuntimeError: disk full)"
+    assert refused.text("zh") == "训练工作进程丢失了。（未保存：RuntimeError: disk full）"
+    assert refused.saying_not_saved(RuntimeError("again")) == refused
+    assert str(RunMessage().saying_not_saved(OSError("gone"))) == "(not saved: OSError: gone)"
+
+
+def test_an_ending_stored_before_codes_is_shown_as_it_was_written():
+    """Rows from before messages were codes hold English: every language shows that text, nothing parses it."""
+    old = RunMessage.from_stored("Stopped by request during epoch 3.")
+    assert old == RunMessage.plain("Stopped by request during epoch 3.")
+    assert old.text("zh") == "Stopped by request during epoch 3."
+    # Text that looks like a stored message but is not one (a wrong code, missing values) is text too.
+    for stored in (
+        '{"code": "nonsense", "values": {}, "not_saved": ""}',
+        '{"code": "stopped_during", "values": {}, "not_saved": ""}',
+        "{",
+    ):
+        assert RunMessage.from_stored(stored) == RunMessage.plain(stored)
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ from core.exchange import (
 from core.i18n import EN, LANGUAGES, t
 from core.records import EpochRow, RunRecord, record_to_json
 from core.settings import MAX_EPOCHS, RunSettings
+from core.states import MessageCode, RunMessage
 from core.store import RunStore, class_space, private_space
 
 WHEN = (2026, 11, 27, 10, 0, 0)  # every zip member's date: the same bytes on every run
@@ -188,9 +189,10 @@ def test_a_zip_of_good_bad_good_imports_both_good_ones_and_names_the_bad_one():
 def test_every_text_field_is_bounded_and_plain():
     hostile = "[x](https://evil.example)\u202e\x00\ud800\n\t<b>" * 2000
     values = dict(GOOD.to_dict(), label=hostile, message=hostile, versions={"keras\u202e": "3.15\x00" * 3})
+    del values["message_data"]  # a file from before messages were data: its English sentence is read as text
     (run,) = read_runs_file("run.json", json.dumps(values).encode()).runs
-    assert len(run.label) <= MAX_LABEL and len(run.message) <= MAX_MESSAGE
-    for text in (run.label, run.message, *run.versions, *run.versions.values()):
+    assert len(run.label) <= MAX_LABEL and len(str(run.message)) <= MAX_MESSAGE
+    for text in (run.label, str(run.message), *run.versions, *run.versions.values()):
         assert text.isprintable() and "\u202e" not in text and "\n" not in text
     assert run.versions == {"keras": "3.153.153.15"}
     assert run.settings == RunSettings(method="fit", epochs=3).to_dict()
@@ -374,16 +376,34 @@ def test_a_files_runs_are_saved_all_together_or_not_at_all(store):
     assert store.count_runs() == 1
 
 
+def test_a_files_message_as_data_is_read_checked_and_bounded():
+    hostile = "[x](https://evil.example)\u202e\x00\ud800\n\t<b>" * 2000
+    coded = {"code": "stopped_during", "values": {"epoch": hostile}, "not_saved": hostile}
+    (run,) = read_runs_file("run.json", values_of(GOOD, message="ignored", message_data=coded)).runs
+    assert run.message.code is MessageCode.STOPPED_DURING
+    for text in (run.message.values["epoch"], run.message.not_saved):
+        assert len(text) <= MAX_MESSAGE and text.isprintable() and "\u202e" not in text
+    # Data that is not a message this app says (an unknown code, values its sentence does not quote): the English.
+    for wrong in (
+        {"code": "rm -rf", "values": {}, "not_saved": ""},
+        {"code": "worker_lost", "values": {"x": 1}, "not_saved": ""},
+    ):
+        (run,) = read_runs_file("run.json", values_of(GOOD, message="The worker went.", message_data=wrong)).runs
+        assert run.message == RunMessage.plain("The worker went.")
+
+
 def test_a_small_zip_of_huge_fields_cannot_grow_the_database_much(store):
     # The attack: megabytes of text per record that deflate to almost nothing.
-    members = [(f"{i}.json", values_of(honest_run(seed=i, points=0), message="x" * 1_000_000)) for i in range(30)]
+    members = [
+        (f"{i}.json", values_of(honest_run(seed=i, points=0), message="x" * 1_000_000, message_data=None)) for i in range(30)
+    ]
     payload = zipped(members)
     assert len(payload) < 100_000
     before = database_bytes(store)
     report = read_runs_file("small.zip", payload)
     store.save_imported("eve", private_space("eve"), report.runs, "")
     grown = database_bytes(store) - before
-    assert report.runs and all(len(run.message) <= MAX_MESSAGE for run in report.runs)
+    assert report.runs and all(len(str(run.message)) <= MAX_MESSAGE for run in report.runs)
     assert grown < 5_000_000, f"{grown / 1e6:.1f} MB for a {len(payload) / 1e3:.0f} kB zip"
 
 
@@ -399,7 +419,7 @@ def extreme_run() -> RunRecord:
     record.settings = RunSettings(epochs=epochs, batch_size=8192, max_len=2000, learning_rate=1.0, seed=2**31 - 1).to_dict()
     record.epochs = rows
     record.label = "名字 " * 40
-    record.message = "😀" * 1000
+    record.message = RunMessage.plain("😀" * 1000)
     record.started_at = "0001-01-01T00:00:00"
     record.batches = [(2**31 - 1000 + s, epochs, 100.0, 1.0, 5e-324, 0.0) for s in range(1000)]
     record.batch_stride = 2**22

@@ -16,6 +16,7 @@ from core import training
 from core.methods import names as method_names
 from core.runs.jobs import TrainingJob
 from core.runs.slots import JobSlots
+from core.states import MessageCode, RunMessage
 from core.store import RunStore
 
 METHODS = method_names()  # every method of the registry, in order
@@ -66,7 +67,7 @@ def test_a_job_finishes_and_saves_its_record(tiny_data, tiny_settings, tmp_path,
     last = job.snapshot()
     versions.append(last.version)
 
-    assert last.state == "finished" and not last.active and last.message == ""
+    assert last.state == "finished" and not last.active and not last.message
     assert last.methods == ("fit",) and last.epochs == 2
     assert versions == sorted(versions) and versions[-1] > versions[0]
     (record,) = last.records
@@ -117,7 +118,7 @@ def test_stop_during_a_run(tiny_data, tiny_settings, tmp_path):
     finish(job)
     snapshot = job.snapshot()
     assert snapshot.state == "stopped"
-    assert snapshot.message.startswith("Stopped by request during epoch")
+    assert snapshot.message.code is MessageCode.STOPPED_DURING
     assert len(snapshot.records) == 1  # the second run never started
     record = snapshot.records[0]
     assert record.status == "stopped" and len(record.epochs) < 200
@@ -162,7 +163,7 @@ def test_stopping_a_waiting_job_trains_nothing(tiny_data, tiny_settings, tmp_pat
         finish(job)
         snapshot = job.snapshot()
         assert snapshot.state == "stopped"
-        assert snapshot.message == "Stopped before a training slot became free."
+        assert snapshot.message == RunMessage(MessageCode.STOPPED_WAITING)
         assert snapshot.records == []
         assert slots.in_use == 1  # the job never took the slot, so it gave nothing back
     finally:
@@ -186,7 +187,7 @@ def test_a_failing_run_fails_the_job(tiny_data, tiny_settings, tmp_path, monkeyp
     finish(job.start())
     snapshot = job.snapshot()
     assert snapshot.state == "failed"
-    assert snapshot.message == "RuntimeError: out of cheese"
+    assert snapshot.message == RunMessage.plain("RuntimeError: out of cheese")
     assert len(snapshot.records) == 1 and len(snapshot.records[0].epochs) == 1
 
 
@@ -201,7 +202,7 @@ def test_a_failing_store_keeps_the_run_on_screen(tiny_data, tiny_settings, tmp_p
     snapshot = job.snapshot()
     assert snapshot.state == "finished"
     assert len(snapshot.records[0].epochs) == 2
-    assert "not saved" in snapshot.records[0].message
+    assert snapshot.records[0].message.not_saved
 
 
 def test_stop_between_two_runs_of_a_comparison_is_stopped(tiny_data, tiny_settings, tmp_path, monkeypatch):

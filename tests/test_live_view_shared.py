@@ -68,7 +68,7 @@ def shown(monkeypatch):
 
     monkeypatch.setattr(support, "SHOWN", {}, raising=False)
     monkeypatch.setattr(ui.views, "SHARED_SPECS", BuiltOnce(capacity=256))
-    monkeypatch.setattr(ui.views, "_BATCH_PACE", Pacer(ui.views.LIVE_BATCH_SECONDS))
+    monkeypatch.setattr(ui.views, "BATCH_PACE", Pacer(ui.views.LIVE_BATCH_SECONDS))
     return support.SHOWN
 
 
@@ -82,7 +82,7 @@ def test_every_viewer_gets_the_figures_that_drawing_per_viewer_gives(shown, monk
 
     # Drawing per viewer, as before issue 20: each session builds its own specs and Streamlit converts their data.
     monkeypatch.setattr(ui.views, "SHARED_SPECS", BuiltOnce(capacity=0))
-    monkeypatch.setattr(ui.views, "_sendable", lambda spec: spec)
+    monkeypatch.setattr(ui.views, "sendable", lambda spec: spec)
     alone = page_figures(viewer(shown, snapshot, language))
     assert alone == shared[0]
     assert alone["tables"] == [epochs_table(snapshot.records[0]).to_dict("list")], "the table as drawn per viewer before"
@@ -113,7 +113,7 @@ def test_a_chart_for_a_run_and_version_is_built_once_however_many_sessions_draw_
 def test_live_per_batch_curves_are_bounded_in_points_and_published_at_a_pace(shown):
     now = [0.0]
     pace = Pacer(every=10.0, clock=lambda: now[0])
-    ui.views._BATCH_PACE = pace  # undone by the fixture's monkeypatch
+    ui.views.BATCH_PACE = pace  # undone by the fixture's monkeypatch
     snapshot = made_up_snapshot(batches=900, epochs=3)
     at = viewer(shown, snapshot, "en")
     steps = {row["step"] for name, rows in figure(at.get("vega_lite_chart")[3])["data"].items() for row in rows}

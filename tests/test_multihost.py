@@ -43,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from engines import _as_server_user, postgres_bin, skip_or_fail
+from engines import as_server_user, postgres_bin, skip_or_fail
 from fixture_data import write_fixture_npz, write_fixture_word_index
 from support import (
     BROWSER_HANG_GUARD_MS,
@@ -336,7 +336,7 @@ def start_deployment(lab: Lab, stack: contextlib.ExitStack) -> dict:
     # PostgreSQL: a server as the distribution's package leaves it (peer for local, password over TCP), then the kit.
     db = lab.hosts["db"]
     bindir = postgres_bin()
-    as_postgres = _as_server_user(db.folder)  # PostgreSQL refuses root: its own system user, and the folder is its
+    as_postgres = as_server_user(db.folder)  # PostgreSQL refuses root: its own system user, and the folder is its
     db_env = db.environment(PATH=f"{bindir}:{os.environ['PATH']}", PGHOST=str(db.folder))
     db.run([*as_postgres, str(bindir / "initdb"), "-D", str(db.folder / "data"), "-U", "postgres", "--auth-local=peer",
             "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"], db_env)  # fmt: skip

@@ -26,6 +26,7 @@ from core.config import CPUS_PER_JOB_ENV
 from core.methods import names
 from core.runs.jobs import TrainingJob
 from core.runs.slots import JobSlots
+from core.states import MessageCode
 from core.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +113,7 @@ def test_stop_through_ray_keeps_the_finished_epochs_and_the_actor_goes(ray_jobs,
     job.stop()
     assert job.join(HANG_GUARD)
     last = job.snapshot()
-    assert last.state == "stopped" and last.message.startswith("Stopped by request during epoch")
+    assert last.state == "stopped" and last.message.code is MessageCode.STOPPED_DURING
     (record,) = last.records
     assert record.status == "stopped" and 1 <= len(record.epochs) < 200
     assert list(last.models) == [record.run_id]  # a stopped run's weights are kept, as with threads
@@ -169,7 +170,15 @@ def test_a_job_waits_while_the_cluster_is_full_and_stop_cancels_it_and_saves_it_
     store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
     job = ray_jobs.RayTrainingJob([tiny_settings], tiny_data, store=store).start()
     store.save_run(job.planned[0], owner="ann", made_in="me:ann")  # as the hub saves a queued run
-    time.sleep(1.0)
+    # The cluster places and runs a task that fits after the job asked for its CPUs (so it is up and
+    # scheduling), while the job, asking for more CPUs than the cluster has, still waits.
+    import ray
+
+    @ray.remote(num_cpus=1)
+    def fits() -> int:
+        return os.getpid()
+
+    ray.get(fits.remote(), timeout=HANG_GUARD)
     assert job.snapshot().state == "waiting"
     job.stop()
     assert job.join(10) and job.snapshot().state == "stopped"

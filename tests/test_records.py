@@ -25,6 +25,7 @@ from core.records import (
     runs_dir,
     save_record,
 )
+from core.states import RunMessage
 
 
 def row(epoch: int, **changes) -> EpochRow:
@@ -63,7 +64,7 @@ def test_start_makes_a_safe_unique_id_and_a_label():
 
 
 def test_save_and_load_round_trip(tmp_path):
-    record = make_record("custom_loop", message="hello")
+    record = make_record("custom_loop", message=RunMessage.plain("hello"))
     path = save_record(record, tmp_path)
     assert path == tmp_path / f"{record.run_id}.json"
     loaded = load_record(path)
@@ -87,7 +88,7 @@ def test_save_uses_the_runs_folder_variable(tmp_path, monkeypatch):
 
 
 def test_a_failed_rename_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
-    record = make_record(message="the first version")
+    record = make_record(message=RunMessage.plain("the first version"))
     path = save_record(record, tmp_path)
     before = path.read_bytes()
 
@@ -95,7 +96,7 @@ def test_a_failed_rename_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypa
         raise OSError("power cut")
 
     monkeypatch.setattr(os, "replace", crash)
-    record.message = "the second version"
+    record.message = RunMessage.plain("the second version")
     record.epochs.append(row(4))
     with pytest.raises(OSError, match="power cut"):
         save_record(record, tmp_path)

@@ -49,7 +49,7 @@ from support import (
 
 from core.records import RunRecord, save_record
 from core.runs.jobs import TrainingJob
-from core.runs.slots import JobSlots
+from core.runs.slots import JobSlots, Pace
 from core.store import SERVER_SPACE, RunStore, private_space, store_from_environment
 
 # ---------------------------------------------------------------------------
@@ -258,6 +258,7 @@ def test_job_level_faults_end_the_job_cleanly_and_free_the_slot(tiny_data, tiny_
 
     slots = JobSlots(1)
     store = RunStore(f"sqlite:///{tmp_path}/runs.sqlite3")
+    pace = None
     patch = monkeypatch.context()
     monkeypatch = patch.__enter__()
     if fault == "model build":
@@ -275,23 +276,28 @@ def test_job_level_faults_end_the_job_cleanly_and_free_the_slot(tiny_data, tiny_
         monkeypatch.setattr(store, "save_run", save)
         monkeypatch.setattr(store, "add_epoch", save)
     else:
-        real = TrainingJob._on_epoch
 
-        def on_epoch(self, row):
-            real(self, row)
-            if row.epoch == 2:
-                raise RuntimeError("injected: the page's epoch hook broke")
+        class BreaksAtTheSecondEpoch(Pace):
+            """The job's epoch hook hands each epoch's time to its pace: here that breaks at epoch 2."""
 
-        monkeypatch.setattr(TrainingJob, "_on_epoch", on_epoch)
-    job = TrainingJob([replace(tiny_settings, epochs=3)], tiny_data, slots=slots, store=store).start()
+            epochs = 0
+
+            def record(self, seconds: float, newswires: int, max_len: int) -> None:
+                super().record(seconds, newswires, max_len)
+                self.epochs += 1
+                if self.epochs == 2:
+                    raise RuntimeError("injected: the page's epoch hook broke")
+
+        pace = BreaksAtTheSecondEpoch()
+    job = TrainingJob([replace(tiny_settings, epochs=3)], tiny_data, slots=slots, store=store, pace=pace).start()
     assert job.join(HANG_GUARD)
     snap = job.snapshot()
     assert slots.in_use == 0
-    assert "injected" in (snap.message + " ".join(r.message for r in snap.records))
+    assert "injected" in " ".join(str(m) for m in (snap.message, *(r.message for r in snap.records)))
     if fault == "model build":
-        assert snap.state == "failed" and "MemoryError" in snap.message
+        assert snap.state == "failed" and "MemoryError" in str(snap.message)
     elif fault == "saving the record":
-        assert snap.state == "finished" and "not saved" in snap.records[0].message
+        assert snap.state == "finished" and snap.records[0].message.not_saved
         assert len(snap.records[0].epochs) == 3  # the run is kept on screen
         assert store.get_run(snap.records[0].run_id) is None
     else:

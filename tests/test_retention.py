@@ -15,7 +15,6 @@ from engines import postgres_url  # noqa: F401 - a pytest fixture (store_url's P
 from support import gate_training, make_run, wait_for
 
 from core.exchange import read_runs_file, runs_to_zip
-from core.i18n import run_message
 from core.runs.hub import Hub
 from core.runs.slots import JobSlots
 from core.runs.watch import Watch
@@ -96,7 +95,7 @@ def test_a_full_quota_refuses_with_a_message_naming_it(store_url):
         # Her quota is full of runs the class sees: none of them is hers to drop for a private run.
         refusal = store.quota_refusal("ann", "me:ann", 1)
         assert refusal.quota == "visitor" and str(refusal).startswith("Refused: your quota of 3 runs is full")
-        assert "你的 3 个运行的配额已满" in run_message(str(refusal), "zh")
+        assert "你的 3 个运行的配额已满" in refusal.message.text("zh")
         assert store.count_runs() == 3  # asking removes nothing
         with pytest.raises(QuotaFull):
             add_runs(store, "ann", "me:ann", 1)
@@ -105,7 +104,7 @@ def test_a_full_quota_refuses_with_a_message_naming_it(store_url):
         add_runs(store, "carol", "me:carol", 2)  # the server holds 8
         refusal = store.quota_refusal("dave", "me:dave", 1)
         assert refusal.quota == "server" and "this server's quota of 8 runs" in str(refusal)
-        assert "这台服务器的 8 个运行的配额已满" in run_message(str(refusal), "zh")
+        assert "这台服务器的 8 个运行的配额已满" in refusal.message.text("zh")
         # Bob may replace his own oldest private run, and nobody else's.
         oldest_of_bob = sorted(store.space_runs("me:bob"), key=lambda run: run.added)[0].record.run_id
         assert store.quota_refusal("bob", "me:bob", 1) is None

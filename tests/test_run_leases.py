@@ -8,20 +8,23 @@ real process, SIGKILLed while its run holds an epoch.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import sqlalchemy as sa
 from engines import postgres_url  # noqa: F401 - a pytest fixture (store_url's PostgreSQL)
 from support import HANG_GUARD, ROOT, gate_training, make_run, wait_for
 
+from core.records import RunRecord
 from core.runs.hub import Hub
 from core.runs.slots import JobSlots
 from core.runs.watch import Watch
+from core.states import MessageCode, RunMessage
 from core.store import INTERRUPTED, SCHEMA_VERSION, RunStore
 
 
@@ -82,7 +85,7 @@ def test_a_run_stopped_while_queued_is_saved_stopped(store_url, tiny_data, tiny_
         assert queued.join(HANG_GUARD)
         wait_for(lambda: status_of(store, run.record.run_id) == "stopped", "the stop to be saved")
         saved = store.get_run(run.record.run_id)
-        assert saved.message == "Stopped before a training slot became free." and saved.ended_at is not None
+        assert saved.message == RunMessage(MessageCode.STOPPED_WAITING) and saved.ended_at is not None
     finally:
         gate.set()
         busy.stop()
@@ -193,22 +196,42 @@ def insert_into(table: str, values: dict) -> sa.TextClause:
     return sa.text(f"INSERT INTO {table} ({', '.join(values)}) VALUES ({', '.join(':' + name for name in values)})")
 
 
+def schema_1_rows(record: RunRecord) -> tuple[dict, list[dict]]:
+    """A run's row and its epochs' rows as schema 1 wrote them: its ending as an English sentence."""
+    run = {
+        "run_id": record.run_id,
+        "fingerprint": record.fingerprint,
+        "method": record.method,
+        "label": record.label,
+        "status": str(record.status),
+        "message": str(record.message),
+        "settings": json.dumps(record.settings, sort_keys=True),
+        "versions": json.dumps(record.versions, sort_keys=True),
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "created": 1.0,
+        "batch_curve": json.dumps({"stride": record.batch_stride, "points": record.batches}),
+    }
+    epochs = [{"run_id": record.run_id, **asdict(row)} for row in record.epochs]
+    return run, epochs
+
+
 def test_a_database_made_by_schema_1_migrates_at_start_up(store_url):
     engine = sa.create_engine(store_url)
     with engine.begin() as conn:
         for statement in OLD_SCHEMA:
             conn.exec_driver_sql(statement)
     engine.dispose()
-    old = RunStore.__new__(RunStore)  # rows written as schema 1 wrote them: no owner, no lease
     runs = {"ann": make_run(), "class": make_run(), "server": make_run(), "dead": make_run(status="running")}
+    # Written before endings were message codes: the English sentence is shown as it is, in every language.
+    runs["ann"].message = RunMessage.plain("Early stopping ended the run after epoch 2.")
     places = {"ann": "me:ann", "class": "class:bio", "server": "server", "dead": "me:bob"}
     engine = sa.create_engine(store_url)
     with engine.begin() as conn:
-        for name, record in runs.items():
-            row = old._run_row(record)
+        for name, record in runs.items():  # rows written as schema 1 wrote them: no owner, no lease
+            row, epoch_rows = schema_1_rows(record)
             conn.execute(insert_into("runs", row), row)
-            for epoch in record.epochs:
-                values = old._epoch_row(record.run_id, epoch)
+            for values in epoch_rows:
                 conn.execute(insert_into("epochs", values), values)
             how = "imported" if name == "server" else "trained"
             conn.execute(

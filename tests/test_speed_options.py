@@ -17,6 +17,7 @@ import pytest
 from support import BATCHES_PER_EPOCH, Recorder, figures
 
 from core.methods import names
+from core.states import MessageCode, RunMessage
 from core.training import run_training
 
 
@@ -66,7 +67,7 @@ def test_speed_option_stops_between_two_groups(tiny_data, tiny_settings, method)
     settings = replace(tiny_settings, method=method, epochs=3, steps_per_execution=5)
     record = run_training(settings, tiny_data, on_batch, recorder.on_epoch, stop)
     assert record.status == "stopped"
-    assert record.message == "Stopped by request during epoch 2."
+    assert record.message == RunMessage(MessageCode.STOPPED_DURING, {"epoch": 2})
     assert [row.epoch for row in record.epochs] == [1]
     # At most one more group may finish after the stop was asked for.
     assert recorder.batches[-1][0] == 2 and recorder.batches[-1][1] <= 10

@@ -18,6 +18,7 @@ from engines import postgres_url  # noqa: F401 - a pytest fixture (store_url's P
 from support import make_run
 
 from core.records import save_record
+from core.states import RunMessage
 from core.store import SERVER_SPACE, RunStore, class_space, private_space, store_from_environment, valid_class_code
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ def test_a_saved_run_reads_back_equal(store):
     store.save_run(record)
     assert store.get_run(record.run_id) == record
     record.epochs.pop()
-    record.message = "changed"
+    record.message = RunMessage.plain("changed")
     store.save_run(record)  # saving again replaces the run and its epochs, all or nothing
     assert store.get_run(record.run_id) == record
 

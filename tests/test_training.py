@@ -19,6 +19,7 @@ from support import BATCHES_PER_EPOCH, Recorder, figures
 from core import methods, training
 from core.records import EpochRow
 from core.settings import RunSettings, SettingsError
+from core.states import MessageCode, RunMessage
 from core.training import fit_control_callbacks, run_training
 
 METHODS = methods.names()
@@ -45,7 +46,7 @@ def test_every_method_finishes(three_runs):
         assert record.method == method  # run_training dispatched on settings.method
         assert record.settings["method"] == method
         assert record.status == "finished", record.message
-        assert record.message == ""
+        assert not record.message
         assert [row.epoch for row in record.epochs] == [1, 2, 3]
         assert record.ended_at is not None
 
@@ -110,7 +111,7 @@ def test_stop_during_epoch_2(tiny_data, tiny_settings, method):
     settings = replace(tiny_settings, method=method, epochs=3)
     record = run_training(settings, tiny_data, on_batch, recorder.on_epoch, stop)
     assert record.status == "stopped"
-    assert record.message == "Stopped by request during epoch 2."
+    assert record.message == RunMessage(MessageCode.STOPPED_DURING, {"epoch": 2})
     assert [row.epoch for row in record.epochs] == [1]
     assert len(recorder.rows) == 1
     # At most one more batch may finish after the stop was asked for.
@@ -160,8 +161,8 @@ def poisoned_in_epoch_2(monkeypatch):
 def test_non_finite_loss_fails_the_run(tiny_data, tiny_settings, poisoned_in_epoch_2, method):
     record = run_training(replace(tiny_settings, method=method, epochs=3), tiny_data, poisoned_in_epoch_2)
     assert record.status == "failed"
-    assert "learning rate" in record.message
-    assert "epoch 2" in record.message
+    assert "learning rate" in str(record.message)
+    assert "epoch 2" in str(record.message)
     # Epoch 1 finished before the poisoning and is kept.
     assert len(record.epochs) == 1 and record.epochs[0].is_finite()
 
@@ -174,7 +175,7 @@ def test_an_error_in_epoch_2_fails_the_run_and_keeps_epoch_1(tiny_data, tiny_set
 
     record = run_training(replace(tiny_settings, method=method, epochs=3), tiny_data, on_batch)
     assert record.status == "failed"
-    assert record.message == "RuntimeError: the disk caught fire"
+    assert record.message == RunMessage.plain("RuntimeError: the disk caught fire")
     assert [row.epoch for row in record.epochs] == [1]
     assert record.ended_at is not None
 
@@ -197,7 +198,7 @@ def test_early_stopping_ends_fit_early(tiny_data):
     done = len(record.epochs)
     assert record.status == "finished"
     assert 2 <= done < OVERFITTING.epochs
-    assert record.message == f"Early stopping ended the run after epoch {done}."
+    assert record.message == RunMessage(MessageCode.EARLY_STOPPING, {"epoch": done})
     # Keras's rule: the last epoch did not improve on the best val_loss before it.
     val_losses = [row.val_loss for row in record.epochs]
     assert val_losses[-1] >= min(val_losses[:-1])

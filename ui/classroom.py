@@ -77,7 +77,8 @@ def _too_many_classes() -> type[Exception]:
 # -- identity -----------------------------------------------------------------
 
 
-def _cookie_key() -> str | None:
+def cookie_key() -> str | None:
+    """The private key this browser's cookie holds, if valid (AppTest sends no cookies: its tests stand in for this)."""
     try:
         return valid_private_key(st.context.cookies.get(KEY_COOKIE))
     except Exception:  # noqa: BLE001 - no browser behind the session (AppTest): no cookie
@@ -92,7 +93,7 @@ def _use_key(key: str) -> None:
 def visitor_id() -> str:
     """The visitor's id (a hash of their private key): from the browser's cookie, a private link, or new."""
     if VISITOR_KEY not in st.session_state:
-        from_cookie = _cookie_key()
+        from_cookie = cookie_key()
         st.session_state[COOKIE_SET_KEY] = from_cookie
         _use_key(from_cookie or new_private_key())
         _key_from_link(had_key=from_cookie is not None)

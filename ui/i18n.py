@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.i18n import LANGUAGES, language_from_locale, run_message, t
+from core.i18n import LANGUAGES, language_from_locale, t
+from core.states import RunMessage
 
 LANGUAGE_KEY = "language"  # session_state: "en" or "zh"
 LANGUAGE_WIDGET_KEY = "language_choice"
@@ -41,9 +42,9 @@ def tr(key: str, **values: object) -> str:
     return t(key, current_language(), **values)
 
 
-def message_text(message: str) -> str:
-    """A run's ending message in the session's language (core's fixed sentences; other text as it is)."""
-    return run_message(message, current_language())
+def message_text(message: RunMessage) -> str:
+    """A run's ending message in the session's language (an error's own words as they are)."""
+    return message.text(current_language())
 
 
 def _language_chosen() -> None:

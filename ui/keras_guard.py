@@ -27,7 +27,6 @@ import threading
 from types import ModuleType
 
 _lock = threading.Lock()
-_original_clear_session = None  # Keras's own public function once guarded (tests call it)
 
 
 def _leave_running_trainings_alone(*args, **kwargs) -> None:
@@ -35,10 +34,8 @@ def _leave_running_trainings_alone(*args, **kwargs) -> None:
 
 
 def _guard(keras: ModuleType) -> None:
-    global _original_clear_session
     with _lock:
         if keras.backend.clear_session is not _leave_running_trainings_alone:
-            _original_clear_session = keras.backend.clear_session
             keras.backend.clear_session = _leave_running_trainings_alone
 
 

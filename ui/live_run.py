@@ -33,6 +33,7 @@ from core.runs.slots import SERVER_SLOTS
 from core.runs.watch import Watch
 from core.settings import RunSettings
 from core.shared import Presence
+from core.states import JobState, Source
 from ui.budget import admission, refusal_text
 from ui.classroom import current_space, display_name, visitor_id
 from ui.i18n import message_text, tr
@@ -167,7 +168,7 @@ def training_controls(page_id: str, settings_list: list[RunSettings], data: Prep
     last = st.session_state.get(RESULTS_KEY, {}).get(page_id)
     if job is not None and st.session_state.get(JOB_PAGE_KEY) == page_id:
         last = job.snapshot()  # this page's latest press, also on the rerun in which it ended
-    if not running_here and last is not None and not last.active and "cached" in last.shared.values():
+    if not running_here and last is not None and not last.active and Source.CACHED in last.shared.values():
         # The result came from the store: let the visitor see the same numbers come in live.
         st.button(
             tr("run.train_fresh"),
@@ -195,7 +196,7 @@ def training_controls(page_id: str, settings_list: list[RunSettings], data: Prep
 def status_line(snap: JobSnapshot) -> None:
     """What the job is doing, in words, with a progress bar while it trains."""
     done = sum(len(r.epochs) for r in snap.records)
-    if snap.state == "waiting":
+    if snap.state == JobState.WAITING:
         if snap.queue_position is not None:
             eta = (
                 tr("run.eta", seconds=f"{snap.estimated_start:.0f}")
@@ -206,7 +207,7 @@ def status_line(snap: JobSnapshot) -> None:
         else:
             text = tr("run.waiting", in_use=SERVER_SLOTS.in_use, capacity=SERVER_SLOTS.capacity)
         st.info(text, icon=":material/hourglass_top:")
-    elif snap.state == "running":
+    elif snap.state == JobState.RUNNING:
         method = tr(f"method.{snap.current_method}") if snap.current_method else ""
         position = (
             tr("run.position", number=snap.methods.index(snap.current_method) + 1, count=len(snap.methods))
@@ -231,18 +232,20 @@ def status_line(snap: JobSnapshot) -> None:
             left=left,
         )
         st.progress(min(fraction, 1.0), text=text)
-    elif snap.state == "finished" and snap.records and all(snap.shared.get(r.run_id) == "cached" for r in snap.records):
+    elif (
+        snap.state == JobState.FINISHED and snap.records and all(snap.shared.get(r.run_id) == Source.CACHED for r in snap.records)
+    ):
         # Shown from the store, not trained now: when it was trained, and how long its epochs took then.
         trained = max((r.ended_at or r.started_at) for r in snap.records).replace("T", " ")[:16]
         seconds = sum(row.seconds for r in snap.records for row in r.epochs)
         st.success(tr("run.finished_cached", done=done, when=trained, seconds=f"{seconds:.0f}"), icon=":material/check_circle:")
-    elif snap.state == "finished":
+    elif snap.state == JobState.FINISHED:
         seconds = (snap.ended_at or snap.started_at) - snap.started_at
         st.success(
             tr("run.finished", done=done, seconds=f"{seconds:.0f}", message=message_text(snap.message)).strip(),
             icon=":material/check_circle:",
         )
-    elif snap.state == "stopped":
+    elif snap.state == JobState.STOPPED:
         st.warning(tr("run.stopped", message=message_text(snap.message), done=done), icon=":material/stop_circle:")
     else:
         st.error(tr("run.failed", message=message_text(snap.message), done=done), icon=":material/error:")
@@ -255,9 +258,9 @@ def shared_notes(snap: JobSnapshot) -> None:
         st.warning(notice, icon=":material/cloud_off:")
     for record in snap.records:
         how = snap.shared.get(record.run_id)
-        if how == "joined":
+        if how == Source.JOINED:
             st.caption(tr("run.joined", method=tr(f"method.{record.method}")))
-        elif how == "cached":
+        elif how == Source.CACHED:
             when = record.started_at.replace("T", " ")[:16]
             st.caption(tr("run.cached", method=tr(f"method.{record.method}"), when=when))
 

@@ -60,7 +60,7 @@ def import_file(name: str, payload: bytes) -> ImportReport:
         try:
             store_from_environment().save_imported(visitor_id(), current_space(), report.runs, display_name())
         except QuotaFull as refusal:  # the file's runs count against the importer's quotas, all of them or none
-            return report.refuse("quota", message=message_text(str(refusal)))
+            return report.refuse("quota", message=message_text(refusal.message))
         except Exception as error:  # noqa: BLE001 - the database refused or is down: nothing of the file was saved
             logger.warning("saving the runs of %r failed: %s", name, error)
             return report.refuse("not_saved", error=type(error).__name__)

@@ -21,6 +21,7 @@ from core.predictions import TrainedModel
 from core.records import RunRecord
 from core.runs.handle import JobSnapshot
 from core.runs.hub import server_hub
+from core.states import RunStatus, Source
 from ui.i18n import tr
 from ui.live_run import JOB_PAGE_KEY, RESULTS_KEY, session_job
 
@@ -51,7 +52,7 @@ def page_records(page_id: str) -> list[RunRecord]:
 
 def has_weights(record: RunRecord) -> bool:
     """True for a run that learned something a model can hold: finished or stopped after at least an epoch."""
-    return record.status in ("finished", "stopped") and bool(record.epochs)
+    return record.status in (RunStatus.FINISHED, RunStatus.STOPPED) and bool(record.epochs)
 
 
 def model_download(trained: TrainedModel, key: str) -> None:
@@ -81,7 +82,7 @@ def weights_gone(record: RunRecord, page_id: str) -> None:
     this visitor stopped watching before it ended, a worker whose weights did not come back): Train.
     """
     snap = _page_result(page_id)
-    cached = snap is not None and snap.shared.get(record.run_id) == "cached"
+    cached = snap is not None and snap.shared.get(record.run_id) == Source.CACHED
     key = "take.weights_gone" if cached else "take.weights_not_here"
     st.info(tr(key, label=markdown_literal(record.label or record.run_id)), icon=":material/cloud_off:")
 

@@ -31,6 +31,7 @@ from core.compare import comparison_summary  # noqa: F401 - the page draws it th
 from core.records import RunRecord, epochs_table, record_to_csv, record_to_json, records_to_frame
 from core.runs.handle import JobSnapshot
 from core.shared import BuiltOnce, Pacer
+from core.states import RunStatus
 from ui.i18n import current_language, tr
 
 # Column of the per-epoch table -> (catalogue key of its heading, number format or None for text).
@@ -95,7 +96,7 @@ def label_words() -> tuple[dict[str, str], dict[str, str]]:
 SHARED_SPECS = BuiltOnce(capacity=256)
 
 
-def _sendable(spec: dict) -> dict:
+def sendable(spec: dict) -> dict:
     """The spec with its data sets already in Arrow, as st.vega_lite_chart would otherwise convert them on every call.
 
     Converted once here, each session's call only copies the bytes into its message. Text columns
@@ -143,7 +144,7 @@ def chart_once_per_version(name: str, version: Hashable, build: Callable[[], alt
 
         def made() -> tuple[dict, dict]:
             spec = build().to_dict()
-            return spec, _sendable(spec)
+            return spec, sendable(spec)
 
         cached = (version, *(SHARED_SPECS.get((name, version), made) if shared else made()))
         specs[name] = cached
@@ -219,14 +220,14 @@ def image_downloads(names: list[tuple[str, str]], key: str) -> None:
 # so the smoothed line passes through the same values as the full one. Once the run ends, every point is drawn.
 LIVE_BATCH_SECONDS = 15.0
 LIVE_BATCH_POINTS = 100
-_BATCH_PACE = Pacer(LIVE_BATCH_SECONDS)
+BATCH_PACE = Pacer(LIVE_BATCH_SECONDS)  # one per process, as SHARED_SPECS; a test gives each case a fresh one
 
 
 def _paced_batches(record: RunRecord) -> RunRecord:
     """A running record's per-batch points as last published for all viewers (at most LIVE_BATCH_SECONDS old)."""
-    if record.status != "running":
+    if record.status != RunStatus.RUNNING:
         return record
-    stride, count = _BATCH_PACE.value(
+    stride, count = BATCH_PACE.value(
         record.run_id,
         (record.batch_stride, len(record.batches)),
         # Points thinned to a longer stride are a new curve: published at once.
@@ -264,7 +265,7 @@ def batch_curves(
         key=f"smoothing_{name}",
         help=tr("cmp.smoothing_help"),
     )
-    live = any(record.status == "running" for record in records)
+    live = any(record.status == RunStatus.RUNNING for record in records)
     if live:
         records = [_paced_batches(record) for record in records]
     version = (tuple((r.run_id, len(r.batches), r.batch_stride, r.status) for r in records), tuple(labels), weight)

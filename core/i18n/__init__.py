@@ -10,18 +10,15 @@ setting's bounds) stay English: they quote values and paths, and are shown as th
 Why in core/ and not beside the Streamlit glue (ui/i18n.py, which only picks the
 session's language and calls `t`): the catalogues are plain data, checked by tests
 without Streamlit, and they are the one source of a text in every language, for
-core as well: `run_message` matches the sentences core writes, and a run's ending
-stored as a message code (issue 22) is rendered in English for exports by core,
-which must never import ui/. A method's texts are keyed by
+core as well: a run's ending is stored as a message code (core.states) and
+rendered in English for exports by core, which must never import ui/. A method's texts are keyed by
 its registry name (core/methods.py `catalogue_keys`), and `{method_count}` in
 any text says how many methods the registry holds.
-The fixed sentences a run ends with (stopped, left, early stopping, a lost worker) are kept in
-English in the run's record and files, and shown in the session's language (`run_message`).
+The sentences a run ends with (stopped, left, early stopping, a lost worker) are `message.<code>`
+keys: a run keeps the code and its values, and each page says them in its session's language.
 """
 
 from __future__ import annotations
-
-import re
 
 from core import methods
 from core.i18n.en import EN
@@ -54,36 +51,3 @@ def t(key: str, lang: str, **values: object) -> str:
     """
     catalogue = STRINGS.get(lang, STRINGS[DEFAULT_LANGUAGE])
     return catalogue[key].format(**{**count_words(catalogue), **values})
-
-
-# The sentences core writes when a run ends (core.training, core.runs.jobs, core.runs.watch, core.runs.ray_jobs, core.runs.ray_cluster),
-# matched whole, and the catalogue key that says them; anything else (an error's text) is shown as it is.
-RUN_MESSAGES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"Stopped by request during epoch (?P<epoch>\d+)\."), "message.stopped_during"),
-    (re.compile(r"Stopped by request before the first epoch\."), "message.stopped_before_first"),
-    (re.compile(r"Stopped by request before the next method started\."), "message.stopped_between"),
-    (re.compile(r"Stopped before a training slot became free\."), "message.stopped_waiting"),
-    (
-        re.compile(r"You stopped watching; the run goes on for (?P<others>\d+) other viewer\(s\) with identical settings\."),
-        "message.left_watching",
-    ),
-    (re.compile(r"Early stopping ended the run after epoch (?P<epoch>\d+)\."), "message.early_stopping"),
-    (re.compile(r"The training worker was lost\."), "message.worker_lost"),
-    (re.compile(r"Interrupted: the process training it ended \(a server restart or a lost worker\)\..*"), "message.interrupted"),
-    *[
-        (
-            re.compile(rf"Refused: {whose} quota of (?P<limit>\d+) runs is full \((?P<used>\d+) kept, (?P<wanted>\d+) new\)\..*"),
-            f"message.quota_{quota}",
-        )
-        for quota, whose in (("visitor", "your"), ("class", "this class's"), ("server", "this server's"))
-    ],
-]
-
-
-def run_message(message: str, lang: str) -> str:
-    """A run's ending message in `lang` when it is one of core's fixed sentences, else unchanged."""
-    for pattern, key in RUN_MESSAGES:
-        found = pattern.fullmatch(message.strip())
-        if found:
-            return t(key, lang, **found.groupdict())
-    return message

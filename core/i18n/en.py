@@ -632,4 +632,7 @@ all of `fit`'s conveniences.
     "cmp.method.custom_train_step": "train_step",
     "source.custom_train_step.main": "The function that trains (this exact code runs)",
     "source.custom_train_step.step": "The model class: its train_step is what fit calls for every batch",
+    # -- run endings as message codes (issue 22)
+    "message.imported_running": "Imported while it was still running.",
+    "message.not_saved": "{message} (not saved: {error})",
 }

@@ -550,4 +550,7 @@ Keras 3.15 在每次调用 `train_on_batch` 时都会重置指标，所以每次
     "cmp.method.custom_train_step": "train_step",
     "source.custom_train_step.main": "负责训练的函数（运行的正是这段代码）",
     "source.custom_train_step.step": "模型类：fit 对每个批次调用的正是它的 train_step",
+    # -- run endings as message codes (issue 22)
+    "message.imported_running": "导入时它仍在运行。",
+    "message.not_saved": "{message}（未保存：{error}）",
 }

@@ -18,13 +18,14 @@ from typing import Protocol
 from core.predictions import TrainedModel
 from core.records import RunRecord
 from core.settings import RunSettings
+from core.states import JobState, RunMessage, Source
 
 
 @dataclass
 class JobSnapshot:
     """A consistent copy of a job's state, safe to read from any thread."""
 
-    state: str
+    state: JobState
     methods: tuple[str, ...]
     current_method: str | None
     epoch: int  # the epoch in progress (1-based), 0 before the first
@@ -33,7 +34,7 @@ class JobSnapshot:
     batches_per_epoch: int
     seconds_left_in_epoch: float | None
     records: list[RunRecord]  # finished runs and the one in progress, in order
-    message: str
+    message: RunMessage
     version: int  # grows with every epoch and state change: redraw charts when it moves
     started_at: float
     ended_at: float | None
@@ -42,18 +43,18 @@ class JobSnapshot:
     models: dict[str, TrainedModel] = field(default_factory=dict)
     queue_position: int | None = None  # while waiting: 1 = next to start
     estimated_start: float | None = None  # while waiting: seconds until it should start, when known
-    # run_id -> how this viewer got a run it did not start: "joined" (live) or "cached" (finished before).
-    shared: dict[str, str] = field(default_factory=dict)
+    # run_id -> how this viewer got a run it did not start: joined (live) or cached (finished before).
+    shared: dict[str, Source] = field(default_factory=dict)
 
-    def shared_by_method(self) -> dict[str, str]:
-        """{method: "joined" | "cached"} for the runs of this view that another press computed."""
+    def shared_by_method(self) -> dict[str, Source]:
+        """{method: joined | cached} for the runs of this view that another press computed."""
         return {r.method: self.shared[r.run_id] for r in self.records if r.run_id in self.shared}
 
     notices: tuple[str, ...] = ()  # how the runs are made, when the page should say (a cluster fell back to local)
 
     @property
     def active(self) -> bool:
-        return self.state in ("waiting", "running")
+        return JobState(self.state).active
 
     def own_copy(self) -> JobSnapshot:
         """A copy for one caller, made in microseconds: its records and their lists are new objects, so a caller
@@ -66,12 +67,12 @@ class JobSnapshot:
 def job_snapshot(
     settings_list: list[RunSettings],
     *,
-    state: str,
+    state: JobState,
     records: list[RunRecord],
     version: int,
     started_at: float,
     ended_at: float | None = None,
-    message: str = "",
+    message: RunMessage | None = None,
     current_method: str | None = None,
     epoch: int = 0,
     batches_done: int = 0,
@@ -80,7 +81,7 @@ def job_snapshot(
     models: dict[str, TrainedModel] | None = None,
     queue_position: int | None = None,
     estimated_start: float | None = None,
-    shared: dict[str, str] | None = None,
+    shared: dict[str, Source] | None = None,
     notices: tuple[str, ...] = (),
 ) -> JobSnapshot:
     """The one way a run handle builds its snapshot: the methods and epoch count come from its settings."""
@@ -94,7 +95,7 @@ def job_snapshot(
         batches_per_epoch=batches_per_epoch,
         seconds_left_in_epoch=seconds_left_in_epoch,
         records=records,
-        message=message,
+        message=message or RunMessage(),
         version=version,
         started_at=started_at,
         ended_at=ended_at,

@@ -38,6 +38,7 @@ from core.runs.jobs import TrainingJob
 from core.runs.recorder import Recorder
 from core.runs.slots import SERVER_SLOTS, JobSlots
 from core.settings import RunSettings
+from core.states import JobState, MessageCode, RunMessage, RunStatus, Source
 from core.store import SERVER_OWNER, SERVER_SPACE, RunStore, store_from_environment
 
 PREPARED_RUNS = 2  # prepared (held) runs kept per server: each is a model, its optimizer and a traced step
@@ -49,7 +50,7 @@ class Part:
     """One method of a watch: a live job (trained by us or joined) or a finished result from the store."""
 
     settings: RunSettings
-    how: str  # "trained" | "joined" | "cached"
+    how: Source  # trained, joined or cached
     job: SharedRun | None = None
     record: RunRecord | None = None  # the cached result; or, once we stopped watching, the run as we last saw it
     model: TrainedModel | None = None
@@ -69,12 +70,12 @@ class Part:
             return self.frozen
         return self.job.snapshot() if self.job is not None else None
 
-    def status(self) -> str:
-        """ "finished" for a cached result, "running" while the job is active, else how it ended for this viewer."""
+    def status(self) -> JobState:
+        """Finished for a cached result, running while the job is active, else how it ended for this viewer."""
         snap = self.snapshot()
         if snap is None:
-            return "finished"
-        return snap.state if not snap.active else "running"
+            return JobState.FINISHED
+        return snap.state if not snap.active else JobState.RUNNING
 
     def leave(self, viewer: str) -> None:
         """`viewer` stops watching before the job ended: keep the job as they leave it; it goes on for the others."""
@@ -82,13 +83,13 @@ class Part:
         snap = self.job.snapshot()
         others = self.job.viewers - 1
         if others > 0:
-            message = f"You stopped watching; the run goes on for {others} other viewer(s) with identical settings."
+            message = RunMessage(MessageCode.LEFT_WATCHING, {"others": others})
         else:
-            message = f"Stopped by request during epoch {max(snap.epoch, 1)}."
+            message = RunMessage(MessageCode.STOPPED_DURING, {"epoch": max(snap.epoch, 1)})
         for record in snap.records:
-            if record.status == "running":
-                record.status, record.message = "stopped", message
-        self.frozen = replace(snap, state="stopped", message=message, ended_at=time.monotonic())
+            if record.status == RunStatus.RUNNING:
+                record.status, record.message = RunStatus.STOPPED, message
+        self.frozen = replace(snap, state=JobState.STOPPED, message=message, ended_at=time.monotonic())
         self.job.detach(viewer)
 
 
@@ -223,24 +224,24 @@ class Hub:
             self._tidy()
             running = self._active.get(fingerprint)
             if running is not None and running.attach(viewer):
-                return Part(settings, "joined", job=running)
+                return Part(settings, Source.JOINED, job=running)
         if running is None:
             # Another app server may be training it on the cluster (None without Ray: nothing to ask).
             elsewhere = find_running_job(f"run-{fingerprint}", store=self.store)
             if elsewhere is not None and elsewhere.attach(viewer):
                 with self._lock:
                     self._active.setdefault(fingerprint, elsewhere)
-                return Part(settings, "joined", job=elsewhere)
+                return Part(settings, Source.JOINED, job=elsewhere)
         if not fresh:
             cached = self.store.cached_result(fingerprint)
             if cached is not None:
                 with self._lock:
                     model = self._models.get(fingerprint)
-                return Part(settings, "cached", record=cached, model=model)
+                return Part(settings, Source.CACHED, record=cached, model=model)
         with self._lock:
             running = self._active.get(fingerprint)  # someone may have started it meanwhile
             if running is not None and running.attach(viewer):
-                return Part(settings, "joined", job=running)
+                return Part(settings, Source.JOINED, job=running)
             # Only a new run counts; joining and cached results cost nobody's quota. Raises QuotaFull.
             self.store.make_room(owner, space, 1)
             job: SharedRun
@@ -265,7 +266,7 @@ class Hub:
             self.recorder.new_run(job.planned[0], owner=owner, space=space, alive=lambda: job.snapshot().active)
             self.jobs_started += 1
             self._active[fingerprint] = job
-            return Part(settings, "trained", job=job, notice=notice)
+            return Part(settings, Source.TRAINED, job=job, notice=notice)
 
 
 # One hub per server process: every session's Train goes through it.
@@ -279,3 +280,13 @@ def server_hub() -> Hub:
         if _server_hub is None:
             _server_hub = Hub()
         return _server_hub
+
+
+def replace_server_hub(hub: Hub | None) -> None:
+    """Make `hub` the process's hub; None: the next `server_hub()` builds a fresh one, as a restarted server has.
+
+    For tests and benchmarks that start each case as a fresh server (another cap, another store).
+    """
+    global _server_hub
+    with _server_hub_lock:
+        _server_hub = hub

@@ -25,6 +25,7 @@ from core.runs.handle import JobSnapshot, PlannedRuns, SharedRun, checked_settin
 from core.runs.recorder import Recorder, note_not_saved
 from core.runs.slots import SERVER_PACE, SERVER_SLOTS, JobSlots, Pace
 from core.settings import RunSettings
+from core.states import JobState, MessageCode, RunMessage, RunStatus
 
 if TYPE_CHECKING:
     from core.store import RunStore
@@ -71,14 +72,14 @@ def _malloc_trim():
 
 @dataclass
 class _Progress:
-    state: str = "waiting"
+    state: JobState = JobState.WAITING
     current_method: str | None = None
     epoch: int = 0
     batches_done: int = 0
     batches_per_epoch: int = 0
     epoch_started: float = field(default_factory=time.monotonic)
     records: list[RunRecord] = field(default_factory=list)
-    message: str = ""
+    message: RunMessage = field(default_factory=RunMessage)
     version: int = 0
     ended_at: float | None = None
     models: dict[str, TrainedModel] = field(default_factory=dict)
@@ -174,17 +175,17 @@ class TrainingJob(PlannedRuns):
             self.started_at = time.monotonic()
             for record in self.planned:
                 record.started_at = now_iso()
-            if not self._holding and self._progress.state == "waiting":
+            if not self._holding and self._progress.state == JobState.WAITING:
                 # Released while still tracing its first step: that is what the page should say,
                 # not "waiting for a slot" (the slot is taken at the hold, right after that step).
-                self._progress.state = "running"
+                self._progress.state = JobState.RUNNING
             self._progress.version += 1
         self._released.set()
 
     def attach(self, viewer: str) -> bool:
         """Count `viewer` as watching; False when the job has already ended."""
         with self._lock:
-            if self._progress.state not in ("waiting", "running"):
+            if not self._progress.state.active:
                 return False
             self._viewers.add(viewer)
             return True
@@ -255,7 +256,7 @@ class TrainingJob(PlannedRuns):
         with self._lock:
             p = self._progress
             left = None
-            if p.state == "running" and p.batches_done:
+            if p.state == JobState.RUNNING and p.batches_done:
                 per_batch = (time.monotonic() - p.epoch_started) / p.batches_done
                 left = per_batch * (p.batches_per_epoch - p.batches_done)
             # Records are filled by the training thread; copying under the lock gives whole epochs.
@@ -276,7 +277,7 @@ class TrainingJob(PlannedRuns):
                 ended_at=p.ended_at,
                 models=dict(p.models),
             )
-        if state == "waiting":
+        if state == JobState.WAITING:
             snapshot.queue_position = self.slots.position(self._ticket)
             snapshot.estimated_start = self.slots.estimated_start(self._ticket)
         return snapshot
@@ -330,13 +331,13 @@ class TrainingJob(PlannedRuns):
         while not self._released.wait(0.2):
             if self.stop_event.is_set():
                 return time.perf_counter() - began
-        self._update(state="waiting")
+        self._update(state=JobState.WAITING)
         with self._lock:
             record = self._progress.records[-1]
         self._save(record)  # now that somebody asked for it, the run exists
         if self.slots.acquire(self.stop_event, self._ticket, self.seconds_left):
             self._slot_taken = True
-            self._update(state="running")
+            self._update(state=JobState.RUNNING)
         return time.perf_counter() - began
 
     def _work(self) -> None:
@@ -345,29 +346,29 @@ class TrainingJob(PlannedRuns):
         self._slot_taken = False
         if self._released.is_set():
             if not self.slots.acquire(self.stop_event, self._ticket, self.seconds_left):
-                message = "Stopped before a training slot became free."
+                message = RunMessage(MessageCode.STOPPED_WAITING)
                 # The hub saved the first run as running when it was queued: it ends as it did.
-                self._save(self.planned[0].end("stopped", message))
-                self._update(state="stopped", message=message, ended_at=time.monotonic())
+                self._save(self.planned[0].end(RunStatus.STOPPED, message))
+                self._update(state=JobState.STOPPED, message=message, ended_at=time.monotonic())
                 return
             self._slot_taken = True
         try:
-            final_state, message = "finished", ""
+            final_state, message = JobState.FINISHED, RunMessage()
             for position, (settings, record) in enumerate(zip(self.settings_list, self.planned, strict=True)):
                 if self.stop_event.is_set():  # Stop pressed between two runs of a comparison
-                    final_state, message = "stopped", "Stopped by request before the next method started."
+                    final_state, message = JobState.STOPPED, RunMessage(MessageCode.STOPPED_BETWEEN)
                     break
                 if self._slot_taken:
                     record.started_at = now_iso()
                 with self._lock:
                     self._progress.records.append(record)
                 self._update(
-                    state="running" if self._slot_taken or self._released.is_set() else "waiting",
+                    state=JobState.RUNNING if self._slot_taken or self._released.is_set() else JobState.WAITING,
                     current_method=settings.method,
                     epoch=0,
                     batches_done=0,
                 )
-                self._save(record)  # "running": the run exists from its first moment
+                self._save(record)  # running: the run exists from its first moment
                 hooks = RunHooks(
                     self._on_batch,
                     self._on_epoch,
@@ -383,12 +384,12 @@ class TrainingJob(PlannedRuns):
                 with self._lock:
                     if kept is not None:
                         self._progress.models[record.run_id] = kept
-                if record.status != "finished":
-                    final_state, message = record.status, record.message
+                if record.status != RunStatus.FINISHED:
+                    final_state, message = JobState(record.status), record.message
                     break
             self._update(state=final_state, message=message, ended_at=time.monotonic())
         except Exception as error:  # noqa: BLE001 - the page must learn of any failure
-            self._update(state="failed", message=f"{type(error).__name__}: {error}", ended_at=time.monotonic())
+            self._update(state=JobState.FAILED, message=RunMessage.of_error(error), ended_at=time.monotonic())
         finally:
             if self._slot_taken:
                 self.slots.release(self._ticket)

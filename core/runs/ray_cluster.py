@@ -18,10 +18,11 @@ import ray
 
 import core
 from core.data import PreparedData
+from core.states import MessageCode, RunMessage
 
 NAMESPACE = "three-ways-training"  # every app server of one deployment looks runs up here
 
-WORKER_LOST = "The training worker was lost."
+WORKER_LOST = RunMessage(MessageCode.WORKER_LOST)
 CONNECT_TIMEOUT = 3.0  # seconds to reach the cluster's GCS port before calling it unreachable
 STALE_AFTER = 10.0  # seconds without an answer from a running actor before checking the cluster is there
 
@@ -128,13 +129,13 @@ def raise_if_gone(silent_for: float) -> None:
             raise RayUnavailable(cluster_lost(f"The Ray cluster went away during the run: {error}")) from error
 
 
-def why_lost() -> str:
-    """A run's worker is gone: say whether the whole cluster went with it."""
+def why_lost() -> RunMessage:
+    """A run's worker is gone: say whether the whole cluster went with it (in the cluster's own words)."""
     if _connected_address and _connected_address != "auto":
         try:
             probe(_connected_address)
         except RayUnavailable as error:
-            return cluster_lost(f"The Ray cluster went away during the run: {error}")
+            return RunMessage.plain(cluster_lost(f"The Ray cluster went away during the run: {error}"))
     return WORKER_LOST
 
 

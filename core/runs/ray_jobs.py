@@ -37,6 +37,7 @@ from core.runs.handle import JobSnapshot, PlannedRuns, SharedRun, checked_settin
 from core.runs.ray_cluster import NAMESPACE, WORKER_LOST, RayUnavailable, connect, data_ref, disconnect, raise_if_gone, why_lost
 from core.runs.recorder import Recorder
 from core.settings import RunSettings
+from core.states import JobState, MessageCode, RunMessage, RunStatus
 from core.store import RunStore
 
 # What callers of this module use from the connection's (tests and benchmarks connect and disconnect).
@@ -167,10 +168,10 @@ class RayTrainingJob(PlannedRuns):
         self._clock_offset: float | None = None  # this process's monotonic clock minus the worker's
         self._answered = False  # the actor has answered at least once: it exists and has its CPUs
         self._final: JobSnapshot | None = None
-        self._reported: dict[str, tuple[int, str]] = {}  # run_id -> (epochs, status) last reported to the recorder
+        self._reported: dict[str, tuple[int, RunStatus]] = {}  # run_id -> (epochs, status) last reported to the recorder
         self._here: set[str] = set()  # the viewers attached through this handle and not yet gone (see _read)
         self._lock = threading.Lock()
-        self._last = job_snapshot(self.settings_list, state="waiting", records=[], version=0, started_at=time.monotonic())
+        self._last = job_snapshot(self.settings_list, state=JobState.WAITING, records=[], version=0, started_at=time.monotonic())
 
     # -- the run handle ---------------------------------------------------------------
 
@@ -195,7 +196,7 @@ class RayTrainingJob(PlannedRuns):
                 self.run_ids,
             )
         except RayUnavailable as error:
-            self._end("failed", str(error))
+            self._end(JobState.FAILED, RunMessage.plain(str(error)))
             return self
         actor.attach.remote(self.viewer_id)
         self._here.add(self.viewer_id)
@@ -225,7 +226,7 @@ class RayTrainingJob(PlannedRuns):
         ray.kill(actor, no_restart=True)  # never got its CPUs, so never trained: nothing to keep
         with self._lock:
             if self._final is None:
-                self._end("stopped", "Stopped before a training slot became free.")
+                self._end(JobState.STOPPED, RunMessage(MessageCode.STOPPED_WAITING))
 
     def join(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -348,10 +349,10 @@ class RayTrainingJob(PlannedRuns):
                 # Every viewer of this handle had left: the actor may have ended normally once the run's
                 # last viewer (maybe on another server) read its end, and recorded it. Guessing "lost" here
                 # would overwrite that true ending; when nobody recorded one, the lease lapses to interrupted.
-                return self._end("failed", why_lost(), report=False)
-            return self._end("failed", why_lost())
+                return self._end(JobState.FAILED, why_lost(), report=False)
+            return self._end(JobState.FAILED, why_lost())
         except RayUnavailable as error:
-            return self._end("failed", str(error))
+            return self._end(JobState.FAILED, RunMessage.plain(str(error)))
         except RayError:  # a hiccup between here and the worker: ask again next time
             self._pending = None
             return self._last
@@ -372,7 +373,7 @@ class RayTrainingJob(PlannedRuns):
             return  # the final records were reported by _end / _fetch_result
         for record in snapshot.records:
             seen = (len(record.epochs), record.status)
-            if record.status == "running" and self._reported.get(record.run_id) != seen:
+            if record.status == RunStatus.RUNNING and self._reported.get(record.run_id) != seen:
                 self._reported[record.run_id] = seen
                 # While it runs, the lease is held by reading the actor: that keeps reporting too.
                 self._recorder.run(record, lambda: self.snapshot().active)
@@ -393,17 +394,17 @@ class RayTrainingJob(PlannedRuns):
             self._recorder.ended(final.records, files)
         return final
 
-    def _end(self, state: str, message: str, report: bool = True) -> JobSnapshot:
+    def _end(self, state: JobState, message: RunMessage, report: bool = True) -> JobSnapshot:
         """End on this side: the last snapshot read, its epochs kept, the run in progress closed."""
         final = copy.deepcopy(self._last)
         if not final.records:
             # Never started on the cluster (stopped or unreachable while waiting): the run the hub
-            # saved as queued ends here too, rather than staying "running" in the store. The planned
+            # saved as queued ends here too, rather than staying running in the store. The planned
             # record itself: a hub that saves it after an unreachable start saves it ended.
             final.records = self.planned[:1]
         for record in final.records:
-            if record.status == "running":
-                record.end(state, message)
+            if record.status == RunStatus.RUNNING:
+                record.end(RunStatus(state), message)
         final.state, final.message = state, message
         final.ended_at, final.version = time.monotonic(), final.version + 1
         final.seconds_left_in_epoch = None

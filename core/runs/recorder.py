@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.records import EpochRow, RunRecord
+from core.states import RunStatus, Source
 from core.store import RunStore
 
 
 def note_not_saved(record: RunRecord, error: Exception) -> None:
     """Say in the run's message, once, that the store refused it."""
-    if "not saved" not in record.message:
-        record.message = (record.message + f" (not saved: {type(error).__name__}: {error})").strip()
+    record.message = record.message.saying_not_saved(error)
 
 
 class Recorder:
@@ -43,7 +43,7 @@ class Recorder:
 
     def trained_elsewhere(self, record: RunRecord, *, owner: str, space: str, display_name: str) -> None:
         """A run trained without a job (the command line), ended: saved within `owner`'s quotas and listed in `space`."""
-        self.store.add_new_run(record, owner, space, display_name, "trained")
+        self.store.add_new_run(record, owner, space, display_name, Source.TRAINED)
 
     def run(
         self, record: RunRecord, alive: Callable[[], bool], epoch: EpochRow | None = None, files: dict[str, bytes] | None = None
@@ -61,7 +61,7 @@ class Recorder:
                 store.add_epoch(record.run_id, epoch)
             if files:
                 store.save_run_files(record.run_id, files)
-            if record.status == "running":
+            if record.status == RunStatus.RUNNING:
                 store.leases.hold(record.run_id, alive)
         except Exception as error:  # noqa: BLE001 - the caller shows it with the run, which goes on
             return error

@@ -23,6 +23,7 @@ from core.records import RunRecord
 from core.runs.handle import JobSnapshot, RunHandle, checked_settings, job_snapshot
 from core.runs.hub import Hub, Part
 from core.settings import RunSettings
+from core.states import JobState, MessageCode, RunMessage, Source
 from core.store import SERVER_OWNER, QuotaFull
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,8 @@ def stop_when_owner_gone(
 @dataclass
 class _WatchState:
     parts: list[Part] = field(default_factory=list)
-    state: str = "waiting"
-    message: str = ""
+    state: JobState = JobState.WAITING
+    message: RunMessage = field(default_factory=RunMessage)
     ended_at: float | None = None
     version: int = 0
 
@@ -59,7 +60,7 @@ class _Merged:
 
     records: list[RunRecord] = field(default_factory=list)
     models: dict[str, TrainedModel] = field(default_factory=dict)
-    shared: dict[str, str] = field(default_factory=dict)
+    shared: dict[str, Source] = field(default_factory=dict)
     version: int = 0  # the sum of the parts' versions: it moves whenever one of them does
     current: JobSnapshot | None = None
 
@@ -67,7 +68,7 @@ class _Merged:
     def of(cls, parts: list[Part]) -> _Merged:
         merged = cls()
         for part in parts:
-            if part.how != "trained":
+            if part.how != Source.TRAINED:
                 merged.shared[part.run_id] = part.how  # by run: a sweep has one method and several runs
             snap = part.snapshot()
             if snap is None:
@@ -161,16 +162,16 @@ class Watch:
             self._state.version += 1
 
     def _work(self) -> None:
-        final, message = "finished", ""
+        final, message = JobState.FINISHED, RunMessage()
         try:
             for settings in self.settings_list:
                 if self.stop_event.is_set():
-                    final, message = "stopped", "Stopped by request before the next method started."
+                    final, message = JobState.STOPPED, RunMessage(MessageCode.STOPPED_BETWEEN)
                     break
                 part = self.hub.request(settings, self.data, self.viewer, fresh=self.fresh, owner=self.owner, space=self.space)
                 with self._lock:
                     self._state.parts.append(part)
-                self._bump(state="running")
+                self._bump(state=JobState.RUNNING)
                 self._add_to_space(part)
                 if part.job is not None:
                     while not part.job.join(0.2):
@@ -181,14 +182,14 @@ class Watch:
                         part.job.detach(self.viewer)
                     self._bump()
                 status = part.status()
-                if status != "finished":
+                if status != JobState.FINISHED:
                     last = part.snapshot()
-                    final, message = status, last.message if last is not None else ""
+                    final, message = status, last.message if last is not None else RunMessage()
                     break
         except QuotaFull as refusal:  # nothing was trained: the message names the full quota
-            final, message = "failed", str(refusal)
+            final, message = JobState.FAILED, refusal.message
         except Exception as error:  # noqa: BLE001 - the page must learn of any failure
-            final, message = "failed", f"{type(error).__name__}: {error}"
+            final, message = JobState.FAILED, RunMessage.of_error(error)
         self._bump(state=final, message=message, ended_at=time.monotonic())
 
     def _add_to_space(self, part: Part) -> None:
@@ -216,8 +217,8 @@ class Watch:
         records, models, shared, current = merged.records, merged.models, merged.shared, merged.current
         notices = tuple(part.notice for part in parts if part.notice)
         version = own_version + merged.version
-        if ended_at is None:  # still watching: the current job's state, or "waiting" until the first is resolved
-            state = current.state if current is not None else ("running" if parts else "waiting")
+        if ended_at is None:  # still watching: the current job's state, or waiting until the first is resolved
+            state = current.state if current is not None else (JobState.RUNNING if parts else JobState.WAITING)
         return job_snapshot(
             self.settings_list,
             state=state,
