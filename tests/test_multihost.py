@@ -61,13 +61,10 @@ pytestmark = [pytest.mark.multihost, pytest.mark.browser, pytest.mark.ray, pytes
 
 require_chromium()
 
-# Opt-in until it has passed end to end: it was written on a machine too loaded for Ray's nodes to start
-# (a node gives its dashboard agent a fixed 15 s), its later steps (reload, upload, SIGKILL, failover)
-# have never run, and its class link predates classes that must be opened first. CI does not set this.
-if os.environ.get("RUN_MULTIHOST") != "1":
-    pytest.skip(
-        "the multi-host deployment test runs with RUN_MULTIHOST=1 (not yet passing: see its docstring)", allow_module_level=True
-    )
+# It runs wherever the suite runs, CI included (as root). A developer without root, who cannot create
+# namespaces, says so with RUN_MULTIHOST=0 rather than have it fail.
+if os.environ.get("RUN_MULTIHOST") == "0":
+    pytest.skip("RUN_MULTIHOST=0: the multi-host deployment test (root, network namespaces) is off", allow_module_level=True)
 
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
