@@ -257,18 +257,24 @@ class Snapshot(Protocol):
 
 
 class VisitorPresses:
-    """The presses of Train each visitor has waiting or training, in this server process."""
+    """The presses of Train each visitor has waiting or training, in this server process.
+
+    Each press is kept with the fingerprints of the computations it asked for. A press over exactly
+    the computations of one the visitor already has joins them and trains nothing more, so it is not
+    counted against it: a student who reloads the page while their run trains (the old page's press
+    lives on for Streamlit's disconnectedSessionTTL) can press Train and watch it again.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._presses: dict[str, weakref.WeakSet] = {}
+        self._presses: dict[str, weakref.WeakKeyDictionary] = {}
 
-    def add(self, visitor: str, press: Press) -> None:
+    def add(self, visitor: str, press: Press, computations: tuple[str, ...] = ()) -> None:
         with self._lock:
-            self._presses.setdefault(visitor, weakref.WeakSet()).add(press)
+            self._presses.setdefault(visitor, weakref.WeakKeyDictionary())[press] = computations
 
-    def active(self, visitor: str) -> int:
-        """How many of `visitor`'s presses have not ended; forgets the ended ones."""
+    def active(self, visitor: str, besides: tuple[str, ...] = ()) -> int:
+        """How many of `visitor`'s presses have not ended, those over exactly `besides` left out; forgets the ended ones."""
         with self._lock:
             presses = self._presses.get(visitor)
             if presses is None:
@@ -276,11 +282,11 @@ class VisitorPresses:
             for press in list(presses):
                 # As the page judges it (its Train is enabled again once the snapshot has ended).
                 if not press.snapshot().active:
-                    presses.discard(press)
+                    del presses[press]
             if not presses:
                 del self._presses[visitor]
                 return 0
-            return len(presses)
+            return sum(1 for computations in presses.values() if not besides or computations != besides)
 
 
 # One ledger per server process, as core.runs.slots.SERVER_SLOTS is one queue.
@@ -310,12 +316,16 @@ def admit(
     limits: Limits,
     slots: Queue,
     presses: VisitorPresses = VISITOR_PRESSES,
+    computations: tuple[str, ...] = (),
 ) -> Refusal | None:
-    """None when this press of Train may go ahead, else why not: its cost, the visitor's presses, the queue."""
+    """None when this press of Train may go ahead, else why not: its cost, the visitor's presses, the queue.
+
+    `computations`: the press's fingerprints; the visitor's presses over the same ones are not counted (see VisitorPresses).
+    """
     refusal = check_cost(settings_list, limits, size)
     if refusal is not None:
         return refusal
-    active = presses.active(visitor)
+    active = presses.active(visitor, besides=computations)
     if active >= limits.runs_per_visitor:
         return Refusal("visitor_runs", values={"active": active, "limit": limits.runs_per_visitor})
     if queue_is_full(slots, limits):

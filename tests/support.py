@@ -24,7 +24,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fixture_data import write_fixture_npz
 from streamlit.testing.v1 import AppTest
@@ -576,6 +576,24 @@ def require_chromium() -> None:
     # An `expect` without its own timeout would give up after Playwright's 5 s: on a busy machine that is a
     # slow page, not a broken one. Every browser wait in these tests is a hang guard instead.
     expect.set_options(timeout=BROWSER_HANG_GUARD_MS)
+
+
+def require_dev_package(module: str) -> Any:
+    """Import a module of requirements-dev.txt that the app does not need, or skip the calling test without it.
+
+    Under REQUIRE_DEV_PACKAGES=1 (CI, which installs requirements-dev.txt) a missing one is a failure instead.
+    """
+    import importlib
+
+    import pytest
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        reason = f"{module} is not importable ({error}): it comes with requirements-dev.txt, not requirements.txt"
+        if os.environ.get("REQUIRE_DEV_PACKAGES") == "1":
+            pytest.fail(f"{reason}, and REQUIRE_DEV_PACKAGES=1 requires it", pytrace=False)
+        pytest.skip(reason)
 
 
 def wait_until_idle(page: Page, sidebar: bool = True, timeout: float = 60_000) -> None:

@@ -200,6 +200,21 @@ def test_a_full_queue_refuses_new_presses_with_a_clear_message():
     assert admit("ann", [DEFAULTS], DataSize(), limits=limits, slots=free_slot, presses=VisitorPresses()) is None
 
 
+def test_a_press_over_the_computations_the_visitor_already_has_joins_them_and_is_not_counted():
+    """A reload leaves the old page's press alive (Streamlit keeps the session a while): Train on the same
+    settings joins that run, which trains nothing more; other settings are still refused."""
+    presses, slots, limits = VisitorPresses(), JobSlots(2), Limits(runs_per_visitor=1)
+    old_page = FakePress()
+    presses.add("ann", old_page, ("fingerprint-a",))
+    same = admit("ann", [DEFAULTS], DataSize(), limits=limits, slots=slots, presses=presses, computations=("fingerprint-a",))
+    assert same is None
+    for other in (("fingerprint-b",), ("fingerprint-a", "fingerprint-b"), ()):
+        refusal = admit("ann", [DEFAULTS], DataSize(), limits=limits, slots=slots, presses=presses, computations=other)
+        assert refusal is not None and refusal.reason == "visitor_runs", other
+    old_page.end()
+    assert presses.active("ann") == 0
+
+
 def test_a_press_over_its_cost_is_refused_before_the_visitor_or_queue_are_counted():
     presses = VisitorPresses()
     refusal = admit(

@@ -19,6 +19,8 @@ from fixture_data import write_fixture_npz
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
+from core import methods
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CI_SCRIPT = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
@@ -34,6 +36,13 @@ def test_the_test_command_in_the_readme_is_what_ci_runs():
     test_commands = [c for c in bash_blocks() if "pytest" in c]
     assert test_commands == ["python -m pip install -q -r requirements-dev.txt && python -m pytest"]
     assert test_commands[0] in CI_SCRIPT
+
+
+def test_the_readme_shows_every_picture_in_docs_one_per_method_page():
+    """docs/make_screenshots.py writes docs/<method>.png for each method of the registry, and more; all are shown."""
+    shown = set(re.findall(r"\]\((docs/[^)\s]+\.png)\)", README))
+    assert shown == {f"docs/{path.name}" for path in (ROOT / "docs").glob("*.png")}
+    assert {f"docs/{name}.png" for name in methods.names()} <= shown
 
 
 def test_the_run_command_installs_the_app_requirements_and_starts_app_py():

@@ -21,7 +21,7 @@ from dataclasses import replace
 import pytest
 import sqlalchemy as sa
 from engines import postgres_url  # noqa: F401 - a pytest fixture (store_url's PostgreSQL)
-from support import make_run
+from support import make_run, require_dev_package
 
 from core.exchange import read_runs_file, runs_to_zip
 from core.fingerprint import numeric_versions, run_fingerprint
@@ -122,16 +122,31 @@ def test_the_export_puts_a_runs_files_in_its_folders_and_an_import_passes_over_t
     assert report.skipped == [] and report.refused is None and len(report.runs) == 1
 
 
-def test_keras_tensorboard_callback_logs_are_kept_where_tensorboard_is_installed(tiny_data, tiny_settings):
-    """Keras' TensorBoard callback writes through TensorBoard's tf.summary.scalar: it runs only where that is installed."""
-    if not tensorboard_installed():
-        pytest.skip("the tensorboard package is not installed (it is not one of the app's requirements)")
+def test_keras_tensorboard_callback_logs_hold_the_records_figures(tiny_data, tiny_settings, tmp_path):
+    """Keras' TensorBoard callback writes through TensorBoard's tf.summary.scalar: the tensorboard package (dev only)."""
+    require_dev_package("tensorboard")
+    import tensorflow as tf
+    from tensorflow.core.util import event_pb2
+
     from core.training import train
 
-    trained = train(replace(tiny_settings, epochs=1, tensorboard_callback=True), tiny_data)
+    trained = train(replace(tiny_settings, tensorboard_callback=True), tiny_data)
     assert trained.record.status == "finished", trained.record.message
-    assert any(path.startswith("tensorboard/train/events.out.tfevents.") for path in trained.files)
     assert "keras.callbacks.TensorBoard(log_dir='tensorboard')" in trained.files[CALLBACKS_FILE].decode()
+    # Keras writes each epoch's figures to train/ and validation/, as epoch_<name> at step epoch - 1.
+    found = {}
+    for path, payload in trained.files.items():
+        if path.startswith("tensorboard/") and "/events.out.tfevents." in path:
+            written = tmp_path / path.replace("/", "_")
+            written.write_bytes(payload)
+            for raw in tf.data.TFRecordDataset(str(written)):
+                event = event_pb2.Event.FromString(raw.numpy())
+                for value in event.summary.value:
+                    found[(path.split("/")[1], value.tag, event.step)] = tf.make_ndarray(value.tensor).item()
+    for row in trained.record.epochs:
+        for folder, prefix in (("train", ""), ("validation", "val_")):
+            for name in ("loss", "accuracy", "top5_accuracy"):
+                assert found[(folder, f"epoch_{name}", row.epoch - 1)] == pytest.approx(getattr(row, prefix + name), abs=1e-6)
 
 
 def test_the_fit_page_adds_csv_logger_and_shows_the_callbacks_that_ran(app_env, server_slots, sessions):
@@ -155,3 +170,15 @@ def test_the_fit_page_adds_csv_logger_and_shows_the_callbacks_that_ran(app_env, 
     # The other pages offer no such choice: their settings stay as the sidebar made them.
     open_page(at, "custom_loop").run()
     assert not at.exception and not [box for box in at.checkbox if box.key == "fit_csv_logger"]
+
+
+def test_without_tensorboard_the_fit_page_says_how_to_get_its_callback(app_env, sessions, monkeypatch):
+    """requirements.txt has no tensorboard: the box is off and the page says why and what installs it."""
+    from support import open_page, open_session, texts
+
+    monkeypatch.setattr("ui.run_files.tensorboard_installed", lambda: False)
+    at = open_session(sessions)
+    open_page(at, "fit").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.checkbox(key="fit_tensorboard_callback").disabled
+    assert "`pip install tensorboard`" in texts(at)

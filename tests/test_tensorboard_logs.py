@@ -1,11 +1,11 @@
 """Runs as TensorBoard logs: every figure of the record read back from the event files, and the HParams summaries.
 
 The files are read back with `tf.data.TFRecordDataset` and TensorFlow's `Event`
-proto (TensorBoard is not installed here), and every scalar is compared with
-the record, as the float32 that `tf.summary` stores. The HParams plugin data is
-parsed with the message classes core.tensorboard_logs declares (TensorBoard's
-names and field numbers); where TensorBoard is installed, its own classes parse
-them too.
+proto (TensorBoard is not one of the app's requirements), and every scalar is
+compared with the record, as the float32 that `tf.summary` stores. The HParams
+plugin data is parsed with the message classes core.tensorboard_logs declares
+(TensorBoard's names and field numbers), and by TensorBoard's own classes
+(requirements-dev.txt installs it).
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pytest
-from support import ROOT, make_run
+from support import ROOT, make_run, require_dev_package
 
 from core.exchange import read_runs_file, runs_to_zip
 from core.tensorboard_logs import (
@@ -147,8 +146,8 @@ def test_exporting_imports_no_tensorflow_until_logs_are_written():
 
 
 def test_tensorboards_own_hparams_classes_read_what_is_written(tmp_path):
-    """Runs only where TensorBoard is installed (it is not a dependency): its classes parse the same bytes."""
-    api = pytest.importorskip("tensorboard.plugins.hparams.plugin_data_pb2")
+    """TensorBoard (a dev requirement, not the app's): its classes parse the same bytes."""
+    api = require_dev_package("tensorboard.plugins.hparams.plugin_data_pb2")
     write_logs(two_runs(), tmp_path)
     theirs = api.HParamsPluginData.FromString(plugin_data(read_events(tmp_path), EXPERIMENT_TAG))
     assert [info.name for info in theirs.experiment.hparam_infos][:2] == ["method", "label"]

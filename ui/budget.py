@@ -60,6 +60,8 @@ def cost_line(settings_list: Sequence[RunSettings], size: DataSize) -> None:
         st.error(refusal_text(refusal), icon=":material/block:")
 
 
-def admission(visitor: str, settings_list: Sequence[RunSettings], size: DataSize, slots: Queue) -> Refusal | None:
+def admission(
+    visitor: str, settings_list: Sequence[RunSettings], size: DataSize, slots: Queue, computations: tuple[str, ...] = ()
+) -> Refusal | None:
     """Train's check before anything starts: the press's cost, the visitor's presses, the queue's length."""
-    return admit(visitor, settings_list, size, limits=limits_from_environment(), slots=slots)
+    return admit(visitor, settings_list, size, limits=limits_from_environment(), slots=slots, computations=computations)

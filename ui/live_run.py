@@ -132,7 +132,8 @@ def _start(page_id: str, settings_list: list[RunSettings], data: PreparedData, f
     hub = server_hub()
     # Before anything starts (and before a prepared run is released): the press's cost, this visitor's
     # presses still waiting or training (in any tab), the queue's length.
-    refusal = admission(visitor_id(), settings_list, DataSize.of(data), hub.slots)
+    computations = tuple(hub.fingerprint(settings, data) for settings in settings_list)
+    refusal = admission(visitor_id(), settings_list, DataSize.of(data), hub.slots, computations)
     if refusal is not None:
         st.session_state[BUDGET_REFUSED_KEY] = (page_id, refusal)
         return
@@ -143,7 +144,7 @@ def _start(page_id: str, settings_list: list[RunSettings], data: PreparedData, f
     job.stop_when(_session_closed_check())
     st.session_state[JOB_OWNER_KEY] = owner  # only the session holds it: a closed session stops its job
     st.session_state[JOB_KEY] = job.start()
-    VISITOR_PRESSES.add(visitor_id(), job)
+    VISITOR_PRESSES.add(visitor_id(), job, computations)
     st.session_state[JOB_PAGE_KEY] = page_id
     st.session_state.setdefault(RESULTS_KEY, {}).pop(page_id, None)
     if prepared:

@@ -32,12 +32,9 @@ def logging_choice(settings: RunSettings) -> RunSettings:
     left, right, _ = st.columns([2, 2, 3])
     csv_logger = left.checkbox(tr("take.csv_logger"), key="fit_csv_logger")
     available = tensorboard_installed()
-    tensorboard = right.checkbox(
-        tr("take.tensorboard_callback"),
-        key="fit_tensorboard_callback",
-        disabled=not available,
-        help=None if available else tr("take.tensorboard_missing"),
-    )
+    tensorboard = right.checkbox(tr("take.tensorboard_callback"), key="fit_tensorboard_callback", disabled=not available)
+    if not available:  # said under the boxes, not in a tooltip: a greyed-out box alone does not say why
+        st.caption(tr("take.tensorboard_missing"))
     chosen = replace(settings, csv_logger=csv_logger, tensorboard_callback=tensorboard and available)
     added = [name for name, on in (("CSVLogger", chosen.csv_logger), ("TensorBoard", chosen.tensorboard_callback)) if on]
     if added:
