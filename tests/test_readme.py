@@ -62,7 +62,9 @@ def test_command_line_examples_run(command, tmp_path):
         "--runs-dir",
         str(tmp_path / "runs"),
     ]
-    result = subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=1200)  # a hang guard only
+    result = subprocess.run(
+        [sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=1200
+    )  # a hang guard only
     assert result.returncode == 0, result.stderr[-2000:]
     assert "epoch 1/1" in result.stdout
 
