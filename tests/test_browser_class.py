@@ -7,6 +7,7 @@ page address, as a teacher's link would give them.
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -15,6 +16,7 @@ from support import (
     no_exception,
     require_chromium,
     stop_joiner_then_starter,
+    wait_for,
     wait_until_charts_drawn,
     wait_until_idle,
 )
@@ -96,18 +98,50 @@ def test_a_visitor_outside_a_class_space_sees_none_of_its_runs(visitor):
     no_exception(outsider)
 
 
-def chart_pictures(page: Page) -> list[bytes]:
-    """Every chart in view as drawn (PNG), once Vega has drawn them all."""
+def chart_pictures(page: Page) -> list[str]:
+    """Every chart in view as Vega drew it: its canvas's pixels (a PNG data URL), or its SVG marks.
+
+    Read from the chart's own drawing surface, not from a screenshot of the page: a joiner's page has a
+    line more above its charts, and a screenshot cut at another offset differs in its anti-aliasing.
+    """
     wait_until_charts_drawn(page, at_least=5)
-    page.wait_for_timeout(1000)  # not a timing check: lets Vega finish the frame it has started
-    charts = page.get_by_test_id("stVegaLiteChart")
-    boxes = [(charts.nth(index), charts.nth(index).bounding_box()) for index in range(charts.count())]
-    shown = [chart for chart, box in boxes if box and box["width"] > 0]
-    return [chart.screenshot(animations="disabled") for chart in shown]
+    script = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+            .filter(chart => chart.clientWidth > 0)
+            .map(chart => {
+                const canvas = chart.querySelector('canvas');
+                if (canvas) return canvas.toDataURL('image/png');
+                // Vega keeps a chart updated live in another order than one drawn at once: compare its marks
+                // (every leaf element, with its position, shape, colour and text) whatever their order.
+                const leaves = [...chart.querySelectorAll('svg.marks *')].filter(e => e.children.length === 0);
+                return '<svg>' + leaves.map(e => e.outerHTML).sort().join('\\n') + '</svg>';
+            })"""
+    # Vega draws a chart's marks after its surface exists: read until every chart has marks and a second read
+    # finds the same, so a chart caught mid-drawing is not compared.
+    readings = [page.evaluate(script)]
+
+    def settled() -> bool:
+        page.wait_for_timeout(250)  # between two reads of a chart Vega may still be drawing; not a timing check
+        readings[:] = [readings[-1], page.evaluate(script)]
+        before, latest = readings
+        return latest == before and all(picture not in ("<svg></svg>", "data:,") for picture in latest)
+
+    wait_for(settled, "every chart drawn and still", timeout=BROWSER_HANG_GUARD_MS / 1000)
+    return readings[-1]
+
+
+def keep_pictures(pictures: list[list[str]], folder) -> None:
+    """Each visitor's charts as files, to look at when they differ."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for who, charts in zip(("ann", "bob"), pictures, strict=True):
+        for index, picture in enumerate(charts):
+            if picture.startswith("data:image/png;base64,"):
+                (folder / f"{who}-{index}.png").write_bytes(base64.b64decode(picture.split(",", 1)[1]))
+            else:
+                (folder / f"{who}-{index}.svg").write_text(picture, encoding="utf-8")
 
 
 @pytest.mark.timeout(900)  # two visitors and a run on a shared machine: only a hang guard
-def test_a_starter_and_a_joiner_see_the_same_charts_in_both_languages(visitor):
+def test_a_starter_and_a_joiner_see_the_same_charts_in_both_languages(visitor, tmp_path):
     """The live view's shared rendering (issue 20): whoever drew a chart first, every viewer's browser draws the same."""
     ann = visitor("/fit?epochs=40&max_len=40&seed=13")
     ann.get_by_role("button", name="Train", exact=True).click()
@@ -120,14 +154,16 @@ def test_a_starter_and_a_joiner_see_the_same_charts_in_both_languages(visitor):
         wait_until_idle(page)
     english = [chart_pictures(page) for page in (ann, bob)]
     assert len(english[0]) >= 5, "three metric panels and two per-batch curves at least"
-    assert english[0] == english[1], "the same charts, pixel for pixel"
+    keep_pictures(english, tmp_path / "en")
+    assert english[0] == english[1], f"the same charts, pixel for pixel (pictures in {tmp_path})"
 
     for page in (ann, bob):
         page.get_by_text("简体中文").click()
         wait_until_idle(page)
-        expect(page.get_by_text(re.compile(r"已完成"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"^已完成：40 个 epoch"))).to_be_visible()
     chinese = [chart_pictures(page) for page in (ann, bob)]
-    assert chinese[0] == chinese[1]
+    keep_pictures(chinese, tmp_path / "zh")
+    assert chinese[0] == chinese[1], f"the same charts, pixel for pixel (pictures in {tmp_path})"
     assert chinese[0] != english[0], "the charts' words follow the language"
     for page in (ann, bob):
         no_exception(page)
